@@ -1,0 +1,41 @@
+# lhcml: `make run` sets up and runs the default analysis; `make test` sets up and tests.
+# Everything lives in a project virtualenv (.venv) installed from the hash-pinned lock.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+UV_VERSION := 0.13.9
+
+.PHONY: setup run test lint dryrun lock clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (lhcml needs CPython 3.11; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	touch $@
+
+run: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
+
+dryrun: setup
+	$(BIN)/snakemake -n --configfile config/config.yaml
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakemake --lint
+
+# Re-resolve the lock after editing requirements.in (needs network access to PyPI).
+lock: setup
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+
+clean:
+	rm -rf results .snakemake

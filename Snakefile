@@ -1,0 +1,22 @@
+# lhcml: a machine-learning analysis of LHC data, from generated (or real NanoAOD) events
+# to published results. See README.md for how to run it and DESIGN.md-style stage
+# contracts in the rule files. Every stage has a named target rule (e.g. `snakemake skim`).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/generate.smk"
+include: "rules/skim.smk"
+include: "rules/features.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.features.input,

@@ -1,0 +1,74 @@
+# Helpers shared by all rule files: config validation, sample bookkeeping, paths.
+
+import os
+import sys
+
+# The workflow always uses the library of this checkout (also inside cluster jobs, which
+# re-read this file), whatever version of lhcml may be installed elsewhere.
+LHCML_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, LHCML_SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p
+)
+
+from lhcml.config import ConfigError, validate_config  # noqa: E402 (needs the path above)
+
+try:
+    validate_config(config)
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+
+
+RESULTS = "results"
+SAMPLES = list(config["samples"])
+GENERATED = [s for s in SAMPLES if "process" in config["samples"][s]]
+REAL = [s for s in SAMPLES if "files" in config["samples"][s]]
+
+
+wildcard_constraints:
+    sample="|".join(SAMPLES),
+    chunk=r"\d+",
+
+
+def events_per_chunk(sample):
+    """Events in each chunk of a generated sample (the last chunk takes the remainder)."""
+    cfg = config["samples"][sample]
+    return -(-cfg["events"] // cfg["chunks"])
+
+
+def chunk_events(sample, chunk):
+    cfg = config["samples"][sample]
+    per_chunk = events_per_chunk(sample)
+    return min(per_chunk, cfg["events"] - per_chunk * int(chunk))
+
+
+def generated_files(sample, ext):
+    """The chunk files (ext 'root' or 'json') of a generated sample."""
+    return [
+        f"{RESULTS}/generated/{sample}/{chunk}.{ext}"
+        for chunk in range(config["samples"][sample]["chunks"])
+    ]
+
+
+def is_remote(path):
+    return "://" in path
+
+
+def skim_input(wildcards):
+    """Local input files of a sample: generated chunks, or the local files of a real sample.
+
+    Remote files (root://, https://) are not Snakemake inputs; they are passed as params.
+    """
+    if wildcards.sample in GENERATED:
+        return {
+            "events": generated_files(wildcards.sample, "root"),
+            "meta": generated_files(wildcards.sample, "json"),
+        }
+    local = [f for f in config["samples"][wildcards.sample]["files"] if not is_remote(f)]
+    return {"events": local, "meta": []}
+
+
+def remote_files(wildcards):
+    if wildcards.sample in GENERATED:
+        return []
+    return [f for f in config["samples"][wildcards.sample]["files"] if is_remote(f)]

@@ -1,0 +1,31 @@
+# Stage 2: coffea skim of the leading large-R jet, weights, truth labels, cutflow.
+
+
+rule skim_sample:
+    input:
+        unpack(skim_input),
+    output:
+        jets=f"{RESULTS}/skim/{{sample}}.parquet",
+        cutflow=f"{RESULTS}/skim/{{sample}}.cutflow.json",
+    params:
+        remote=remote_files,
+        xsec_pb=lambda w: config["samples"][w.sample].get("xsec_pb"),
+        lumi_fb=config["lumi_fb"],
+        cuts=config["skim"],
+    log:
+        f"{RESULTS}/logs/skim/{{sample}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/skim/{{sample}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    conda:
+        "../envs/lhcml.yaml"
+    script:
+        "../scripts/skim.py"
+
+
+rule skim:
+    input:
+        expand(rules.skim_sample.output.jets, sample=SAMPLES),

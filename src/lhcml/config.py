@@ -1,0 +1,112 @@
+"""Configuration loading and validation against ``config/schema/config.schema.yaml``.
+
+The Snakefile calls :func:`validate_config` before any rule is defined, so a misspelt key
+or a wrong type stops the workflow at once with a message naming the key, e.g.
+``config key 'samples.qcd.evnts': unknown key (allowed: chunks, events, ...)``.
+Defaults declared in the schema are filled in.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+#: The schema shipped with the workflow.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; the message names the offending key."""
+
+
+def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def _key_path(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """A one-line description naming the key, for the most specific underlying error."""
+    if error.validator == "oneOf" and error.context:
+        # a sample matches neither form: report the form with the deepest error
+        best = max(error.context, key=lambda e: len(e.absolute_path))
+        return _describe(best)
+    where = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        key = _key_path([*where, extra[0]]) if extra else _key_path(where)
+        return f"config key {key!r}: unknown key (allowed: {', '.join(allowed)})"
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        return f"config key {_key_path([*where, missing])!r}: required but missing"
+    return f"config key {_key_path(where)!r}: {error.message}"
+
+
+def _fill_defaults(instance, schema) -> None:
+    """Insert schema defaults for missing keys, recursively (objects only)."""
+    if not isinstance(instance, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key in schema.get("properties", {}):
+                continue
+            branches = extra.get("oneOf", [extra])
+            for branch in branches:
+                if jsonschema.Draft202012Validator(branch).is_valid(value):
+                    _fill_defaults(value, branch)
+                    break
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Validate ``config`` in place (filling defaults) and return it.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first offending key (schema violations and cross-field checks: split
+        fractions summing to 1, msoftdrop_min < msoftdrop_max, chunks <= events).
+    """
+    schema = load_schema() if schema is None else schema
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path)))
+    if errors:
+        raise ConfigError(_describe(errors[0]))
+    _fill_defaults(config, schema)
+
+    split = config["features"]["split"]
+    if not math.isclose(sum(split.values()), 1.0, abs_tol=1e-9):
+        raise ConfigError(
+            f"config key 'features.split': fractions must sum to 1, got {sum(split.values())}"
+        )
+    skim = config["skim"]
+    if skim["msoftdrop_min"] >= skim["msoftdrop_max"]:
+        raise ConfigError("config key 'skim.msoftdrop_min': must be below skim.msoftdrop_max")
+    for name, sample in config["samples"].items():
+        if "events" in sample and sample["chunks"] > sample["events"]:
+            raise ConfigError(f"config key 'samples.{name}.chunks': more chunks than events")
+    return config
+
+
+def load_config(path: str | os.PathLike) -> dict:
+    """Read a YAML config file and validate it; errors name the file and the key."""
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    try:
+        return validate_config(config)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None

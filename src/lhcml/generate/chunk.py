@@ -1,0 +1,221 @@
+"""One generation job: Pythia events -> detector -> jets -> one NanoAOD file.
+
+A sample is generated in chunks (one Snakemake job each) with distinct, reproducible
+seeds derived from the sample seed and the chunk number by :func:`chunk_seeds`. Events are
+numbered ``event = chunk * events_per_chunk + i + 1`` with ``run = 1`` and
+``luminosityBlock = chunk + 1``, so (run, luminosityBlock, event) is unique in a sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import asdict
+
+import awkward as ak
+import numpy as np
+
+from lhcml.generate import detector as det
+from lhcml.generate import reconstruct as reco
+from lhcml.generate.nanoaod_writer import write_nanoaod
+from lhcml.generate.pythia import PYTHIA_MAX_SEED, PythiaGenerator
+from lhcml.io import write_json
+
+log = logging.getLogger("lhcml.generate")
+
+
+def chunk_seeds(master_seed: int, sample_seed: int, chunk: int) -> tuple[int, int]:
+    """(Pythia seed, detector seed) for one chunk, from a NumPy ``SeedSequence``.
+
+    Different chunks and samples get statistically independent streams; the same inputs
+    always give the same seeds.
+    """
+    entropy = [int(master_seed), int(sample_seed), int(chunk)]
+    state = np.random.SeedSequence(entropy).generate_state(2)
+    return int(state[0] % PYTHIA_MAX_SEED) + 1, int(state[1])
+
+
+def _concat_gen(records: list[dict[str, np.ndarray]]) -> ak.Array:
+    counts = np.array([len(r["pt"]) for r in records])
+    return ak.unflatten(
+        ak.zip({k: np.concatenate([r[k] for r in records]) for k in records[0]}), counts
+    )
+
+
+def reconstruct_events(
+    fs: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
+    detector: det.DetectorConfig, config: reco.RecoConfig,
+) -> dict[str, ak.Array]:
+    """Detector response and jet reconstruction for a chunk of events.
+
+    ``fs`` is the flat :data:`~lhcml.generate.pythia.FS_DTYPE` array of all final-state
+    particles and ``counts`` the number per event. Returns the NanoAOD collections
+    ``FatJet``, ``Jet``, ``PFCands`` (the constituents of any FatJet, PFNano style) and
+    ``FatJetPFCands``.
+    """
+    cands, kept = det.simulate(
+        fs["px"], fs["py"], fs["pz"], fs["E"], fs["pdgId"], fs["charge"], rng, detector
+    )
+    event_of_particle = np.repeat(np.arange(len(counts)), counts)
+    reco_counts = np.bincount(event_of_particle[kept], minlength=len(counts))
+    particles = reco.particles_by_event(cands, reco_counts)
+
+    jets, _ = reco.cluster(particles, config.jet_r, config.jet_pt_min)
+    fatjets, fat_index = reco.cluster(particles, config.fatjet_r, config.fatjet_pt_min)
+    constituents, global_index = reco.jet_constituents(particles, fat_index)
+    sub = reco.fatjet_substructure(constituents, config)
+    n_fat = np.asarray(ak.num(fatjets, axis=1))
+    n_const = np.asarray(ak.num(global_index, axis=1))
+
+    def per_event(values: np.ndarray) -> ak.Array:
+        return ak.unflatten(values, n_fat)
+
+    fatjet = ak.zip(
+        {
+            "pt": ak.values_astype(fatjets.pt, np.float32),
+            "eta": ak.values_astype(fatjets.eta, np.float32),
+            "phi": ak.values_astype(fatjets.phi, np.float32),
+            "mass": ak.values_astype(fatjets.mass, np.float32),
+            **{k: per_event(v) for k, v in sub.items()},
+            "nConstituents": per_event(n_const.astype(np.int32)),
+        }
+    )
+    jet = ak.zip(
+        {
+            "pt": ak.values_astype(jets.pt, np.float32),
+            "eta": ak.values_astype(jets.eta, np.float32),
+            "phi": ak.values_astype(jets.phi, np.float32),
+            "mass": ak.values_astype(jets.mass, np.float32),
+        }
+    )
+
+    # PFCands: the distinct candidates used by any FatJet of the event, in particle order.
+    flat_index = np.asarray(ak.flatten(global_index, axis=None))
+    used = np.unique(flat_index)
+    new_position = np.full(len(cands["pt"]), -1, np.int64)
+    event_of_cand = event_of_particle[kept]
+    used_event = event_of_cand[used]
+    used_counts = np.bincount(used_event, minlength=len(counts))
+    used_starts = np.concatenate([[0], np.cumsum(used_counts)[:-1]])
+    new_position[used] = np.arange(len(used)) - used_starts[used_event]
+    pfcands = ak.unflatten(
+        ak.zip({k: cands[k][used] for k in ("pt", "eta", "phi", "mass", "charge", "pdgId")}),
+        used_counts,
+    )
+    jet_idx = ak.local_index(fatjets.pt, axis=1)
+    association = ak.zip(
+        {
+            "jetIdx": ak.values_astype(
+                ak.flatten(ak.broadcast_arrays(jet_idx, fat_index)[0], axis=2), np.int32
+            ),
+            "pFCandsIdx": ak.unflatten(
+                new_position[flat_index].astype(np.int32),
+                np.asarray(ak.sum(ak.num(fat_index, axis=2), axis=1)),
+            ),
+        }
+    )
+    return {"FatJet": fatjet, "Jet": jet, "PFCands": pfcands, "FatJetPFCands": association}
+
+
+def generate_chunk(
+    *,
+    process: str,
+    n_events: int,
+    chunk: int,
+    master_seed: int,
+    sample_seed: int,
+    pthat_min: float,
+    mpi: bool,
+    out_root: str | os.PathLike,
+    out_meta: str | os.PathLike,
+    ecm: float = 13000.0,
+    extra_settings: tuple[str, ...] | list[str] = (),
+    detector: dict | None = None,
+    reconstruction: dict | None = None,
+    progress: bool = True,
+) -> dict:
+    """Generate, simulate and reconstruct ``n_events`` events and write one NanoAOD file.
+
+    Writes ``out_root`` (NanoAOD format) and ``out_meta`` (JSON: cross section with its
+    error in pb, seeds, event counts, timings). Both are written atomically. Returns the
+    metadata dict.
+    """
+    from tqdm import tqdm
+
+    detector_cfg = det.DetectorConfig.from_mapping(detector)
+    reco_cfg = reco.RecoConfig.from_mapping(reconstruction)
+    pythia_seed, detector_seed = chunk_seeds(master_seed, sample_seed, chunk)
+    log.info("%s chunk %d: %d events, Pythia seed %d, MPI %s", process, chunk, n_events,
+             pythia_seed, "on" if mpi else "off")
+
+    t0 = time.perf_counter()
+    generator = PythiaGenerator(
+        process, seed=pythia_seed, pthat_min=pthat_min, mpi=mpi, ecm=ecm, extra=extra_settings
+    )
+    t_init = time.perf_counter() - t0
+    fs_list, gen_list, weights = [], [], np.empty(n_events)
+    events = generator.events(n_events)
+    bar = tqdm(events, total=n_events, desc=f"{process}[{chunk}]", unit="ev", file=sys.stderr,
+               mininterval=10.0, disable=not progress)
+    t1 = time.perf_counter()
+    for i, ev in enumerate(bar):
+        fs_list.append(ev.fs)
+        gen_list.append(ev.gen)
+        weights[i] = ev.weight
+    t_generate = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    counts = np.array([len(f) for f in fs_list])
+    collections = reconstruct_events(
+        np.concatenate(fs_list), counts, np.random.default_rng(detector_seed), detector_cfg,
+        reco_cfg,
+    )
+    collections["GenPart"] = _concat_gen(gen_list)
+    t_reco = time.perf_counter() - t2
+
+    xsec = generator.cross_section()
+    event_numbers = np.arange(n_events, dtype=np.uint64) + np.uint64(chunk * n_events + 1)
+    write_nanoaod(
+        out_root,
+        {
+            "run": np.ones(n_events, np.uint32),
+            "luminosityBlock": np.full(n_events, chunk + 1, np.uint32),
+            "event": event_numbers,
+            "genWeight": weights.astype(np.float32),
+        },
+        collections,
+        {
+            "run": np.ones(1, np.uint32),
+            "genEventCount": np.array([n_events], np.int64),
+            "genEventSumw": np.array([weights.sum()]),
+            "genEventSumw2": np.array([(weights**2).sum()]),
+        },
+    )
+    t_total = time.perf_counter() - t0
+    meta = {
+        "process": process,
+        "chunk": chunk,
+        "events": n_events,
+        "pythia_seed": pythia_seed,
+        "detector_seed": detector_seed,
+        "mpi": mpi,
+        "pthat_min": pthat_min,
+        "xsec_pb": xsec.sigma_pb,
+        "xsec_err_pb": xsec.error_pb,
+        "n_accepted": xsec.n_accepted,
+        "n_tried": xsec.n_tried,
+        "sum_genweight": float(weights.sum()),
+        "detector": asdict(detector_cfg),
+        "reconstruction": asdict(reco_cfg),
+        "seconds": {"init": t_init, "generate": t_generate, "reconstruct": t_reco,
+                    "total": t_total},
+        "events_per_second": n_events / t_total,
+        "pythia_events_per_second": n_events / t_generate,
+    }
+    write_json(out_meta, meta)
+    log.info("%s chunk %d: sigma = %.4g +- %.2g pb; %.1f ev/s (Pythia+extraction %.1f ev/s)",
+             process, chunk, xsec.sigma_pb, xsec.error_pb, meta["events_per_second"],
+             meta["pythia_events_per_second"])
+    return meta

@@ -1,0 +1,114 @@
+"""Jet reconstruction with FastJet on detector-level particles, and jet substructure.
+
+* Large-radius jets (NanoAOD ``FatJet``): anti-kT, R = ``fatjet_r`` (0.8), pT above
+  ``fatjet_pt_min`` GeV, with soft-drop mass (C/A reclustering, ``softdrop_beta``,
+  ``softdrop_zcut``, R0 = R), N-subjettiness tau1..tau4 on the ungroomed jet
+  (``nsub_axes`` axes, normalised measure with ``nsub_beta`` and R0 = R) and the
+  energy-correlation ratios N2 and D2 (beta = ``ecf_beta``) on the soft-drop groomed jet,
+  as CMS NanoAOD defines ``FatJet_n2b1``.
+* Small-radius jets (NanoAOD ``Jet``): anti-kT, R = ``jet_r`` (0.4), pT above
+  ``jet_pt_min`` GeV.
+
+All clustering goes through FastJet's multi-event awkward interface (C++), and the
+substructure functions of :mod:`lhcml.substructure` are vectorised over jets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import awkward as ak
+import fastjet
+import numpy as np
+import vector
+
+from lhcml.substructure.ecf import d2, n2
+from lhcml.substructure.nsubjettiness import nsubjettiness
+from lhcml.substructure.softdrop import softdrop
+
+vector.register_awkward()
+
+
+@dataclass(frozen=True)
+class RecoConfig:
+    """Jet reconstruction parameters (GeV, radians)."""
+
+    fatjet_r: float = 0.8
+    fatjet_pt_min: float = 170.0
+    jet_r: float = 0.4
+    jet_pt_min: float = 15.0
+    softdrop_beta: float = 0.0
+    softdrop_zcut: float = 0.1
+    nsub_beta: float = 1.0
+    nsub_axes: str = "wta_kt"
+    ecf_beta: float = 1.0
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None) -> RecoConfig:
+        mapping = dict(mapping or {})
+        unknown = set(mapping) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise KeyError(f"unknown reconstruction parameter(s): {', '.join(sorted(unknown))}")
+        return cls(**mapping)
+
+
+def particles_by_event(candidates: dict[str, np.ndarray], counts: np.ndarray) -> ak.Array:
+    """Per-event ``Momentum4D`` records (px, py, pz, E) from flat candidate arrays."""
+    flat = ak.zip(
+        {k: np.asarray(candidates[k], dtype=np.float64) for k in ("px", "py", "pz", "E")},
+        with_name="Momentum4D",
+    )
+    return ak.unflatten(flat, counts)
+
+
+def cluster(particles: ak.Array, radius: float, pt_min: float) -> tuple[ak.Array, ak.Array]:
+    """Anti-kT jets of every event, sorted by decreasing pT.
+
+    Returns
+    -------
+    jets, constituent_index
+        ``jets``: events x jets ``Momentum4D`` (px, py, pz, E); ``constituent_index``:
+        events x jets x constituents, indices into that event's particles.
+    """
+    sequence = fastjet.ClusterSequence(
+        particles, fastjet.JetDefinition(fastjet.antikt_algorithm, radius)
+    )
+    jets = sequence.inclusive_jets(min_pt=pt_min)
+    index = sequence.constituent_index(min_pt=pt_min)
+    jets = ak.zip({k: jets[k] for k in ("px", "py", "pz", "E")}, with_name="Momentum4D")
+    order = ak.argsort(jets.pt, axis=1, ascending=False)
+    return jets[order], index[order]
+
+
+def jet_constituents(particles: ak.Array, index: ak.Array) -> tuple[ak.Array, ak.Array]:
+    """Constituent four-momenta as jets x particles, and their global particle indices.
+
+    ``index`` is events x jets x constituents (indices into each event's particles). The
+    jets are flattened over events (in event order); the returned indices (jets x
+    constituents) point into the flat particle list of the whole chunk.
+    """
+    counts = np.asarray(ak.num(particles, axis=1))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    global_index = ak.flatten(index + starts, axis=1)  # per-event offset, broadcast inward
+    flat_particles = ak.flatten(particles, axis=1)
+    constituents = ak.unflatten(
+        flat_particles[ak.flatten(global_index, axis=1)], ak.num(global_index, axis=1)
+    )
+    return constituents, global_index
+
+
+def fatjet_substructure(constituents: ak.Array, config: RecoConfig) -> dict[str, np.ndarray]:
+    """Soft-drop mass, tau1..tau4 and groomed N2, D2 of each jet (jets x constituents)."""
+    groomed = softdrop(
+        constituents, beta=config.softdrop_beta, zcut=config.softdrop_zcut, r0=config.fatjet_r
+    )
+    taus = nsubjettiness(
+        constituents, n_max=4, beta=config.nsub_beta, r0=config.fatjet_r, axes=config.nsub_axes
+    )
+    out = {
+        "msoftdrop": np.asarray(groomed.msoftdrop, dtype=np.float32),
+        **{f"tau{n + 1}": taus[:, n].astype(np.float32) for n in range(4)},
+        "n2b1": np.asarray(n2(groomed.constituents, beta=config.ecf_beta), np.float32),
+        "d2b1": np.asarray(d2(groomed.constituents, beta=config.ecf_beta), np.float32),
+    }
+    return out

@@ -1,0 +1,486 @@
+"""The coffea processor of the skim: the leading large-R jet of each event.
+
+:class:`LeadingFatJetProcessor` takes NanoEvents (:class:`coffea.nanoevents.NanoAODSchema`,
+any mode that gives concrete arrays: ``"eager"`` or the default ``"virtual"``), so the same
+code runs on generated and on real CMS NanoAOD, under any of coffea's non-dask executors
+(``IterativeExecutor``, ``FuturesExecutor``) or a plain call ``processor.process(events)``.
+
+Selection (the cutflow steps, cumulative, each with unweighted and weighted counts):
+
+=============  ==========================================================================
+``all``        every event
+``has_fatjet`` ``nFatJet >= 1``
+``pt``         leading FatJet ``pt > fatjet_pt_min`` (GeV)
+``eta``        ``|eta| < fatjet_abs_eta_max`` of that jet
+``msoftdrop``  ``msoftdrop_min <= msoftdrop < msoftdrop_max`` (GeV) of that jet
+=============  ==========================================================================
+
+The leading jet is the highest-pT FatJet, found with ``argmax`` (NanoAOD sorts FatJets by
+pt, but this does not rely on it; ties go to the first).
+
+Weights: per event ``weight = xsec[pb] * lumi[fb^-1] * 1000 * genWeight / sumw`` (1000 pb
+per fb), so that the weights of a sample sum to its expected yield ``xsec * lumi`` before
+selection when ``sumw`` is the sum of ``genWeight`` over all generated events.
+``genWeight = 1`` for files without that branch (real data). A sample configured without
+normalisation (``None``, real data) gets ``weight = 1`` for every event.
+
+Output per selected event: one row of :data:`COLUMNS` (see there for names, types and
+conventions).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import awkward as ak
+import numpy as np
+from coffea import processor
+from coffea.nanoevents import NanoAODSchema
+
+from lhcml.skim.labels import label_codes, label_names
+
+log = logging.getLogger("lhcml.skim")
+
+#: Cut names, their defaults and units.
+DEFAULT_CUTS: dict[str, float | int] = {
+    "fatjet_pt_min": 300.0,  # GeV
+    "fatjet_abs_eta_max": 2.4,
+    "msoftdrop_min": 30.0,  # GeV
+    "msoftdrop_max": 250.0,  # GeV
+    "match_dr": 0.8,  # DeltaR of the truth matching
+    "max_constituents": 100,  # leading constituents (by pT) kept per jet
+}
+
+#: Names of the cutflow steps, in order.
+CUTFLOW_STEPS: tuple[str, ...] = ("all", "has_fatjet", "pt", "eta", "msoftdrop")
+
+#: Output columns -> (kind, numpy dtype). ``scalar``: one value per jet; ``string``: UTF-8
+#: string; ``jagged``: variable-length list per jet (the constituents, sorted by decreasing
+#: pT). ``fj_*`` are the selected FatJet's NanoAOD fields (GeV, radians); ``fj_tau4`` and
+#: ``fj_d2b1`` are NaN when the input lacks them, ``fj_nconst`` is ``FatJet_nConstituents``
+#: (-1 when absent). ``pfc_*`` are empty lists when the input has no jet-constituent
+#: association (standard CMS NanoAOD).
+COLUMNS: dict[str, tuple[str, type]] = {
+    "sample": ("string", str),
+    "run": ("scalar", np.int64),
+    "luminosityBlock": ("scalar", np.int64),
+    "event": ("scalar", np.int64),
+    "label": ("string", str),
+    "label_code": ("scalar", np.int8),
+    "weight": ("scalar", np.float64),
+    "genWeight": ("scalar", np.float64),
+    "fj_pt": ("scalar", np.float32),
+    "fj_eta": ("scalar", np.float32),
+    "fj_phi": ("scalar", np.float32),
+    "fj_mass": ("scalar", np.float32),
+    "fj_msoftdrop": ("scalar", np.float32),
+    "fj_tau1": ("scalar", np.float32),
+    "fj_tau2": ("scalar", np.float32),
+    "fj_tau3": ("scalar", np.float32),
+    "fj_tau4": ("scalar", np.float32),
+    "fj_n2b1": ("scalar", np.float32),
+    "fj_d2b1": ("scalar", np.float32),
+    "fj_nconst": ("scalar", np.int32),
+    "pfc_pt": ("jagged", np.float32),
+    "pfc_eta": ("jagged", np.float32),
+    "pfc_phi": ("jagged", np.float32),
+    "pfc_mass": ("jagged", np.float32),
+    "pfc_charge": ("jagged", np.int32),
+    "pfc_pdgId": ("jagged", np.int32),
+}
+
+#: FatJet fields copied to ``fj_<field>`` (``nConstituents`` goes to ``fj_nconst``).
+FATJET_FIELDS: tuple[str, ...] = (
+    "pt", "eta", "phi", "mass", "msoftdrop", "tau1", "tau2", "tau3", "tau4", "n2b1", "d2b1",
+)  # fmt: skip
+
+#: Jet-constituent associations tried in order: (association collection, its index field
+#: into the candidates, candidate collection). The first is PFNano and this project's
+#: generator (see :mod:`lhcml.nanoaod`); the second is the NanoAOD v15 spelling.
+ASSOCIATIONS: tuple[tuple[str, str, str], ...] = (
+    ("FatJetPFCands", "pFCandsIdx", "PFCands"),
+    ("FatJetPFCand", "pfCandIdx", "PFCand"),
+)
+
+#: Charge by |pdgId| x sign(pdgId), used when the candidates carry no ``charge`` field.
+_CHARGE_OF_PDG = {211: 1, 321: 1, 2212: 1, 11: -1, 13: -1}
+
+
+class SkimSchema(NanoAODSchema):
+    """:class:`~coffea.nanoevents.NanoAODSchema`, silent about absent cross-references.
+
+    Real and generated files legitimately lack many of the collections that NanoAOD
+    cross-references (``Electron``, ``SubJet``, ...); the stock schema warns once per
+    missing one per chunk. Nothing else differs.
+    """
+
+    warn_missing_crossrefs = False
+
+
+@dataclass(frozen=True)
+class SampleNorm:
+    """Normalisation of a simulated sample.
+
+    Attributes
+    ----------
+    xsec_pb
+        Cross section in pb.
+    lumi_fb
+        Integrated luminosity in fb^-1.
+    sumw
+        Sum of ``genWeight`` over all generated events of the sample (all files).
+    """
+
+    xsec_pb: float
+    lumi_fb: float
+    sumw: float
+
+    def __post_init__(self):
+        for name in ("xsec_pb", "lumi_fb", "sumw"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if self.xsec_pb < 0 or self.lumi_fb < 0:
+            raise ValueError(f"xsec_pb and lumi_fb must be >= 0, got {self}")
+        if self.sumw == 0:
+            raise ValueError("sumw is 0: the sample cannot be normalised")
+
+    @property
+    def scale(self) -> float:
+        """``xsec * lumi * 1000 / sumw``: the weight per unit ``genWeight``."""
+        return float(self.xsec_pb) * float(self.lumi_fb) * 1000.0 / float(self.sumw)
+
+
+def validate_cuts(cuts: Mapping | None) -> dict:
+    """The full cut dictionary: ``cuts`` over :data:`DEFAULT_CUTS`, checked.
+
+    Raises
+    ------
+    ValueError
+        Naming an unknown key or an invalid value.
+    """
+    cuts = dict(cuts or {})
+    unknown = sorted(set(cuts) - set(DEFAULT_CUTS))
+    if unknown:
+        raise ValueError(f"unknown skim cut(s) {unknown}; known: {sorted(DEFAULT_CUTS)}")
+    out = {**DEFAULT_CUTS, **cuts}
+    for key in (
+        "fatjet_pt_min",
+        "fatjet_abs_eta_max",
+        "msoftdrop_min",
+        "msoftdrop_max",
+        "match_dr",
+    ):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ValueError(f"skim cut {key} must be a number, got {value!r}")
+        out[key] = float(value)
+    if out["fatjet_abs_eta_max"] <= 0 or out["match_dr"] <= 0:
+        raise ValueError("skim cuts fatjet_abs_eta_max and match_dr must be > 0")
+    if not out["msoftdrop_min"] < out["msoftdrop_max"]:
+        raise ValueError(
+            f"skim cut msoftdrop_min ({out['msoftdrop_min']}) must be below "
+            f"msoftdrop_max ({out['msoftdrop_max']})"
+        )
+    nmax = out["max_constituents"]
+    if isinstance(nmax, bool) or not isinstance(nmax, int) or nmax < 0:
+        raise ValueError(f"skim cut max_constituents must be an integer >= 0, got {nmax!r}")
+    return out
+
+
+# --- building typed awkward columns ----------------------------------------------------
+
+
+def _string_array(values: Sequence[str]) -> ak.Array:
+    """A ``string`` array with an exact type, also when empty."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    chars = ak.contents.NumpyArray(data, parameters={"__array__": "char"})
+    layout = ak.contents.ListOffsetArray(
+        ak.index.Index64(offsets), chars, parameters={"__array__": "string"}
+    )
+    return ak.Array(layout)
+
+
+def _jagged_array(offsets: np.ndarray, content: np.ndarray) -> ak.Array:
+    """``var * dtype`` list array from offsets and flat content, exact type when empty."""
+    layout = ak.contents.ListOffsetArray(
+        ak.index.Index64(np.asarray(offsets, dtype=np.int64)),
+        ak.contents.NumpyArray(np.ascontiguousarray(content)),
+    )
+    return ak.Array(layout)
+
+
+def make_table(columns: Mapping[str, object]) -> ak.Array:
+    """The output record array from numpy columns, typed exactly as :data:`COLUMNS`.
+
+    ``columns`` maps every name of :data:`COLUMNS` to: a sequence of ``str`` (strings), a
+    numpy array (scalars) or an ``(offsets, content)`` pair (jagged).
+    """
+    missing = [c for c in COLUMNS if c not in columns]
+    if missing:
+        raise ValueError(f"missing output columns {missing}")
+    fields = {}
+    for name, (kind, dtype) in COLUMNS.items():
+        value = columns[name]
+        if kind == "string":
+            fields[name] = _string_array(list(value))
+        elif kind == "scalar":
+            fields[name] = ak.Array(
+                ak.contents.NumpyArray(np.ascontiguousarray(np.asarray(value, dtype=dtype)))
+            )
+        else:
+            offsets, content = value
+            fields[name] = _jagged_array(offsets, np.asarray(content, dtype=dtype))
+    lengths = {len(v) for v in fields.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"output columns differ in length: {sorted(lengths)}")
+    return ak.zip(fields, depth_limit=1)
+
+
+def empty_table() -> ak.Array:
+    """A zero-row output table with the exact types of :data:`COLUMNS`."""
+    columns = {}
+    for name, (kind, dtype) in COLUMNS.items():
+        if kind == "string":
+            columns[name] = []
+        elif kind == "scalar":
+            columns[name] = np.zeros(0, dtype=dtype)
+        else:
+            columns[name] = (np.zeros(1, np.int64), np.zeros(0, dtype=dtype))
+    return make_table(columns)
+
+
+# --- helpers over NanoEvents -----------------------------------------------------------
+
+
+def _np(array, dtype=None) -> np.ndarray:
+    out = ak.to_numpy(array)
+    return out if dtype is None else np.asarray(out, dtype=dtype)
+
+
+def _charge_from_pdg(pdg: np.ndarray) -> np.ndarray:
+    charge = np.zeros(len(pdg), dtype=np.int32)
+    for apdg, q in _CHARGE_OF_PDG.items():
+        hit = np.abs(pdg) == apdg
+        charge[hit] = q * np.sign(pdg[hit])
+    return charge
+
+
+def _constituents(events, selected: np.ndarray, lead: np.ndarray, max_n: int, where: str):
+    """Offsets and flat columns of the leading jet's constituents in the selected events.
+
+    Constituents are the association entries whose ``jetIdx`` is the leading jet's index
+    (this does not rely on ``FatJet_nConstituents``, which real PFNano may not store or
+    which may count more constituents than were saved), resolved into the candidate
+    collection by the association's local index, sorted by decreasing pT (stable) and
+    truncated to ``max_n`` per jet.
+    """
+    n_sel = int(selected.sum())
+    fields = set(events.fields)
+    for assoc_name, idx_field, cand_name in ASSOCIATIONS:
+        if assoc_name in fields and cand_name in fields:
+            assoc = events[assoc_name]
+            if {"jetIdx", idx_field} <= set(ak.fields(assoc)):
+                break
+    else:
+        empty = {c: np.zeros(0) for c in ("pt", "eta", "phi", "mass", "charge", "pdgId")}
+        return np.zeros(n_sel + 1, np.int64), empty
+
+    assoc = assoc[selected]
+    cands = events[cand_name][selected]
+    n_assoc = _np(ak.num(assoc, axis=1), np.int64)
+    n_cand = _np(ak.num(cands, axis=1), np.int64)
+    cand_start = np.concatenate([[0], np.cumsum(n_cand)[:-1]]).astype(np.int64)
+    event = np.repeat(np.arange(n_sel), n_assoc)
+    jet_idx = _np(ak.flatten(assoc["jetIdx"], axis=1), np.int64)
+    cand_idx = _np(ak.flatten(assoc[idx_field], axis=1), np.int64)
+    keep = jet_idx == lead[event]
+    event, cand_idx = event[keep], cand_idx[keep]
+    bad = (cand_idx < 0) | (cand_idx >= n_cand[event])
+    if bad.any():
+        raise ValueError(
+            f"{where}: {assoc_name}_{idx_field} out of range of {cand_name} "
+            f"(first bad index {int(cand_idx[bad][0])})"
+        )
+    flat = cand_start[event] + cand_idx
+    cand_fields = set(ak.fields(cands))
+    values = {}
+    for field in ("pt", "eta", "phi", "mass", "pdgId"):
+        if field not in cand_fields:
+            raise ValueError(f"{where}: {cand_name} has no field '{field}'")
+        values[field] = _np(ak.flatten(cands[field], axis=1))[flat]
+    if "charge" in cand_fields:
+        values["charge"] = _np(ak.flatten(cands["charge"], axis=1))[flat]
+    else:
+        values["charge"] = _charge_from_pdg(values["pdgId"].astype(np.int64))
+
+    order = np.lexsort((-values["pt"].astype(np.float64), event))  # by event, then pT desc
+    event = event[order]
+    counts = np.bincount(event, minlength=n_sel)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(event)) - first[event]
+    take = order[rank < max_n]
+    counts = np.minimum(counts, max_n)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return offsets, {k: v[take] for k, v in values.items()}
+
+
+class LeadingFatJetProcessor(processor.ProcessorABC):
+    """Select the leading FatJet, weight, label it, and record the cutflow.
+
+    Parameters
+    ----------
+    cuts
+        Cut values, keys of :data:`DEFAULT_CUTS` (missing keys take the defaults; unknown
+        keys are an error).
+    normalisation
+        Per sample (the coffea dataset name): a :class:`SampleNorm`, or ``None`` for real
+        data (every event weighted 1).
+
+    Notes
+    -----
+    :meth:`process` returns ``{sample: [(filename, entrystart, table, cutflow)]}`` with
+    ``cutflow = {step: {"events": int, "weighted": float}}`` for the chunk; outputs of
+    chunks from any executor add up (the lists concatenate). :func:`assemble` turns the
+    summed output into one table and one cutflow per sample, in file and entry order, so
+    the result does not depend on the order in which chunks finished (the weighted sums
+    use :func:`math.fsum` over the chunks in that order).
+    """
+
+    def __init__(self, cuts: Mapping | None, normalisation: Mapping[str, SampleNorm | None]):
+        self.cuts = validate_cuts(cuts)
+        self.normalisation = dict(normalisation)
+        for sample, norm in self.normalisation.items():
+            if norm is not None and not isinstance(norm, SampleNorm):
+                raise TypeError(f"normalisation of {sample!r} must be a SampleNorm or None")
+
+    def _cutflow(self, masks: Iterable[np.ndarray], weight: np.ndarray) -> dict:
+        return {
+            step: {"events": int(mask.sum()), "weighted": float(weight[mask].sum())}
+            for step, mask in zip(CUTFLOW_STEPS, masks, strict=True)
+        }
+
+    def process(self, events) -> dict:
+        """Skim one chunk of NanoEvents (see the class and module docstrings)."""
+        meta = dict(getattr(events, "metadata", None) or {})
+        sample = meta.get("dataset", "")
+        where = (
+            f"{meta.get('filename', '?')}[{meta.get('entrystart', 0)}:{meta.get('entrystop', '')}]"
+        )
+        if sample not in self.normalisation:
+            raise ValueError(
+                f"{where}: no normalisation configured for sample {sample!r} "
+                f"(configured: {sorted(self.normalisation)})"
+            )
+        norm = self.normalisation[sample]
+        cuts = self.cuts
+        n = len(events)
+        fields = set(events.fields)
+
+        gen_weight = _np(events["genWeight"], np.float64) if "genWeight" in fields else np.ones(n)
+        weight = np.ones(n) if norm is None else norm.scale * gen_weight
+
+        fatjets = events["FatJet"]
+        fj_fields = set(ak.fields(fatjets))
+        n_fj = _np(ak.num(fatjets, axis=1), np.int64)
+        fj_start = np.concatenate([[0], np.cumsum(n_fj)[:-1]]).astype(np.int64)
+        flat_pt = _np(ak.flatten(fatjets["pt"], axis=1), np.float64)
+        lead = _np(ak.fill_none(ak.argmax(fatjets["pt"], axis=1), -1), np.int64)
+        has_fj = n_fj >= 1
+        lead_flat = np.where(has_fj, fj_start + lead, 0)
+
+        def leading(field: str, fill=np.nan, dtype=np.float32) -> np.ndarray:
+            if field not in fj_fields:
+                return np.full(n, fill, dtype=dtype)
+            flat = _np(ak.flatten(fatjets[field], axis=1))
+            if flat.size == 0:
+                return np.full(n, fill, dtype=dtype)
+            return np.where(has_fj, flat[lead_flat], fill).astype(dtype)
+
+        pt = np.where(has_fj, flat_pt[lead_flat] if flat_pt.size else np.nan, np.nan)
+        eta = leading("eta", dtype=np.float64)
+        msd = leading("msoftdrop", dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            m_pt = has_fj & (pt > cuts["fatjet_pt_min"])
+            m_eta = m_pt & (np.abs(eta) < cuts["fatjet_abs_eta_max"])
+            m_msd = m_eta & (msd >= cuts["msoftdrop_min"]) & (msd < cuts["msoftdrop_max"])
+        masks = (np.ones(n, bool), has_fj, m_pt, m_eta, m_msd)
+        cutflow = self._cutflow(masks, weight)
+        sel = m_msd
+        n_sel = int(sel.sum())
+
+        columns: dict[str, object] = {
+            "sample": [sample] * n_sel,
+            "weight": weight[sel],
+            "genWeight": gen_weight[sel],
+        }
+        for field in ("run", "luminosityBlock", "event"):
+            columns[field] = _np(events[field], np.int64)[sel]
+        for field in FATJET_FIELDS:
+            columns[f"fj_{field}"] = leading(field)[sel]
+        columns["fj_nconst"] = leading("nConstituents", fill=-1, dtype=np.int32)[sel]
+
+        selected_events = events[sel]
+        jet = ak.zip({"eta": columns["fj_eta"], "phi": columns["fj_phi"]})
+        genpart = selected_events["GenPart"] if "GenPart" in fields else None
+        codes = label_codes(jet, genpart, cuts["match_dr"])
+        columns["label_code"] = codes
+        columns["label"] = list(label_names(codes))
+
+        offsets, cands = _constituents(events, sel, lead[sel], int(cuts["max_constituents"]), where)
+        for field in ("pt", "eta", "phi", "mass", "charge", "pdgId"):
+            columns[f"pfc_{field}"] = (offsets, cands[field])
+
+        table = make_table(columns)
+        key = (str(meta.get("filename", "")), int(meta.get("entrystart", 0) or 0))
+        return {sample: [(*key, table, cutflow)]}
+
+    def postprocess(self, accumulator):
+        """Nothing to do: :func:`assemble` orders and concatenates the chunks."""
+        return accumulator
+
+
+def assemble(output: Mapping, sample: str, files: Sequence[str] = ()) -> tuple[ak.Array, list]:
+    """One sample's jet table and cutflow from the summed processor output.
+
+    Parameters
+    ----------
+    output
+        The (accumulated) output of :meth:`LeadingFatJetProcessor.process`.
+    sample
+        The sample (coffea dataset) name.
+    files
+        The sample's files in their configured order: chunks are taken in this order, then
+        by first entry (files not listed go last, by name), so neither the table nor the
+        cutflow depends on the executor's completion order.
+
+    Returns
+    -------
+    (ak.Array, list)
+        The table (:func:`empty_table` when no chunk was processed) and the cutflow as
+        ``[{"name": step, "events": int, "weighted": float}, ...]`` in
+        :data:`CUTFLOW_STEPS` order (zeros when nothing was processed).
+    """
+    position = {os.fspath(f): i for i, f in enumerate(files)}
+    chunks = sorted(
+        (output or {}).get(sample, []),
+        key=lambda c: (position.get(c[0], len(position)), c[0], c[1]),
+    )
+    tables = [c[2] for c in chunks]
+    table = ak.concatenate([empty_table(), *tables]) if tables else empty_table()
+    steps = [
+        {
+            "name": step,
+            "events": sum(int(c[3][step]["events"]) for c in chunks),
+            "weighted": math.fsum(float(c[3][step]["weighted"]) for c in chunks),
+        }
+        for step in CUTFLOW_STEPS
+    ]
+    return table, steps

@@ -1,0 +1,193 @@
+"""Skim one sample: check the inputs, normalise, run the processor, write the outputs.
+
+Outputs (both written atomically: to a temporary name in the destination directory, then
+``os.replace``; on any error neither is left half-written):
+
+* the jet table, parquet (plain Arrow types), one row per selected event with the columns
+  of :data:`lhcml.skim.processor.COLUMNS`; zero rows but the same schema when nothing
+  passes;
+* the cutflow, JSON::
+
+    {"sample": str, "xsec_pb": float | null, "lumi_fb": float, "sumw": float | null,
+     "steps": [{"name": str, "events": int, "weighted": float}, ...]}
+
+  with the steps of :data:`lhcml.skim.processor.CUTFLOW_STEPS` in order; ``xsec_pb`` and
+  ``sumw`` are ``null`` for real data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+
+import awkward as ak
+from coffea import processor
+from coffea.processor.executor import FileMeta
+
+from lhcml.io import atomic_path
+from lhcml.skim.inputs import EVENTS_TREE, inspect_file, sum_normalisation
+from lhcml.skim.processor import (
+    LeadingFatJetProcessor,
+    SampleNorm,
+    SkimSchema,
+    assemble,
+    validate_cuts,
+)
+
+log = logging.getLogger("lhcml.skim")
+
+#: Executors of :func:`skim_sample` (coffea's non-dask executors).
+EXECUTORS = ("iterative", "futures")
+
+
+def _executor(name: str, workers: int):
+    if name == "iterative":
+        if workers != 1:
+            log.info("executor 'iterative' runs in one process; ignoring workers=%d", workers)
+        return processor.IterativeExecutor(status=False, retries=0)
+    if name == "futures":
+        return processor.FuturesExecutor(workers=max(1, int(workers)), status=False, retries=0)
+    raise ValueError(f"unknown executor {name!r}; choose one of {EXECUTORS}")
+
+
+def skim_sample(
+    files: Sequence[str | os.PathLike],
+    sample_name: str,
+    xsec_pb: float | None,
+    lumi_fb: float,
+    cuts: Mapping | None,
+    out_parquet: str | os.PathLike,
+    out_cutflow: str | os.PathLike,
+    executor: str = "iterative",
+    workers: int = 1,
+    chunksize: int = 100_000,
+    sumw: float | None = None,
+) -> dict:
+    """Skim all files of one sample and write its jet table and cutflow.
+
+    Parameters
+    ----------
+    files
+        The sample's NanoAOD files (paths or URLs), all of them: the normalisation is
+        summed over all files.
+    sample_name
+        Written to the ``sample`` column and the cutflow.
+    xsec_pb
+        Cross section in pb; ``None`` for real data (every event weighted 1, no
+        normalisation read).
+    lumi_fb
+        Integrated luminosity in fb^-1.
+    cuts
+        Skim cuts (see :data:`lhcml.skim.processor.DEFAULT_CUTS`).
+    out_parquet, out_cutflow
+        Output paths (directories are created).
+    executor
+        ``"iterative"`` (one process) or ``"futures"`` (``workers`` local processes).
+    workers
+        Number of processes for ``"futures"``.
+    chunksize
+        Target number of events per chunk.
+    sumw
+        Sum of ``genWeight`` over all generated events of the sample. By default (``None``)
+        it is read from the files' ``Runs`` trees (``genEventSumw``); pass it for files
+        without a ``Runs`` tree.
+
+    Returns
+    -------
+    dict
+        ``{"sample", "files", "events", "selected", "sumw", "seconds", "events_per_s"}``:
+        events processed, jets kept, the normalisation used, wall time of the whole call
+        (checks, processing, writing) and the rate.
+
+    Raises
+    ------
+    lhcml.skim.SkimInputError
+        A bad input file (named in the message), before anything is processed or written.
+    ValueError
+        Invalid cuts, executor or normalisation.
+    """
+    start = time.perf_counter()
+    cuts = validate_cuts(cuts)  # configuration errors before any I/O
+    executor_instance = _executor(executor, workers)
+    files = [os.fspath(f) for f in files]
+    if not files:
+        raise ValueError(f"sample {sample_name!r}: no input files")
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be >= 1, got {chunksize}")
+    need_sumw = xsec_pb is not None and sumw is None
+    # One open per file: checks, entry counts and (for simulation) the Runs sums.
+    infos = [inspect_file(path, normalisation=need_sumw) for path in files]
+    n_events = sum(info.n_events for info in infos)
+    log.info("%s: %d file(s), %d events", sample_name, len(files), n_events)
+
+    if xsec_pb is None:
+        norm = None
+        log.info("%s: real data, every event weighted 1", sample_name)
+    else:
+        if sumw is None:
+            sumw = sum_normalisation(infos).sumw
+        norm = SampleNorm(xsec_pb=float(xsec_pb), lumi_fb=float(lumi_fb), sumw=float(sumw))
+        log.info(
+            "%s: xsec=%g pb, lumi=%g fb^-1, sumw=%g -> weight = %g x genWeight",
+            sample_name, norm.xsec_pb, norm.lumi_fb, norm.sumw, norm.scale,
+        )  # fmt: skip
+
+    proc = LeadingFatJetProcessor(cuts, {sample_name: norm})
+    runner = processor.Runner(
+        executor=executor_instance,
+        schema=SkimSchema,
+        chunksize=int(chunksize),
+        # Chunking metadata from the inspection above (saves coffea re-reading every
+        # file's TTree header), never a stale global cache of a rewritten file.
+        metadata_cache={
+            FileMeta(sample_name, info.path, EVENTS_TREE): {
+                "numentries": info.n_events,
+                "uuid": info.uuid,
+            }
+            for info in infos
+        },
+    )
+    with warnings.catch_warnings():
+        # NanoAODSchema overwrites the Photon mass/charge branches of real NanoAOD with 0
+        # (for its 4-vector behaviour) and says so per chunk; the skim does not use them.
+        warnings.filterwarnings("ignore", r"Branch \w+ already exists", RuntimeWarning)
+        output = runner({sample_name: files}, proc, treename=EVENTS_TREE)
+    table, steps = assemble(output, sample_name, files)
+    processed = steps[0]["events"]
+    if processed != n_events:
+        raise RuntimeError(
+            f"{sample_name}: processed {processed} events but the files hold {n_events}"
+        )
+
+    cutflow = {
+        "sample": sample_name,
+        "xsec_pb": None if norm is None else norm.xsec_pb,
+        "lumi_fb": float(lumi_fb),
+        "sumw": None if norm is None else norm.sumw,
+        "steps": steps,
+    }
+    # Both temporaries are complete before either is renamed into place.
+    with atomic_path(out_parquet) as tmp_parquet, atomic_path(out_cutflow) as tmp_cutflow:
+        ak.to_parquet(table, tmp_parquet, extensionarray=False)
+        tmp_cutflow.write_text(json.dumps(cutflow, indent=2) + "\n")
+    seconds = time.perf_counter() - start
+    for step in steps:
+        log.info("%s: cutflow %-10s %8d events %14.6g weighted", sample_name,
+                 step["name"], step["events"], step["weighted"])  # fmt: skip
+    summary = {
+        "sample": sample_name,
+        "files": len(files),
+        "events": processed,
+        "selected": len(table),
+        "sumw": None if norm is None else norm.sumw,
+        "seconds": seconds,
+        "events_per_s": processed / seconds if seconds > 0 else float("inf"),
+    }
+    log.info("%s: %d of %d events selected in %.2f s (%.0f events/s) -> %s, %s",
+             sample_name, summary["selected"], processed, seconds, summary["events_per_s"],
+             out_parquet, out_cutflow)  # fmt: skip
+    return summary

@@ -1,0 +1,42 @@
+"""Shared fixtures: one Snakemake run of config/ci.yaml per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from conftest_realnano import *  # noqa: E402,F403 (real-NanoAOD fixtures)
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the workflow of this checkout with config/ci.yaml in ``workdir``."""
+    cmd = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+        "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(workdir),
+        "--cores", "2", *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
+            f"{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> Path:
+    """The working directory of a complete run of the ci config (all target rules)."""
+    workdir = tmp_path_factory.mktemp("ci_run")
+    run_snakemake(workdir, "all")
+    return workdir
+
+
+def pytest_report_header(config):
+    return f"lhcml tests from {ROOT} (LHCML_CI={os.environ.get('LHCML_CI', '0')})"

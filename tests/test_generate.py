@@ -1,0 +1,141 @@
+"""Generation: NanoAOD files that coffea reads, with valid cross-references and physics."""
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
+
+from lhcml import generate
+from lhcml.generate.chunk import chunk_seeds, generate_chunk
+from lhcml.generate.pythia import PythiaGenerator, pythia_settings
+from lhcml.io import read_json
+
+
+@pytest.fixture(scope="module")
+def vjets_chunk(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    meta = generate_chunk(
+        process="vjets", n_events=400, chunk=3, master_seed=1, sample_seed=2, pthat_min=300.0,
+        mpi=False, out_root=out / "3.root", out_meta=out / "3.json", progress=False,
+    )
+    return out / "3.root", meta
+
+
+def _events(path):
+    return NanoEventsFactory.from_root({str(path): "Events"}, schemaclass=NanoAODSchema,
+                                       mode="eager").events()
+
+
+def test_metadata_records_cross_section_and_seeds(vjets_chunk):
+    path, meta = vjets_chunk
+    assert read_json(path.with_suffix(".json")) == meta
+    assert meta["events"] == 400
+    # W/Z(->qq) + parton with pTHat > 300 GeV at 13 TeV: O(10-100) pb
+    assert 5.0 < meta["xsec_pb"] < 200.0
+    assert 0 < meta["xsec_err_pb"] < 0.2 * meta["xsec_pb"]
+    assert (meta["pythia_seed"], meta["detector_seed"]) == chunk_seeds(1, 2, 3)
+
+
+def test_event_numbering_and_runs_tree(vjets_chunk):
+    path, _ = vjets_chunk
+    with uproot.open(path) as f:
+        ev = f["Events"].arrays(["run", "luminosityBlock", "event", "genWeight"], library="np")
+        runs = f["Runs"].arrays(library="np")
+    assert np.all(ev["luminosityBlock"] == 4)
+    assert ev["event"].tolist() == list(range(1201, 1601))
+    assert runs["genEventCount"][0] == 400
+    assert runs["genEventSumw"][0] == pytest.approx(ev["genWeight"].sum())
+
+
+def test_nanoaod_schema_reads_it_with_valid_cross_references(vjets_chunk):
+    path, _ = vjets_chunk
+    events = _events(path)
+    n_fat = ak.num(events.FatJet)
+    # FatJetPFCands: ordered by jet, indices in range, counts consistent with nConstituents
+    assoc = events.FatJetPFCands
+    assert ak.all(assoc.jetIdx < n_fat[:, None]) and ak.all(assoc.jetIdx >= 0)
+    assert ak.all(assoc.pFCandsIdx < ak.num(events.PFCands)[:, None])
+    assert ak.all(assoc.pFCandsIdx >= 0)
+    assert ak.all(ak.sum(events.FatJet.nConstituents, axis=1) == ak.num(assoc))
+    assert ak.all(assoc.jetIdx[:, 1:] >= assoc.jetIdx[:, :-1])
+    # the schema's nested index gives each FatJet its own constituents
+    assert ak.all(ak.num(events.FatJet.constituents, axis=2) == events.FatJet.nConstituents)
+    # the constituents' four-momenta add up to the jet (E-scheme recombination)
+    cands = events.PFCands[assoc.pFCandsIdx]
+    cand_px = ak.flatten(cands.pt * np.cos(cands.phi))
+    jet_px = ak.sum(ak.unflatten(cand_px, ak.flatten(events.FatJet.nConstituents)), axis=1)
+    np.testing.assert_allclose(jet_px, ak.flatten(events.FatJet.px), rtol=1e-3, atol=0.05)
+    # GenPart mothers precede daughters; coffea's children are the daughters
+    mother = events.GenPart.genPartIdxMother
+    assert ak.all(mother < ak.local_index(mother))
+    bosons = events.GenPart[(abs(events.GenPart.pdgId) == 24) | (events.GenPart.pdgId == 23)]
+    last = bosons[bosons.hasFlags(["fromHardProcess", "isLastCopy"])]
+    assert ak.all(ak.num(last) == 1)
+    daughters = ak.flatten(last.children, axis=2)
+    assert ak.all(ak.num(daughters) == 2)
+    assert ak.all(abs(daughters.pdgId) <= 5)
+
+
+def test_jets_sorted_and_substructure_physical(vjets_chunk):
+    path, _ = vjets_chunk
+    fj = _events(path).FatJet
+    assert ak.all(fj.pt[:, 1:] <= fj.pt[:, :-1])
+    assert ak.all(fj.pt > 170) and ak.all(fj.msoftdrop <= fj.mass * (1 + 1e-4) + 1e-3)
+    # field access: the attribute fj.tau2 is vector's proper time squared (= mass^2)
+    tau = np.stack([ak.to_numpy(ak.flatten(fj[f"tau{i}"])) for i in range(1, 5)])
+    # normalised measure: constituents lie within ~R0 of the axes, so tau_N is O(0.01-1)
+    assert np.all(tau >= 0) and np.all(tau < 2.0) and np.all(np.median(tau, axis=1) < 0.5)
+    assert np.mean(tau[1] <= tau[0]) > 0.99
+
+
+def test_w_z_jets_have_the_boson_mass(vjets_chunk):
+    """Leading jets near a hadronic W/Z have a soft-drop mass peaking at m_W, m_Z."""
+    path, _ = vjets_chunk
+    events = _events(path)
+    boson = events.GenPart[(abs(events.GenPart.pdgId) == 24) | (events.GenPart.pdgId == 23)]
+    boson = boson[boson.hasFlags(["isLastCopy"])][:, 0]
+    jet = events.FatJet[:, :1]
+    has = ak.num(jet) > 0
+    jet = jet[has][:, 0]
+    near = jet.delta_r(boson[has]) < 0.3
+    msd = ak.to_numpy(jet.msoftdrop[near & (jet.pt > 300)])
+    assert len(msd) > 40
+    assert 70.0 < np.median(msd) < 95.0
+
+
+def test_same_seeds_same_file(tmp_path):
+    kwargs = dict(process="qcd", n_events=30, chunk=0, master_seed=5, sample_seed=6,
+                  pthat_min=300.0, mpi=False, progress=False)
+    generate_chunk(out_root=tmp_path / "a.root", out_meta=tmp_path / "a.json", **kwargs)
+    generate_chunk(out_root=tmp_path / "b.root", out_meta=tmp_path / "b.json", **kwargs)
+    a = uproot.open(tmp_path / "a.root")["Events"].arrays(library="ak")
+    b = uproot.open(tmp_path / "b.root")["Events"].arrays(library="ak")
+    assert ak.array_equal(a, b)
+
+
+def test_pythia_settings_validation():
+    with pytest.raises(ValueError, match="unknown process 'wjets'"):
+        pythia_settings("wjets", seed=1, pthat_min=100.0, mpi=False)
+    with pytest.raises(ValueError, match="seed"):
+        pythia_settings("qcd", seed=0, pthat_min=100.0, mpi=False)
+    with pytest.raises(ValueError, match="rejected the setting"):
+        PythiaGenerator("qcd", seed=1, pthat_min=100.0, mpi=False, extra=["Nonsense:key = 3"])
+
+
+def test_top_decay_chain_in_genpart():
+    gen = PythiaGenerator("ttbar", seed=3, pthat_min=200.0, mpi=False)
+    ev = next(iter(gen.events(1))).gen
+    ids = np.abs(ev["pdgId"])
+    mothers = ev["genPartIdxMother"]
+    tops = np.flatnonzero((ids == 6) & (ev["status"] == 62))
+    assert len(tops) == 2
+    for t in tops:
+        daughters = set(ids[mothers == t].tolist())
+        assert daughters == {5, 24}
+
+
+def test_combine_cross_sections():
+    metas = [{"xsec_pb": 10.0, "xsec_err_pb": 1.0}, {"xsec_pb": 12.0, "xsec_err_pb": 1.0}]
+    mean, err = generate.combine_cross_sections(metas)
+    assert mean == pytest.approx(11.0) and err == pytest.approx(1 / np.sqrt(2))
