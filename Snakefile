@@ -11,6 +11,13 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    sample="|".join(SAMPLES),
+    chunk=r"\d+",
+
+
 include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"

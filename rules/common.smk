@@ -1,14 +1,16 @@
-# Helpers shared by all rule files: config validation, sample bookkeeping, paths.
+# Helpers shared by the workflow: config validation, sample bookkeeping, input functions.
 
 import os
 import sys
 
-# The workflow always uses the library of this checkout (also inside cluster jobs, which
-# re-read this file), whatever version of lhcml may be installed elsewhere.
+# The workflow always uses the library of this checkout: here (config validation) and in
+# every job, which inherits PYTHONPATH (local, --use-conda and cluster jobs, which re-read
+# this file), whatever version of lhcml may be installed elsewhere. We set the variable;
+# nothing requires the user to define it, so there is no `envvars:` assertion.
 LHCML_SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, LHCML_SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
 from lhcml.config import ConfigError, validate_config  # noqa: E402 (needs the path above)
@@ -23,11 +25,6 @@ RESULTS = "results"
 SAMPLES = list(config["samples"])
 GENERATED = [s for s in SAMPLES if "process" in config["samples"][s]]
 REAL = [s for s in SAMPLES if "files" in config["samples"][s]]
-
-
-wildcard_constraints:
-    sample="|".join(SAMPLES),
-    chunk=r"\d+",
 
 
 def events_per_chunk(sample):

@@ -17,9 +17,18 @@ from conftest_realnano import *  # noqa: E402,F403 (real-NanoAOD fixtures)
 def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the workflow of this checkout with config/ci.yaml in ``workdir``."""
     cmd = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-        "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(workdir),
-        "--cores", "2", *args,
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config" / "ci.yaml"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:

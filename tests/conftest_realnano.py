@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from realnano import IndexUnreachable, coffea_sample_files
 
 __all__ = ["real_nanoaod"]

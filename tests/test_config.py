@@ -35,8 +35,12 @@ def test_shipped_configs_are_valid(name):
         (lambda c: c.update(sedd=3), "sedd"),
         (lambda c: c["detector"].update(ecal_a=-1), "detector.ecal_a"),
         (lambda c: c["features"]["split"].update(test=0.5), "features.split"),
-        (lambda c: c["samples"].update(data={"role": "signal", "files": "x.root", "xsec_pb": 1.0}),
-         "samples.data.files"),
+        (
+            lambda c: c["samples"].update(
+                data={"role": "signal", "files": "x.root", "xsec_pb": 1.0}
+            ),
+            "samples.data.files",
+        ),
         (lambda c: c["samples"]["vjets"].update(process="wjets"), "samples.vjets.process"),
     ],
 )
@@ -47,8 +51,11 @@ def test_bad_config_names_the_key(ci_config, mutate, key):
 
 
 def test_real_sample_form_is_accepted(ci_config):
-    ci_config["samples"]["data"] = {"role": "other", "files": ["a.root", "root://x//b.root"],
-                                    "xsec_pb": 2.5}
+    ci_config["samples"]["data"] = {
+        "role": "other",
+        "files": ["a.root", "root://x//b.root"],
+        "xsec_pb": 2.5,
+    }
     validate_config(ci_config)
 
 
@@ -66,9 +73,21 @@ def test_snakemake_refuses_a_bad_config(tmp_path, ci_config):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(ci_config))
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(bad), "--directory", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(bad),
+            "--directory",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode != 0
     assert "samples.qcd.evnts" in proc.stdout + proc.stderr

@@ -23,18 +23,15 @@ def test_neutrinos_are_invisible_and_muons_outside_tracker_are_lost():
     ("pdg", "charge", "expected"),
     [
         (22, 0, np.hypot(0.03 / 10, np.hypot(0.2 / 100, 0.005))),  # ECAL at 100 GeV
-        (130, 0, np.hypot(1.0 / 10, 0.05)),                          # HCAL at 100 GeV
-        (211, 1, np.hypot(1e-4 * 100 / np.cosh(0.5), 0.005)),        # tracker, pT-based
+        (130, 0, np.hypot(1.0 / 10, 0.05)),  # HCAL at 100 GeV
+        (211, 1, np.hypot(1e-4 * 100 / np.cosh(0.5), 0.005)),  # tracker, pT-based
     ],
 )
 def test_energy_resolution_matches_parametrisation(pdg, charge, expected):
     px, py, pz, e, ids, q = _particles(20000, pdg, charge)
     cands, kept = simulate(px, py, pz, e, ids, q, np.random.default_rng(2))
     assert kept.all()
-    if charge:
-        ratio = cands["pt"] / np.hypot(px, py)
-    else:
-        ratio = cands["E"] / e
+    ratio = cands["pt"] / np.hypot(px, py) if charge else cands["E"] / e
     assert np.mean(ratio) == pytest.approx(1.0, abs=3 * expected / np.sqrt(len(ratio)) + 1e-4)
     assert np.std(ratio) == pytest.approx(expected, rel=0.03)
 

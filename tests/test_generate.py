@@ -16,15 +16,24 @@ from lhcml.io import read_json
 def vjets_chunk(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen")
     meta = generate_chunk(
-        process="vjets", n_events=400, chunk=3, master_seed=1, sample_seed=2, pthat_min=300.0,
-        mpi=False, out_root=out / "3.root", out_meta=out / "3.json", progress=False,
+        process="vjets",
+        n_events=400,
+        chunk=3,
+        master_seed=1,
+        sample_seed=2,
+        pthat_min=300.0,
+        mpi=False,
+        out_root=out / "3.root",
+        out_meta=out / "3.json",
+        progress=False,
     )
     return out / "3.root", meta
 
 
 def _events(path):
-    return NanoEventsFactory.from_root({str(path): "Events"}, schemaclass=NanoAODSchema,
-                                       mode="eager").events()
+    return NanoEventsFactory.from_root(
+        {str(path): "Events"}, schemaclass=NanoAODSchema, mode="eager"
+    ).events()
 
 
 def test_metadata_records_cross_section_and_seeds(vjets_chunk):
@@ -105,8 +114,16 @@ def test_w_z_jets_have_the_boson_mass(vjets_chunk):
 
 
 def test_same_seeds_same_file(tmp_path):
-    kwargs = dict(process="qcd", n_events=30, chunk=0, master_seed=5, sample_seed=6,
-                  pthat_min=300.0, mpi=False, progress=False)
+    kwargs = dict(
+        process="qcd",
+        n_events=30,
+        chunk=0,
+        master_seed=5,
+        sample_seed=6,
+        pthat_min=300.0,
+        mpi=False,
+        progress=False,
+    )
     generate_chunk(out_root=tmp_path / "a.root", out_meta=tmp_path / "a.json", **kwargs)
     generate_chunk(out_root=tmp_path / "b.root", out_meta=tmp_path / "b.json", **kwargs)
     a = uproot.open(tmp_path / "a.root")["Events"].arrays(library="ak")

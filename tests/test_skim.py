@@ -435,7 +435,7 @@ def test_normalisation_errors(tmp_path):
 def test_rntuple_events_are_rejected_clearly(tmp_path):
     path = tmp_path / "rntuple.root"
     with uproot.recreate(path) as f:
-        f["Events"] = {"run": np.ones(3, np.uint32)}  # uproot >= 5.7: an RNTuple
+        f.mkrntuple("Events", {"run": np.ones(3, np.uint32)})  # also what f["Events"] = ... does
     with pytest.raises(SkimInputError, match="not a TTree"):
         check_input_file(path)
 

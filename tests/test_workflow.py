@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, run_snakemake
 from lhcml.generate import sample_cross_section
+
+from conftest import ROOT, run_snakemake
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 
@@ -18,16 +19,21 @@ def _cutflow(run_dir, sample):
 
 
 def _features(run_dir):
-    return {s: ak.from_parquet(run_dir / "results" / "features" / f"{s}.parquet")
-            for s in ("train", "val", "test")}
+    return {
+        s: ak.from_parquet(run_dir / "results" / "features" / f"{s}.parquet")
+        for s in ("train", "val", "test")
+    }
 
 
 def test_dag_order_generate_skim_features(tmp_path):
     proc = run_snakemake(tmp_path, "features", "-n", "--quiet", "rules")
     out = proc.stdout + proc.stderr
     chunks = sum(s["chunks"] for s in CI["samples"].values())
-    for rule, count in (("generate_chunk", chunks), ("skim_sample", len(CI["samples"])),
-                        ("build_features", 1)):
+    for rule, count in (
+        ("generate_chunk", chunks),
+        ("skim_sample", len(CI["samples"])),
+        ("build_features", 1),
+    ):
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), out
 
 
@@ -55,11 +61,13 @@ def test_cutflow_is_monotonic(ci_run, sample):
 
 
 def test_labels_match_the_samples(ci_run):
-    labels = {s: ak.to_list(ak.from_parquet(ci_run / "results" / "skim" / f"{s}.parquet").label)
-              for s in CI["samples"]}
+    labels = {
+        s: ak.to_list(ak.from_parquet(ci_run / "results" / "skim" / f"{s}.parquet").label)
+        for s in CI["samples"]
+    }
     vjets, qcd, ttbar = (np.array(labels[s]) for s in ("vjets", "qcd", "ttbar"))
-    assert np.mean(np.isin(vjets, ["W", "Z"])) > 0.5          # leading jet is mostly the boson
-    assert np.sum(vjets == "W") > np.sum(vjets == "Z")         # sigma(W) > sigma(Z)
+    assert np.mean(np.isin(vjets, ["W", "Z"])) > 0.5  # leading jet is mostly the boson
+    assert np.sum(vjets == "W") > np.sum(vjets == "Z")  # sigma(W) > sigma(Z)
     assert not np.isin(qcd, ["W", "Z", "top"]).any()
     assert np.mean(np.isin(qcd, ["quark", "gluon"])) > 0.95
     assert np.isin(ttbar, ["top", "W"]).sum() > 0.3 * len(ttbar)
@@ -83,8 +91,17 @@ def test_features_classes_weights_and_split(ci_run):
         assert cons.shape[1] == CI["features"]["n_constituents"]
         assert np.all(np.diff(cons, axis=1)[ak.to_numpy(t.cons_mask)[:, 1:]] <= 0)  # pT-ordered
     # no event appears in two splits
-    keys = [set(zip(ak.to_list(t.sample), ak.to_list(t.event), ak.to_list(t.luminosityBlock),
-                    strict=True)) for t in tables.values()]
+    keys = [
+        set(
+            zip(
+                ak.to_list(t.sample),
+                ak.to_list(t.event),
+                ak.to_list(t.luminosityBlock),
+                strict=True,
+            )
+        )
+        for t in tables.values()
+    ]
     assert not (keys[0] & keys[1]) and not (keys[0] & keys[2]) and not (keys[1] & keys[2])
 
 

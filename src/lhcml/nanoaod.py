@@ -7,17 +7,25 @@ lacks the optional groups still skims (constituent-level information is then emp
 
 Conventions
 -----------
-* Tree ``Events``: one entry per event; each collection ``X`` has a counter ``nX`` and
-  branches ``X_field``. Tree ``Runs``: one entry per (run, chunk) with ``genEventSumw`` and
-  ``genEventCount``.
+* Files are ROOT TTrees (not RNTuples: uproot >= 5.7 writes an RNTuple for
+  ``file[name] = data``, so writers use ``mktree``). Tree ``Events``: one entry per event;
+  each collection ``X`` has a counter ``nX`` and branches ``X_field``. Tree ``Runs``: one
+  entry per (run, chunk) with ``genEventSumw`` and ``genEventCount`` (the skim also accepts
+  the old ``genEventSumw_`` / ``genEventCount_`` names).
 * Momenta in GeV, angles in radians, pseudorapidity ``eta``; float32 as in NanoAOD.
 * ``GenPart`` is a pruned generator record. ``GenPart_genPartIdxMother`` indexes into the
   same event's ``GenPart`` (-1 for none) and always points to an earlier entry.
-  ``GenPart_statusFlags`` uses the CMS bit assignment in :data:`STATUS_FLAG_BITS`.
-* ``FatJetPFCands`` is ordered by jet: the constituents of FatJet ``i`` are the
-  ``FatJet_nConstituents[i]`` consecutive entries after those of jets ``0..i-1``; each
-  entry's ``FatJetPFCands_pFCandsIdx`` indexes ``PFCands`` and ``FatJetPFCands_jetIdx``
-  indexes ``FatJet``.
+  ``GenPart_statusFlags`` uses the CMS bit assignment in :data:`STATUS_FLAG_BITS`. The
+  truth labels rely on: incoming hard partons have mother -1 and status 21; ``isHardProcess``
+  is set on incoming, outgoing and resonance-decay particles; the decay products of a
+  W/Z/top have the resonance's ``isLastCopy`` entry as mother (for a top: its b and its W,
+  whose own last copy is the mother of the quarks). ``GenPart_status`` is recommended.
+* ``FatJetPFCands_jetIdx`` says which FatJet a candidate belongs to and
+  ``FatJetPFCands_pFCandsIdx`` which ``PFCands`` entry it is. The generator writes them
+  ordered by jet with ``FatJet_nConstituents`` equal to the count per jet (so coffea's
+  nested ``FatJet.constituents`` index works); real PFNano may lack ``nConstituents`` or
+  store fewer candidates, so the skim groups by ``jetIdx``. The NanoAOD v15 spelling
+  ``FatJetPFCand_pfCandIdx`` -> ``PFCand`` is accepted too.
 """
 
 from __future__ import annotations

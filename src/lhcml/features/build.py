@@ -38,12 +38,21 @@ def class_of(labels: np.ndarray, role: str) -> np.ndarray:
 
 def sample_features(jets: ak.Array, role: str, n_constituents: int) -> dict[str, np.ndarray]:
     """All feature columns of one sample's skimmed jet table (flat and (n, k) arrays)."""
-    columns = {c: ak.to_numpy(jets[c]) if c not in ("sample", "label") else np.asarray(ak.to_list(jets[c]), dtype=object) for c in ID_COLUMNS}
+    columns = {
+        c: ak.to_numpy(jets[c])
+        if c not in ("sample", "label")
+        else np.asarray(ak.to_list(jets[c]), dtype=object)
+        for c in ID_COLUMNS
+    }
     columns["y"] = class_of(columns["label"], role)
     columns.update(high_level_features(jets))
     cons = padded_constituents(
-        jets["pfc_pt"], jets["pfc_eta"], jets["pfc_phi"],
-        ak.to_numpy(jets["fj_pt"]), ak.to_numpy(jets["fj_eta"]), ak.to_numpy(jets["fj_phi"]),
+        jets["pfc_pt"],
+        jets["pfc_eta"],
+        jets["pfc_phi"],
+        ak.to_numpy(jets["fj_pt"]),
+        ak.to_numpy(jets["fj_eta"]),
+        ak.to_numpy(jets["fj_phi"]),
         n_constituents,
     )
     columns.update({f"cons_{k}": v for k, v in cons.items()})
@@ -62,7 +71,9 @@ def build_feature_table(
     Rows are ordered by sample (in the order given) and then by input order; the split of
     a jet is :func:`~lhcml.features.split.assign_split` of its event.
     """
-    parts = [sample_features(jets, roles[name], n_constituents) for name, jets in jet_tables.items()]
+    parts = [
+        sample_features(jets, roles[name], n_constituents) for name, jets in jet_tables.items()
+    ]
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
     if not merged:
         raise ValueError("no samples given to build_feature_table")
@@ -71,7 +82,10 @@ def build_feature_table(
     for name in SPLITS:
         sel = split == name
         out[name] = ak.zip(
-            {k: (ak.Array(v[sel].tolist()) if v.dtype == object else v[sel]) for k, v in merged.items()},
+            {
+                k: (ak.Array(v[sel].tolist()) if v.dtype == object else v[sel])
+                for k, v in merged.items()
+            },
             depth_limit=1,
         )
     return out
@@ -93,7 +107,12 @@ def summarise(tables: dict[str, ak.Array]) -> dict:
             "per_label": {str(lab): int((labels == lab).sum()) for lab in sorted(set(labels))},
             "per_sample": {
                 str(s): int(c)
-                for s, c in zip(*np.unique(np.asarray(ak.to_list(table["sample"])), return_counts=True), strict=True)
-            } if len(y) else {},
+                for s, c in zip(
+                    *np.unique(np.asarray(ak.to_list(table["sample"])), return_counts=True),
+                    strict=True,
+                )
+            }
+            if len(y)
+            else {},
         }
     return summary

@@ -20,7 +20,15 @@ import numpy as np
 
 #: Feature names in the order the taggers use them.
 HIGH_LEVEL_FEATURES: tuple[str, ...] = (
-    "pt", "eta", "msd", "tau21", "tau32", "n2", "d2", "rho", "nconst",
+    "pt",
+    "eta",
+    "msd",
+    "tau21",
+    "tau32",
+    "n2",
+    "d2",
+    "rho",
+    "nconst",
 )
 
 MSD_FLOOR = 0.01  # GeV: keeps rho finite for jets groomed to a single massless particle

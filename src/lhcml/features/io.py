@@ -44,8 +44,13 @@ def write_feature_tables(
     summary = summarise(splits)
     for name, table in splits.items():
         write_parquet(table, outputs[name])
-        log.info("%s: %d jets (%d signal, %d background) -> %s", name, len(table),
-                 summary[name]["per_class"]["signal"]["jets"],
-                 summary[name]["per_class"]["background"]["jets"], outputs[name])
+        log.info(
+            "%s: %d jets (%d signal, %d background) -> %s",
+            name,
+            len(table),
+            summary[name]["per_class"]["signal"]["jets"],
+            summary[name]["per_class"]["background"]["jets"],
+            outputs[name],
+        )
     write_json(summary_path, summary)
     return summary

@@ -35,12 +35,16 @@ def event_hash(run, luminosity_block, event, seed: int = 0) -> np.ndarray:
     return h
 
 
-def assign_split(run, luminosity_block, event, fractions: dict[str, float], seed: int = 0) -> np.ndarray:
+def assign_split(
+    run, luminosity_block, event, fractions: dict[str, float], seed: int = 0
+) -> np.ndarray:
     """The split name ('train', 'val' or 'test') of every event.
 
     ``fractions`` maps each split to its expected fraction (summing to 1).
     """
-    u = (event_hash(run, luminosity_block, event, seed) >> np.uint64(11)).astype(np.float64) / 2.0**53
+    u = (event_hash(run, luminosity_block, event, seed) >> np.uint64(11)).astype(
+        np.float64
+    ) / 2.0**53
     edges = np.cumsum([fractions[s] for s in SPLITS])
     index = np.searchsorted(edges[:-1], u, side="right")
     return np.asarray(SPLITS, dtype=object)[index]

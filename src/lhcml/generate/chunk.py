@@ -45,8 +45,11 @@ def _concat_gen(records: list[dict[str, np.ndarray]]) -> ak.Array:
 
 
 def reconstruct_events(
-    fs: np.ndarray, counts: np.ndarray, rng: np.random.Generator,
-    detector: det.DetectorConfig, config: reco.RecoConfig,
+    fs: np.ndarray,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+    detector: det.DetectorConfig,
+    config: reco.RecoConfig,
 ) -> dict[str, ak.Array]:
     """Detector response and jet reconstruction for a chunk of events.
 
@@ -147,8 +150,14 @@ def generate_chunk(
     detector_cfg = det.DetectorConfig.from_mapping(detector)
     reco_cfg = reco.RecoConfig.from_mapping(reconstruction)
     pythia_seed, detector_seed = chunk_seeds(master_seed, sample_seed, chunk)
-    log.info("%s chunk %d: %d events, Pythia seed %d, MPI %s", process, chunk, n_events,
-             pythia_seed, "on" if mpi else "off")
+    log.info(
+        "%s chunk %d: %d events, Pythia seed %d, MPI %s",
+        process,
+        chunk,
+        n_events,
+        pythia_seed,
+        "on" if mpi else "off",
+    )
 
     t0 = time.perf_counter()
     generator = PythiaGenerator(
@@ -157,8 +166,15 @@ def generate_chunk(
     t_init = time.perf_counter() - t0
     fs_list, gen_list, weights = [], [], np.empty(n_events)
     events = generator.events(n_events)
-    bar = tqdm(events, total=n_events, desc=f"{process}[{chunk}]", unit="ev", file=sys.stderr,
-               mininterval=10.0, disable=not progress)
+    bar = tqdm(
+        events,
+        total=n_events,
+        desc=f"{process}[{chunk}]",
+        unit="ev",
+        file=sys.stderr,
+        mininterval=10.0,
+        disable=not progress,
+    )
     t1 = time.perf_counter()
     for i, ev in enumerate(bar):
         fs_list.append(ev.fs)
@@ -169,7 +185,10 @@ def generate_chunk(
     t2 = time.perf_counter()
     counts = np.array([len(f) for f in fs_list])
     collections = reconstruct_events(
-        np.concatenate(fs_list), counts, np.random.default_rng(detector_seed), detector_cfg,
+        np.concatenate(fs_list),
+        counts,
+        np.random.default_rng(detector_seed),
+        detector_cfg,
         reco_cfg,
     )
     collections["GenPart"] = _concat_gen(gen_list)
@@ -209,13 +228,23 @@ def generate_chunk(
         "sum_genweight": float(weights.sum()),
         "detector": asdict(detector_cfg),
         "reconstruction": asdict(reco_cfg),
-        "seconds": {"init": t_init, "generate": t_generate, "reconstruct": t_reco,
-                    "total": t_total},
+        "seconds": {
+            "init": t_init,
+            "generate": t_generate,
+            "reconstruct": t_reco,
+            "total": t_total,
+        },
         "events_per_second": n_events / t_total,
         "pythia_events_per_second": n_events / t_generate,
     }
     write_json(out_meta, meta)
-    log.info("%s chunk %d: sigma = %.4g +- %.2g pb; %.1f ev/s (Pythia+extraction %.1f ev/s)",
-             process, chunk, xsec.sigma_pb, xsec.error_pb, meta["events_per_second"],
-             meta["pythia_events_per_second"])
+    log.info(
+        "%s chunk %d: sigma = %.4g +- %.2g pb; %.1f ev/s (Pythia+extraction %.1f ev/s)",
+        process,
+        chunk,
+        xsec.sigma_pb,
+        xsec.error_pb,
+        meta["events_per_second"],
+        meta["pythia_events_per_second"],
+    )
     return meta

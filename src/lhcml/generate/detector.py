@@ -134,7 +134,9 @@ def simulate(
     new_e = energy.copy()
 
     sigma_track = np.hypot(config.track_a * pt, config.track_b)
-    new_pt[is_track] = pt[is_track] * np.maximum(1.0 + sigma_track[is_track] * gauss[0, is_track], 0.0)
+    new_pt[is_track] = pt[is_track] * np.maximum(
+        1.0 + sigma_track[is_track] * gauss[0, is_track], 0.0
+    )
 
     e_safe = np.maximum(energy, 1e-9)
     sigma_ecal = np.sqrt(

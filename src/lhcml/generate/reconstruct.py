@@ -4,8 +4,9 @@
   ``fatjet_pt_min`` GeV, with soft-drop mass (C/A reclustering, ``softdrop_beta``,
   ``softdrop_zcut``, R0 = R), N-subjettiness tau1..tau4 on the ungroomed jet
   (``nsub_axes`` axes, normalised measure with ``nsub_beta`` and R0 = R) and the
-  energy-correlation ratios N2 and D2 (beta = ``ecf_beta``) on the soft-drop groomed jet,
-  as CMS NanoAOD defines ``FatJet_n2b1``.
+  energy-correlation ratios N2 = 2e3/(1e2)^2 and D2 = e3/(e2)^3 (beta = ``ecf_beta``) on the
+  soft-drop groomed jet, as CMS NanoAOD defines ``FatJet_n2b1``; NaN when the groomed jet
+  is a single particle (as fastjet-contrib's EnergyCorrelator gives).
 * Small-radius jets (NanoAOD ``Jet``): anti-kT, R = ``jet_r`` (0.4), pT above
   ``jet_pt_min`` GeV.
 
@@ -22,9 +23,7 @@ import fastjet
 import numpy as np
 import vector
 
-from lhcml.substructure.ecf import d2, n2
-from lhcml.substructure.nsubjettiness import nsubjettiness
-from lhcml.substructure.softdrop import softdrop
+from lhcml.substructure import energy_correlators, nsubjettiness, softdrop
 
 vector.register_awkward()
 
@@ -105,10 +104,13 @@ def fatjet_substructure(constituents: ak.Array, config: RecoConfig) -> dict[str,
     taus = nsubjettiness(
         constituents, n_max=4, beta=config.nsub_beta, r0=config.fatjet_r, axes=config.nsub_axes
     )
-    out = {
+    ecfs = energy_correlators(groomed.constituents, beta=config.ecf_beta, which=("e2", "2e3", "e3"))
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN for one-particle jets, as contrib
+        n2 = ecfs["2e3"] / ecfs["e2"] ** 2
+        d2 = ecfs["e3"] / ecfs["e2"] ** 3
+    return {
         "msoftdrop": np.asarray(groomed.msoftdrop, dtype=np.float32),
         **{f"tau{n + 1}": taus[:, n].astype(np.float32) for n in range(4)},
-        "n2b1": np.asarray(n2(groomed.constituents, beta=config.ecf_beta), np.float32),
-        "d2b1": np.asarray(d2(groomed.constituents, beta=config.ecf_beta), np.float32),
+        "n2b1": n2.astype(np.float32),
+        "d2b1": d2.astype(np.float32),
     }
-    return out

@@ -108,7 +108,7 @@ def skim_sample(
     lhcml.skim.SkimInputError
         A bad input file (named in the message), before anything is processed or written.
     ValueError
-        Invalid cuts, executor or normalisation.
+        Invalid cuts, executor, chunksize or normalisation; no files, or a file listed twice.
     """
     start = time.perf_counter()
     cuts = validate_cuts(cuts)  # configuration errors before any I/O
@@ -116,6 +116,9 @@ def skim_sample(
     files = [os.fspath(f) for f in files]
     if not files:
         raise ValueError(f"sample {sample_name!r}: no input files")
+    duplicates = sorted({f for f in files if files.count(f) > 1})
+    if duplicates:
+        raise ValueError(f"sample {sample_name!r}: files listed more than once: {duplicates}")
     if chunksize < 1:
         raise ValueError(f"chunksize must be >= 1, got {chunksize}")
     need_sumw = xsec_pb is not None and sumw is None
