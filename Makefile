@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup run test lint dryrun lock clean
+.PHONY: setup run test bench lint dryrun lock clean
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ dryrun: setup
 
 test: setup
 	$(BIN)/pytest
+
+# Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
+bench: run
+	$(BIN)/python benchmarks/foundation.py
 
 lint: setup
 	$(BIN)/ruff check .

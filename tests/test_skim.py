@@ -350,11 +350,7 @@ def test_processor_direct_call_matches_coffea_constituents(synthetic):
     assert cutflow["msoftdrop"] == {"events": 3, "weighted": 3.0}
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("LHCML_SLOW_TESTS") != "1",
-    reason="starts worker processes that import coffea (~10 s on 2 cores); LHCML_SLOW_TESTS=1",
-)
+@pytest.mark.slow  # starts worker processes that import coffea (~10 s on 2 cores)
 def test_futures_executor_gives_the_same_output(synthetic, tmp_path):
     summary, table, cutflow = run_skim(synthetic["files"], tmp_path, chunksize=4,
                                        executor="futures", workers=2)  # fmt: skip
