@@ -92,9 +92,17 @@ def main(argv=None) -> None:
     parser.add_argument("--outdir", default="results/benchmarks")
     args = parser.parse_args(argv)
 
-    results = {"machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
-                           "python": platform.python_version()},
-               "events": args.events, "repeats": args.repeats, "generation": [], "skim": None}
+    results = {
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "events": args.events,
+        "repeats": args.repeats,
+        "generation": [],
+        "skim": None,
+    }
     with tempfile.TemporaryDirectory() as workdir:
         for process in ("qcd", "vjets"):
             for mpi in (False, True):
@@ -104,10 +112,13 @@ def main(argv=None) -> None:
                     rate = lhcml_rate(process, mpi, args.events, 100 + r, workdir)
                     full.append(rate["total"])
                     pythia.append(rate["pythia"])
-                row = {"process": process, "mpi": mpi,
-                       "bare_pythia_ev_s": statistics.median(bare),
-                       "lhcml_pythia_and_extraction_ev_s": statistics.median(pythia),
-                       "lhcml_total_ev_s": statistics.median(full)}
+                row = {
+                    "process": process,
+                    "mpi": mpi,
+                    "bare_pythia_ev_s": statistics.median(bare),
+                    "lhcml_pythia_and_extraction_ev_s": statistics.median(pythia),
+                    "lhcml_total_ev_s": statistics.median(full),
+                }
                 row["ratio_total_to_bare"] = row["lhcml_total_ev_s"] / row["bare_pythia_ev_s"]
                 results["generation"].append(row)
                 print(json.dumps(row))
@@ -115,9 +126,12 @@ def main(argv=None) -> None:
         if files:
             up = [uproot_rate(files) for _ in range(args.repeats)]
             sk = [skim_rate(files, workdir) for _ in range(args.repeats)]
-            results["skim"] = {"files": len(files), "events": up[0][1],
-                               "uproot_read_ev_s": statistics.median(r for r, _ in up),
-                               "coffea_skim_ev_s": statistics.median(sk)}
+            results["skim"] = {
+                "files": len(files),
+                "events": up[0][1],
+                "uproot_read_ev_s": statistics.median(r for r, _ in up),
+                "coffea_skim_ev_s": statistics.median(sk),
+            }
             results["skim"]["ratio_skim_to_uproot"] = (
                 results["skim"]["coffea_skim_ev_s"] / results["skim"]["uproot_read_ev_s"]
             )
