@@ -102,6 +102,16 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
+def dataclass_from_mapping(cls, mapping: dict | None, what: str):
+    """Instantiate the dataclass ``cls`` from a config mapping; unknown keys raise naming
+    the key (``what`` names the config section in the message)."""
+    mapping = dict(mapping or {})
+    unknown = set(mapping) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise KeyError(f"unknown {what} parameter(s): {', '.join(sorted(unknown))}")
+    return cls(**mapping)
+
+
 def load_config(path: str | os.PathLike) -> dict:
     """Read a YAML config file and validate it; errors name the file and the key."""
     with open(path) as f:

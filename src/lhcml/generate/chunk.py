@@ -44,6 +44,50 @@ def _concat_gen(records: list[dict[str, np.ndarray]]) -> ak.Array:
     )
 
 
+def _p4_columns(p4: ak.Array) -> dict[str, ak.Array]:
+    """NanoAOD kinematic columns (float32 pt, eta, phi, mass) of ``Momentum4D`` objects."""
+    return {k: ak.values_astype(getattr(p4, k), np.float32) for k in ("pt", "eta", "phi", "mass")}
+
+
+def _fatjet_pfcands(
+    cands: dict[str, np.ndarray],
+    event_of_cand: np.ndarray,
+    fat_index: ak.Array,
+    global_index: ak.Array,
+) -> tuple[ak.Array, ak.Array]:
+    """PFNano-style ``PFCands`` and ``FatJetPFCands`` for the FatJets of a chunk.
+
+    ``PFCands`` holds, per event, the distinct candidates used by any FatJet, in candidate
+    order; ``FatJetPFCands`` lists each FatJet's constituents, ordered by jet, with
+    ``jetIdx`` (FatJet index in the event) and ``pFCandsIdx`` (index into the event's
+    ``PFCands``). ``fat_index`` is events x jets x constituents; ``global_index`` the same
+    constituents as jets x constituents indexing the flat candidate arrays.
+    """
+    n_events = len(fat_index)
+    flat_index = np.asarray(ak.flatten(global_index, axis=None))
+    used = np.unique(flat_index)
+    used_event = event_of_cand[used]
+    used_counts = np.bincount(used_event, minlength=n_events)
+    used_starts = np.concatenate([[0], np.cumsum(used_counts)[:-1]])
+    position_in_event = np.full(len(cands["pt"]), -1, np.int64)
+    position_in_event[used] = np.arange(len(used)) - used_starts[used_event]
+    pfcands = ak.unflatten(
+        ak.zip({k: cands[k][used] for k in ("pt", "eta", "phi", "mass", "charge", "pdgId")}),
+        used_counts,
+    )
+    jet_of_constituent = ak.broadcast_arrays(ak.local_index(fat_index, axis=1), fat_index)[0]
+    association = ak.zip(
+        {
+            "jetIdx": ak.values_astype(ak.flatten(jet_of_constituent, axis=2), np.int32),
+            "pFCandsIdx": ak.unflatten(
+                position_in_event[flat_index].astype(np.int32),
+                np.asarray(ak.sum(ak.num(fat_index, axis=2), axis=1)),
+            ),
+        }
+    )
+    return pfcands, association
+
+
 def reconstruct_events(
     fs: np.ndarray,
     counts: np.ndarray,
@@ -72,54 +116,20 @@ def reconstruct_events(
     n_fat = np.asarray(ak.num(fatjets, axis=1))
     n_const = np.asarray(ak.num(global_index, axis=1))
 
-    def per_event(values: np.ndarray) -> ak.Array:
-        return ak.unflatten(values, n_fat)
-
     fatjet = ak.zip(
         {
-            "pt": ak.values_astype(fatjets.pt, np.float32),
-            "eta": ak.values_astype(fatjets.eta, np.float32),
-            "phi": ak.values_astype(fatjets.phi, np.float32),
-            "mass": ak.values_astype(fatjets.mass, np.float32),
-            **{k: per_event(v) for k, v in sub.items()},
-            "nConstituents": per_event(n_const.astype(np.int32)),
+            **_p4_columns(fatjets),
+            **{k: ak.unflatten(v, n_fat) for k, v in sub.items()},
+            "nConstituents": ak.unflatten(n_const.astype(np.int32), n_fat),
         }
     )
-    jet = ak.zip(
-        {
-            "pt": ak.values_astype(jets.pt, np.float32),
-            "eta": ak.values_astype(jets.eta, np.float32),
-            "phi": ak.values_astype(jets.phi, np.float32),
-            "mass": ak.values_astype(jets.mass, np.float32),
-        }
-    )
-
-    # PFCands: the distinct candidates used by any FatJet of the event, in particle order.
-    flat_index = np.asarray(ak.flatten(global_index, axis=None))
-    used = np.unique(flat_index)
-    new_position = np.full(len(cands["pt"]), -1, np.int64)
-    event_of_cand = event_of_particle[kept]
-    used_event = event_of_cand[used]
-    used_counts = np.bincount(used_event, minlength=len(counts))
-    used_starts = np.concatenate([[0], np.cumsum(used_counts)[:-1]])
-    new_position[used] = np.arange(len(used)) - used_starts[used_event]
-    pfcands = ak.unflatten(
-        ak.zip({k: cands[k][used] for k in ("pt", "eta", "phi", "mass", "charge", "pdgId")}),
-        used_counts,
-    )
-    jet_idx = ak.local_index(fatjets.pt, axis=1)
-    association = ak.zip(
-        {
-            "jetIdx": ak.values_astype(
-                ak.flatten(ak.broadcast_arrays(jet_idx, fat_index)[0], axis=2), np.int32
-            ),
-            "pFCandsIdx": ak.unflatten(
-                new_position[flat_index].astype(np.int32),
-                np.asarray(ak.sum(ak.num(fat_index, axis=2), axis=1)),
-            ),
-        }
-    )
-    return {"FatJet": fatjet, "Jet": jet, "PFCands": pfcands, "FatJetPFCands": association}
+    pfcands, association = _fatjet_pfcands(cands, event_of_particle[kept], fat_index, global_index)
+    return {
+        "FatJet": fatjet,
+        "Jet": ak.zip(_p4_columns(jets)),
+        "PFCands": pfcands,
+        "FatJetPFCands": association,
+    }
 
 
 def generate_chunk(

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lhcml.config import dataclass_from_mapping
+
 NEUTRINO_IDS = (12, 14, 16)
 PF_PHOTON, PF_NEUTRAL_HADRON, PF_CHARGED_HADRON = 22, 130, 211
 
@@ -55,11 +57,7 @@ class DetectorConfig:
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> DetectorConfig:
         """Build from a config mapping; unknown keys raise naming the key."""
-        mapping = dict(mapping or {})
-        unknown = set(mapping) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise KeyError(f"unknown detector parameter(s): {', '.join(sorted(unknown))}")
-        return cls(**mapping)
+        return dataclass_from_mapping(cls, mapping, "detector")
 
 
 def _pseudorapidity(px, py, pz):

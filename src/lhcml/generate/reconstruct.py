@@ -23,6 +23,7 @@ import fastjet
 import numpy as np
 import vector
 
+from lhcml.config import dataclass_from_mapping
 from lhcml.substructure import energy_correlators, nsubjettiness, softdrop
 
 vector.register_awkward()
@@ -44,11 +45,8 @@ class RecoConfig:
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> RecoConfig:
-        mapping = dict(mapping or {})
-        unknown = set(mapping) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise KeyError(f"unknown reconstruction parameter(s): {', '.join(sorted(unknown))}")
-        return cls(**mapping)
+        """Build from a config mapping; unknown keys raise naming the key."""
+        return dataclass_from_mapping(cls, mapping, "reconstruction")
 
 
 def particles_by_event(candidates: dict[str, np.ndarray], counts: np.ndarray) -> ak.Array:
