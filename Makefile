@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup run test bench lint dryrun lock clean
+.PHONY: setup setup-cluster run test bench lint dryrun lock clean
 
 setup: $(VENV)/.installed
 
@@ -19,13 +19,26 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# Optional: Snakemake's Slurm and HTCondor executor plugins and dask-jobqueue, for
+# `snakemake --profile profiles/slurm` (or htcondor). Not in the default environment.
+setup-cluster: setup
+	$(BIN)/uv pip install --python $(BIN)/python -r requirements-cluster.lock
+
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
 
 dryrun: setup
 	$(BIN)/snakemake -n --configfile config/config.yaml
 
+# As root with apt-get, the tests also start a local Slurm (tools/slurm/local-slurm.sh) and
+# run the workflow through it, which needs the cluster extras; otherwise that test skips
+# and says why.
 test: setup
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory setup-cluster; \
+	else \
+		echo "note: not root or no apt-get: the Slurm test will be skipped"; \
+	fi
 	$(BIN)/pytest
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
@@ -40,6 +53,7 @@ lint: setup
 # Re-resolve the lock after editing requirements.in (needs network access to PyPI).
 lock: setup
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements-cluster.in -o requirements-cluster.lock
 
 clean:
 	rm -rf results .snakemake

@@ -69,3 +69,21 @@ def remote_files(wildcards):
     if wildcards.sample in GENERATED:
         return []
     return [f for f in config["samples"][wildcards.sample]["files"] if is_remote(f)]
+
+
+#: Keys of the `skim` config section that say how to run it rather than what to select.
+SKIM_EXECUTION_KEYS = ("executor", "workers", "chunksize", "dask")
+
+
+def skim_cuts():
+    """The selection part of the `skim` config section."""
+    return {k: v for k, v in config["skim"].items() if k not in SKIM_EXECUTION_KEYS}
+
+
+def skim_threads(wildcards):
+    """Cores of a skim job: its local worker processes (futures or a local Dask cluster)."""
+    skim = config["skim"]
+    local = skim["executor"] == "futures" or (
+        skim["executor"] == "dask" and skim["dask"]["cluster"] == "local"
+    )
+    return skim["workers"] if local else 1

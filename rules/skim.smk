@@ -11,12 +11,16 @@ rule skim_sample:
         remote=remote_files,
         xsec_pb=lambda w: config["samples"][w.sample].get("xsec_pb"),
         lumi_fb=config["lumi_fb"],
-        cuts=config["skim"],
+        cuts=skim_cuts(),
+        executor=config["skim"]["executor"],
+        workers=config["skim"]["workers"],
+        chunksize=config["skim"]["chunksize"],
+        dask={**config["skim"]["dask"], "workers": config["skim"]["workers"]},
     log:
         f"{RESULTS}/logs/skim/{{sample}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/skim/{{sample}}.tsv"
-    threads: 1
+    threads: skim_threads
     resources:
         mem_mb=6000,
         runtime=60,

@@ -358,6 +358,21 @@ def test_futures_executor_gives_the_same_output(synthetic, tmp_path):
     assert cutflow == synthetic["cutflow"]
 
 
+@pytest.mark.slow  # starts a local Dask cluster of 2 worker processes
+def test_dask_executor_gives_the_same_output(synthetic, tmp_path):
+    summary, table, cutflow = run_skim(synthetic["files"], tmp_path, chunksize=4,
+                                       executor="dask", workers=2,
+                                       dask={"cluster": "local"})  # fmt: skip
+    assert table.to_list() == synthetic["table"].to_list()
+    assert cutflow == synthetic["cutflow"]
+
+
+def test_unknown_executor_is_refused_before_any_io(synthetic, tmp_path):
+    with pytest.raises(ValueError, match="unknown executor 'spark'"):
+        run_skim(synthetic["files"], tmp_path, executor="spark")
+    assert not (tmp_path / "s.parquet").exists()
+
+
 def test_labels_on_plain_awkward_arrays():
     """No coffea, no files: records with the NanoAOD GenPart fields."""
     selected = [e for e, i in zip(EVENTS, range(100, 112), strict=True) if i in EXPECTED]

@@ -17,6 +17,7 @@ Outputs (both written atomically: to a temporary name in the destination directo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from coffea import processor
 from coffea.processor.executor import FileMeta
 
 from lhcml.io import atomic_path
+from lhcml.skim.dask import dask_client
 from lhcml.skim.inputs import EVENTS_TREE, inspect_file, sum_normalisation
 from lhcml.skim.processor import (
     LeadingFatJetProcessor,
@@ -40,18 +42,24 @@ from lhcml.skim.processor import (
 
 log = logging.getLogger("lhcml.skim")
 
-#: Executors of :func:`skim_sample` (coffea's non-dask executors).
-EXECUTORS = ("iterative", "futures")
+#: Executors of :func:`skim_sample`: coffea's iterative and futures executors, and its
+#: Dask executor on the cluster of :func:`lhcml.skim.dask.dask_client`.
+EXECUTORS = ("iterative", "futures", "dask")
 
 
-def _executor(name: str, workers: int):
+@contextlib.contextmanager
+def _executor(name: str, workers: int, dask_options: Mapping | None = None):
     if name == "iterative":
         if workers != 1:
             log.info("executor 'iterative' runs in one process; ignoring workers=%d", workers)
-        return processor.IterativeExecutor(status=False, retries=0)
-    if name == "futures":
-        return processor.FuturesExecutor(workers=max(1, int(workers)), status=False, retries=0)
-    raise ValueError(f"unknown executor {name!r}; choose one of {EXECUTORS}")
+        yield processor.IterativeExecutor(status=False, retries=0)
+    elif name == "futures":
+        yield processor.FuturesExecutor(workers=max(1, int(workers)), status=False, retries=0)
+    elif name == "dask":
+        with dask_client(dask_options) as client:
+            yield processor.DaskExecutor(client=client, status=False, retries=0)
+    else:
+        raise ValueError(f"unknown executor {name!r}; choose one of {EXECUTORS}")
 
 
 def skim_sample(
@@ -66,6 +74,7 @@ def skim_sample(
     workers: int = 1,
     chunksize: int = 100_000,
     sumw: float | None = None,
+    dask: Mapping | None = None,
 ) -> dict:
     """Skim all files of one sample and write its jet table and cutflow.
 
@@ -86,9 +95,13 @@ def skim_sample(
     out_parquet, out_cutflow
         Output paths (directories are created).
     executor
-        ``"iterative"`` (one process) or ``"futures"`` (``workers`` local processes).
+        ``"iterative"`` (one process), ``"futures"`` (``workers`` local processes) or
+        ``"dask"`` (coffea's Dask executor on the cluster described by ``dask``).
     workers
         Number of processes for ``"futures"``.
+    dask
+        The ``skim.dask`` config for ``executor="dask"`` (see :mod:`lhcml.skim.dask`):
+        a local cluster by default, or Slurm jobs through dask-jobqueue.
     chunksize
         Target number of events per chunk.
     sumw
@@ -112,7 +125,8 @@ def skim_sample(
     """
     start = time.perf_counter()
     cuts = validate_cuts(cuts)  # configuration errors before any I/O
-    executor_instance = _executor(executor, workers)
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
     files = [os.fspath(f) for f in files]
     if not files:
         raise ValueError(f"sample {sample_name!r}: no input files")
@@ -140,21 +154,21 @@ def skim_sample(
         )  # fmt: skip
 
     proc = LeadingFatJetProcessor(cuts, {sample_name: norm})
-    runner = processor.Runner(
-        executor=executor_instance,
-        schema=SkimSchema,
-        chunksize=int(chunksize),
-        # Chunking metadata from the inspection above (saves coffea re-reading every
-        # file's TTree header), never a stale global cache of a rewritten file.
-        metadata_cache={
-            FileMeta(sample_name, info.path, EVENTS_TREE): {
-                "numentries": info.n_events,
-                "uuid": info.uuid,
-            }
-            for info in infos
-        },
-    )
-    with warnings.catch_warnings():
+    with _executor(executor, workers, dask) as executor_instance, warnings.catch_warnings():
+        runner = processor.Runner(
+            executor=executor_instance,
+            schema=SkimSchema,
+            chunksize=int(chunksize),
+            # Chunking metadata from the inspection above (saves coffea re-reading every
+            # file's TTree header), never a stale global cache of a rewritten file.
+            metadata_cache={
+                FileMeta(sample_name, info.path, EVENTS_TREE): {
+                    "numentries": info.n_events,
+                    "uuid": info.uuid,
+                }
+                for info in infos
+            },
+        )
         # NanoAODSchema overwrites the Photon mass/charge branches of real NanoAOD with 0
         # (for its 4-vector behaviour) and says so per chunk; the skim does not use them.
         warnings.filterwarnings("ignore", r"Branch \w+ already exists", RuntimeWarning)

@@ -1,0 +1,149 @@
+"""The workflow on a real single-node Slurm (tools/slurm/local-slurm.sh).
+
+Runs when Slurm can be started here (root, and the Debian packages installed or
+installable with apt-get) and the executor plugin is installed (`make setup-cluster`,
+which `make test` runs as root); otherwise skips with the reason. In CI (``LHCML_CI=1``,
+set by .ci/run) a skip is a failure: the Slurm path is always tested there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import awkward as ak
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.cluster
+
+SLURM = ROOT / "tools" / "slurm" / "local-slurm.sh"
+#: Target rules only collect their inputs: Snakemake runs them locally, not in Slurm.
+TARGET_RULES = {"all", "generate", "skim", "features", "train", "scores", "calo", "trigger",
+                "report"}  # fmt: skip
+STATE = Path(os.environ.get("LHCML_SLURM_DIR", "/tmp/lhcml-slurm"))
+
+
+def _unavailable(reason: str):
+    if os.environ.get("LHCML_CI") == "1":
+        pytest.fail(f"Slurm test required in CI but cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def _controller_answers() -> bool:
+    if not shutil.which("scontrol"):
+        return False
+    proc = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=30)
+    return proc.returncode == 0 and "UP" in proc.stdout
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A running Slurm controller and node; stopped at the end if this fixture started it."""
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        _unavailable("snakemake-executor-plugin-slurm is not installed (make setup-cluster)")
+    if _controller_answers():
+        yield STATE
+        return
+    if os.geteuid() != 0:
+        _unavailable("starting a local Slurm needs root")
+    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
+        _unavailable("Slurm is not installed and apt-get is not available")
+    for action in ("install", "start"):
+        proc = subprocess.run([str(SLURM), action], capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            _unavailable(f"local-slurm.sh {action} failed: {proc.stderr.strip()[-500:]}")
+    try:
+        yield STATE
+    finally:
+        subprocess.run([str(SLURM), "stop"], capture_output=True, timeout=120)
+
+
+def _slurm_jobs(workdir: Path) -> dict[str, list[int]]:
+    """Rule name -> Slurm job ids of a run, from the plugin's kept per-job logs
+    (``results/logs/slurm/rule_<name>/[<wildcards>/]<jobid>.log``)."""
+    jobs: dict[str, list[int]] = {}
+    for log in (workdir / "results" / "logs" / "slurm").rglob("*.log"):
+        rule = next(p for p in log.relative_to(workdir).parts if p.startswith("rule_"))
+        jobs.setdefault(rule.removeprefix("rule_"), []).append(int(log.stem))
+    return jobs
+
+
+def _completed_in_slurm(workdir: Path) -> set[int]:
+    """Job ids the Slurm controller recorded as COMPLETED with this working directory."""
+    log = STATE / "log" / "jobcomp.txt"
+    done = set()
+    for line in log.read_text().splitlines() if log.exists() else []:
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if fields.get("WorkDir") == str(workdir) and fields.get("JobState") == "COMPLETED":
+            done.add(int(fields["JobId"]))
+    return done
+
+
+def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
+    workdir = tmp_path / "slurm_run"
+    workdir.mkdir()
+    cmd = [
+        "timeout", "-s", "INT", "900", sys.executable, "-m", "snakemake",
+        "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config" / "ci.yaml"),
+        "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(workdir), "all",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1000)
+    assert proc.returncode == 0, proc.stderr[-6000:]
+
+    # every job that is not a local target rule went through Slurm and completed there
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+         "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(tmp_path / "dag"),
+         "-n", "--quiet", "rules", "all"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    counts = {}
+    for line in (dry.stdout + dry.stderr).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    jobs = _slurm_jobs(workdir)
+    completed = _completed_in_slurm(workdir)
+    for rule, n in counts.items():
+        if rule in jobs or n and rule not in TARGET_RULES:
+            assert len(jobs.get(rule, [])) == n, (rule, jobs)
+            assert set(jobs[rule]) <= completed, (rule, jobs[rule], sorted(completed))
+    assert sum(len(ids) for ids in jobs.values()) == len(completed)
+
+    # and the results equal those of the local run
+    for split in ("train", "val", "test"):
+        local = ak.from_parquet(ci_run / "results" / "features" / f"{split}.parquet")
+        remote = ak.from_parquet(workdir / "results" / "features" / f"{split}.parquet")
+        assert ak.array_equal(local, remote, equal_nan=True), split
+    for sample in ("qcd", "vjets", "ttbar"):
+        name = f"{sample}.cutflow.json"
+        local = (ci_run / "results" / "skim" / name).read_text()
+        assert (workdir / "results" / "skim" / name).read_text() == local
+
+
+def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
+    """The coffea skim on Dask workers that are Slurm jobs (dask-jobqueue) gives the
+    workflow's own (iterative) skim output exactly."""
+    from lhcml.skim.run import skim_sample
+
+    if importlib.util.find_spec("dask_jobqueue") is None:
+        _unavailable("dask-jobqueue is not installed (make setup-cluster)")
+    files = sorted((ci_run / "results" / "generated" / "qcd").glob("*.root"))
+    reference = json.loads((ci_run / "results" / "skim" / "qcd.cutflow.json").read_text())
+    cuts = {"fatjet_pt_min": 300.0, "fatjet_abs_eta_max": 2.4, "msoftdrop_min": 30.0,
+            "msoftdrop_max": 250.0}  # fmt: skip
+    skim_sample(
+        files, "qcd", reference["xsec_pb"], reference["lumi_fb"], cuts,
+        tmp_path / "qcd.parquet", tmp_path / "qcd.cutflow.json", executor="dask", workers=2,
+        chunksize=500, dask={"cluster": "slurm", "slurm": {"queue": "debug", "memory": "2GB"}},
+    )  # fmt: skip
+    assert json.loads((tmp_path / "qcd.cutflow.json").read_text()) == reference
+    local = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
+    assert ak.array_equal(ak.from_parquet(tmp_path / "qcd.parquet"), local, equal_nan=True)

@@ -1,0 +1,57 @@
+"""Partial reruns and execution profiles, checked on Snakemake's own job plans."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+
+from conftest import ROOT, run_snakemake
+
+
+def planned_jobs(workdir, *args) -> dict[str, int]:
+    """Rule -> number of jobs that ``snakemake -n`` plans for ``args``."""
+    proc = run_snakemake(workdir, *args, "-n", "--quiet", "rules")
+    jobs = {}
+    for line in (proc.stdout + proc.stderr).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def test_until_skim_plans_nothing_beyond_the_skim(tmp_path):
+    jobs = planned_jobs(tmp_path, "all", "--until", "skim")
+    assert set(jobs) == {"generate_chunk", "skim_sample", "skim"}
+    assert jobs["skim_sample"] == 3
+
+
+def test_nothing_to_do_after_a_complete_run(ci_run):
+    assert planned_jobs(ci_run, "all") == {}
+
+
+def with_override(tmp_path, text: str) -> tuple[str, ...]:
+    """``--configfile ci.yaml override.yaml``: the override's keys win (deep merge)."""
+    override = tmp_path / "override.yaml"
+    override.write_text(text)
+    return ("--configfile", str(ROOT / "config" / "ci.yaml"), str(override))
+
+
+def test_changing_a_skim_cut_reruns_the_skim_and_downstream_only(ci_run, tmp_path):
+    override = with_override(tmp_path, "skim:\n  fatjet_pt_min: 350.0\n")
+    jobs = planned_jobs(ci_run, "all", *override)
+    assert "generate_chunk" not in jobs
+    assert jobs["skim_sample"] == 3 and jobs["build_features"] == 1
+
+
+@pytest.mark.parametrize("profile", ["slurm", "htcondor"])
+def test_cluster_profiles_dry_run(tmp_path, profile):
+    plugin = f"snakemake_executor_plugin_{profile}"
+    if importlib.util.find_spec(plugin) is None:
+        reason = f"{plugin} is not installed (make setup-cluster)"
+        if os.environ.get("LHCML_CI") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    jobs = planned_jobs(tmp_path, "all", "--profile", str(ROOT / "profiles" / profile))
+    assert jobs["generate_chunk"] == 5
