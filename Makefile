@@ -24,8 +24,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 setup-cluster: setup
 	$(BIN)/uv pip install --python $(BIN)/python -r requirements-cluster.lock
 
+# The whole default analysis, then Snakemake's HTML report of it (results/report.html).
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
+	$(BIN)/snakemake --configfile config/config.yaml --report results/report.html
 
 dryrun: setup
 	$(BIN)/snakemake -n --configfile config/config.yaml

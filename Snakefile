@@ -21,9 +21,10 @@ wildcard_constraints:
 include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.features.input,
+        rules.report.input,

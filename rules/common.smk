@@ -22,6 +22,12 @@ except ConfigError as err:
 
 
 RESULTS = "results"
+
+# Each stage's .smk file registers here what the publishing step (rules/report.smk) needs -
+# its small metrics files for results/summary.json, and its final outputs (so that every
+# benchmark file exists before they are summarised).
+SUMMARY_INPUTS = {}
+STAGE_OUTPUTS = []
 SAMPLES = list(config["samples"])
 GENERATED = [s for s in SAMPLES if "process" in config["samples"][s]]
 REAL = [s for s in SAMPLES if "files" in config["samples"][s]]

@@ -29,6 +29,40 @@ rule build_features:
         "../scripts/features.py"
 
 
+FEATURE_PLOTS = ["msd", "pt", "tau21", "tau32", "n2", "d2", "rho", "nconst"]
+
+
+rule plot_features:
+    input:
+        rules.build_features.output.train,
+        rules.build_features.output.val,
+        rules.build_features.output.test,
+    output:
+        report(
+            expand(f"{RESULTS}/plots/features/{{var}}.png", var=FEATURE_PLOTS),
+            caption="../report/features.rst",
+            category="Features",
+        ),
+        expand(f"{RESULTS}/plots/features/{{var}}.pdf", var=FEATURE_PLOTS),
+    params:
+        lumi_fb=config["lumi_fb"],
+    log:
+        f"{RESULTS}/logs/plot_features.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../envs/lhcml.yaml"
+    script:
+        "../scripts/plot_features.py"
+
+
 rule features:
     input:
         rules.build_features.output,
+        rules.plot_features.output,
+
+
+SUMMARY_INPUTS["features"] = [rules.build_features.output.summary]
+STAGE_OUTPUTS.extend(rules.features.input)

@@ -33,3 +33,7 @@ rule skim_sample:
 rule skim:
     input:
         expand(rules.skim_sample.output.jets, sample=SAMPLES),
+
+
+SUMMARY_INPUTS["skim"] = expand(rules.skim_sample.output.cutflow, sample=SAMPLES)
+STAGE_OUTPUTS.extend(rules.skim.input)

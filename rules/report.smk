@@ -1,0 +1,57 @@
+# Publishing: results/summary.json (headline numbers of every stage, config hash, package
+# versions) and a summary of the per-rule benchmark files. The HTML report is Snakemake's:
+#   snakemake report && snakemake --report results/report.html   (what `make run` does)
+
+
+rule benchmark_summary:
+    input:
+        STAGE_OUTPUTS,
+    output:
+        table=f"{RESULTS}/benchmarks/summary.csv",
+        plot=report(
+            f"{RESULTS}/plots/benchmarks/rule_times.png",
+            caption="../report/benchmarks.rst",
+            category="Benchmarks",
+        ),
+    params:
+        benchmark_dir=lambda w, output: os.path.dirname(output.table),
+    log:
+        f"{RESULTS}/logs/benchmark_summary.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/lhcml.yaml"
+    script:
+        "../scripts/benchmark_summary.py"
+
+
+rule summary:
+    input:
+        unpack(lambda w: SUMMARY_INPUTS),
+        benchmarks=rules.benchmark_summary.output.table,
+    output:
+        report(
+            f"{RESULTS}/summary.json",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+    params:
+        stages=lambda w: list(SUMMARY_INPUTS),
+        config=config,
+    log:
+        f"{RESULTS}/logs/summary.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/lhcml.yaml"
+    script:
+        "../scripts/summary.py"
+
+
+rule report:
+    input:
+        rules.summary.output,

@@ -1,0 +1,124 @@
+"""``results/summary.json``: the headline numbers of every stage in one place.
+
+The summary records what produced the numbers (a hash of the full, validated config and
+the versions of the key packages) and, per stage, the content of that stage's small
+metrics files (cutflows, split counts, tagger metrics, ...). Stages register their metrics
+files in the workflow (``SUMMARY_INPUTS`` in rules/common.smk), so the summary grows with
+the workflow without changes here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from lhcml.io import read_json
+
+#: Packages whose versions are recorded (those that shape the numbers).
+KEY_PACKAGES = (
+    "lhcml", "snakemake", "pythia8mc", "fastjet", "uproot", "awkward", "coffea", "numpy",
+    "xgboost-cpu", "tensorflow", "tf-keras", "qkeras", "hls4ml", "zfit", "hepstats",
+    "scikit-learn",
+)  # fmt: skip
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the config as canonical JSON (sorted keys): equal configs, equal hashes."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def package_versions(packages=KEY_PACKAGES) -> dict[str, str | None]:
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _stage_entry(paths: list[str]) -> dict:
+    """Content of a stage's metrics files, keyed by file stem (``qcd.cutflow`` -> ``qcd``)."""
+    entry = {}
+    for path in paths:
+        key = Path(path).name.split(".")[0] if len(paths) > 1 else "metrics"
+        entry[key] = read_json(path)
+    return entry
+
+
+def build_summary(stage_files: dict[str, list[str]], config: dict) -> dict:
+    """The summary dict: provenance and, per stage, its metrics."""
+    return {
+        "config_sha256": config_hash(config),
+        "versions": package_versions(),
+        "python": platform.python_version(),
+        "stages": {stage: _stage_entry(list(paths)) for stage, paths in stage_files.items()},
+    }
+
+
+def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
+    """One row per Snakemake ``benchmark:`` file (rule, job, wall seconds, max RSS MB).
+
+    The rule is the first directory under ``benchmark_dir``; the job is the rest of the
+    path (its wildcards).
+    """
+    rows = []
+    root = Path(benchmark_dir)
+    for path in sorted(root.rglob("*.tsv")):
+        rel = path.relative_to(root).with_suffix("")
+        with open(path) as f:
+            records = list(csv.DictReader(f, delimiter="\t"))
+        if not records:
+            continue
+        last = records[-1]
+        rows.append({
+            "rule": rel.parts[0], "job": "/".join(rel.parts[1:]) or rel.parts[0],
+            "seconds": float(last["s"]), "max_rss_mb": _number(last.get("max_rss")),
+        })  # fmt: skip
+    return rows
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def write_benchmark_csv(rows: list[dict], path: str | os.PathLike) -> None:
+    """The benchmark rows as CSV (rule, job, seconds, max_rss_mb), atomically."""
+    from lhcml.io import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["rule", "job", "seconds", "max_rss_mb"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plot_rule_times(rows: list[dict], path: str | os.PathLike) -> None:
+    """Horizontal bars: wall time per rule summed over its jobs (PNG and PDF at ``path``)."""
+    import matplotlib.pyplot as plt
+
+    from lhcml.plotting import save_figure, use_style
+
+    totals: dict[str, float] = {}
+    jobs: dict[str, int] = {}
+    for row in rows:
+        totals[row["rule"]] = totals.get(row["rule"], 0.0) + row["seconds"]
+        jobs[row["rule"]] = jobs.get(row["rule"], 0) + 1
+    order = sorted(totals, key=totals.get)
+    use_style()
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 2))
+    ax.barh(order, [totals[r] for r in order], color="tab:blue")
+    for i, rule in enumerate(order):
+        ax.text(totals[rule], i, f" {totals[rule]:.0f} s ({jobs[rule]} jobs)", va="center",
+                fontsize=14)  # fmt: skip
+    ax.set_xlabel("Wall time summed over jobs [s]")
+    ax.set_xlim(0, max(totals.values(), default=1) * 1.35)
+    path = Path(path)
+    save_figure(fig, path.with_suffix(".pdf"), path)
