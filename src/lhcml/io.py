@@ -8,6 +8,7 @@ one file system), so a crash, a kill or a raised error leaves either the old fil
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -20,13 +21,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` on success.
 
     The temporary file keeps the suffix of ``path`` (some writers choose the format from
-    it) and is removed if the body raises.
+    it) and is removed if the body raises. Temporaries of the same target left behind by a
+    killed earlier attempt (SIGKILL allows no cleanup) are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
-    )
+    prefix, suffix = f".{path.stem}.", f".tmp{path.suffix}"
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:

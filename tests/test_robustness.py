@@ -1,0 +1,51 @@
+"""Determinism and crash recovery of the whole DAG on config/ci.yaml."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT, run_snakemake
+
+
+def _summary(workdir: Path) -> dict:
+    return json.loads((workdir / "results" / "summary.json").read_text())
+
+
+def test_two_runs_of_the_same_config_give_identical_results(ci_run, tmp_path):
+    run_snakemake(tmp_path, "all")
+    assert _summary(tmp_path) == _summary(ci_run)
+
+
+def _heavy_job_running(workdir: Path) -> bool:
+    """A generation job is writing its output (its temporary file exists)."""
+    return any((workdir / "results" / "generated").glob("*/.*.tmp.root"))
+
+
+def test_run_killed_during_a_heavy_job_resumes_to_identical_results(ci_run, tmp_path):
+    cmd = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+        "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(tmp_path),
+        "--cores", "2", "all",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not _heavy_job_running(tmp_path):
+        assert proc.poll() is None, "the run ended before a generation job started writing"
+        assert time.monotonic() < deadline, "no generation job started within 300 s"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its jobs, with no chance to clean up
+    proc.wait()
+    assert _heavy_job_running(tmp_path)  # the killed writer's temporary is still there
+
+    run_snakemake(tmp_path, "--unlock")
+    run_snakemake(tmp_path, "all", "--rerun-incomplete")
+    assert _summary(tmp_path) == _summary(ci_run)
+    leftovers = [p for p in (tmp_path / "results").rglob("*") if ".tmp" in p.name]
+    assert leftovers == []
