@@ -36,8 +36,34 @@ def class_of(labels: np.ndarray, role: str) -> np.ndarray:
     return np.full(len(labels), CLASS_OTHER, np.int8)
 
 
+#: Skim columns that must be finite. N2 and D2 may be NaN (a jet groomed to a single
+#: particle has no energy correlations: fastjet-contrib returns NaN too) but never +-inf.
+#: The derived features (ratios with guarded denominators, rho with a floored mass) are
+#: then finite by construction.
+FINITE_COLUMNS = ("weight", "fj_pt", "fj_eta", "fj_phi", "fj_msoftdrop", "fj_tau1", "fj_tau2",
+                  "fj_tau3")  # fmt: skip
+NAN_ALLOWED_COLUMNS = ("fj_n2b1", "fj_d2b1")
+
+
+def check_finite(jets: ak.Array, sample: str) -> None:
+    """Raise ``ValueError`` naming the sample, column and first bad event for non-finite
+    values where they are not allowed."""
+    for name in (*FINITE_COLUMNS, *NAN_ALLOWED_COLUMNS):
+        values = np.asarray(ak.to_numpy(jets[name]), dtype=np.float64)
+        bad = np.isinf(values) if name in NAN_ALLOWED_COLUMNS else ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"sample {sample!r}: column {name!r} has {int(bad.sum())} non-finite value(s), "
+                f"first in event {jets['event'][first]} ({values[first]})"
+            )
+
+
 def sample_features(jets: ak.Array, role: str, n_constituents: int) -> dict[str, np.ndarray]:
-    """All feature columns of one sample's skimmed jet table (flat and (n, k) arrays)."""
+    """All feature columns of one sample's skimmed jet table (flat and (n, k) arrays).
+
+    Raises ``ValueError`` naming the sample and column if a feature is not finite (see
+    :func:`check_finite`)."""
     columns = {
         c: ak.to_numpy(jets[c])
         if c not in ("sample", "label")
@@ -45,6 +71,8 @@ def sample_features(jets: ak.Array, role: str, n_constituents: int) -> dict[str,
         for c in ID_COLUMNS
     }
     columns["y"] = class_of(columns["label"], role)
+    if len(jets):
+        check_finite(jets, str(columns["sample"][0]))
     columns.update(high_level_features(jets))
     cons = padded_constituents(
         jets["pfc_pt"],

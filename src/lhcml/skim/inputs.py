@@ -22,6 +22,17 @@ from lhcml.nanoaod import REQUIRED_EVENT_BRANCHES
 
 log = logging.getLogger("lhcml.skim")
 
+#: XRootD client settings for ``root://`` inputs, used unless the environment already sets
+#: them: the client's own defaults (5 attempts x 120 s) make an unreachable server fail only
+#: after about 10 minutes; with these it fails after about 30 s, naming the URL.
+XROOTD_DEFAULTS = {
+    "XRD_CONNECTIONWINDOW": "15",
+    "XRD_CONNECTIONRETRY": "2",
+    "XRD_REQUESTTIMEOUT": "120",
+}
+for _name, _value in XROOTD_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)  # read when the XRootD client first loads
+
 #: Name of the event tree in NanoAOD files.
 EVENTS_TREE = "Events"
 #: Name of the per-run summary tree in NanoAOD files.

@@ -31,7 +31,7 @@ from coffea.processor.executor import FileMeta
 
 from lhcml.io import atomic_path
 from lhcml.skim.dask import dask_client
-from lhcml.skim.inputs import EVENTS_TREE, inspect_file, sum_normalisation
+from lhcml.skim.inputs import EVENTS_TREE, SkimInputError, inspect_file, sum_normalisation
 from lhcml.skim.processor import (
     LeadingFatJetProcessor,
     SampleNorm,
@@ -140,6 +140,12 @@ def skim_sample(
     infos = [inspect_file(path, normalisation=need_sumw) for path in files]
     n_events = sum(info.n_events for info in infos)
     log.info("%s: %d file(s), %d events", sample_name, len(files), n_events)
+    if n_events == 0:
+        raise SkimInputError(f"sample {sample_name!r}: no events in its file(s) {files}")
+    for info in infos:
+        if info.n_events == 0:
+            log.warning("%s: %s holds no events (kept for the normalisation)", sample_name,
+                        info.path)  # fmt: skip
 
     if xsec_pb is None:
         norm = None
