@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import awkward as ak
@@ -147,3 +148,49 @@ def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
     assert json.loads((tmp_path / "qcd.cutflow.json").read_text()) == reference
     local = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
     assert ak.array_equal(ak.from_parquet(tmp_path / "qcd.parquet"), local, equal_nan=True)
+
+
+def _running_slurm_jobs() -> list[str]:
+    proc = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i"], capture_output=True,
+                          text=True, timeout=30)  # fmt: skip
+    return proc.stdout.split()
+
+
+def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
+    """A Slurm job killed from outside (scancel) fails; the profile's retries resubmit it
+    and the workflow completes with the same results as the local run."""
+    workdir = tmp_path / "scancel_run"
+    workdir.mkdir()
+    cmd = [
+        "timeout", "-s", "INT", "900", sys.executable, "-m", "snakemake",
+        "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config" / "ci.yaml"),
+        "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(workdir), "features",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cancelled = None
+    deadline = time.monotonic() + 300
+    while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
+        running = _running_slurm_jobs()
+        if running:
+            cancelled = running[0]
+            subprocess.run(["scancel", cancelled], check=True, timeout=30)
+        time.sleep(0.5)
+    output, _ = proc.communicate(timeout=1000)
+    assert cancelled is not None, "no Slurm job was seen running"
+    assert proc.returncode == 0, output[-6000:]
+    assert cancelled in _completed_or_cancelled(workdir)["CANCELLED"], cancelled
+    for split in ("train", "val", "test"):
+        local = ak.from_parquet(ci_run / "results" / "features" / f"{split}.parquet")
+        remote = ak.from_parquet(workdir / "results" / "features" / f"{split}.parquet")
+        assert ak.array_equal(local, remote, equal_nan=True), split
+
+
+def _completed_or_cancelled(workdir: Path) -> dict[str, set[str]]:
+    """Job ids per final state, from the controller's job-completion log."""
+    states: dict[str, set[str]] = {"COMPLETED": set(), "CANCELLED": set()}
+    log = STATE / "log" / "jobcomp.txt"
+    for line in log.read_text().splitlines() if log.exists() else []:
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if fields.get("WorkDir") == str(workdir) and fields.get("JobState") in states:
+            states[fields["JobState"]].add(fields["JobId"])
+    return states
