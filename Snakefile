@@ -21,9 +21,11 @@ wildcard_constraints:
 include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"
+include: "rules/train.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.features.input,
+        rules.train.input,
