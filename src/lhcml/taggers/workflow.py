@@ -5,10 +5,10 @@ Kept free of Snakemake so it can be tested (and used) without it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import platform
-from importlib import metadata as importlib_metadata
 
 import awkward as ak
 import numpy as np
@@ -37,17 +37,12 @@ def write_table(table: ak.Array, path: str | os.PathLike) -> None:
 
 
 def _versions(kind: str) -> dict:
-    packages = {
-        "bdt": ["xgboost"],
-        "dnn": ["tensorflow", "tf_keras"],
-        "deepsets": ["tensorflow", "tf_keras"],
-    }
+    """Versions of Python and of the training library (already imported by training)."""
+    modules = {"bdt": ["xgboost"], "dnn": ["tensorflow", "tf_keras"]}
+    modules["deepsets"] = modules["dnn"]
     out = {"python": platform.python_version()}
-    for pkg in packages.get(kind, []):
-        try:
-            out[pkg] = importlib_metadata.version(pkg)
-        except importlib_metadata.PackageNotFoundError:
-            out[pkg] = None
+    for name in modules.get(kind, []):
+        out[name] = getattr(importlib.import_module(name), "__version__", None)
     return out
 
 
