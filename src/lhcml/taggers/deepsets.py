@@ -1,14 +1,21 @@
 """Deep Sets / Particle Flow Network on the jet constituents (Komiske, Metodiev, Thaler 2019).
 
-score = F( sum_i mask_i * Phi(p_i) ): a per-particle network Phi (dense layers applied to
-every constituent with shared weights) maps each particle's inputs p_i (relative pT, its
-logarithm, delta-eta, delta-phi; :data:`lhcml.taggers.inputs.PARTICLE_FEATURES`) to a
-latent vector; the latent vectors of the real particles are summed (padded slots are
+score = F( sum_i mask_i * Phi(p_i) [, jet features] ): a per-particle network Phi (dense
+layers applied to every constituent with shared weights) maps each particle's inputs p_i
+(relative pT, its logarithm, delta-eta, delta-phi; :data:`lhcml.taggers.inputs.PARTICLE_FEATURES`)
+to a latent vector; the latent vectors of the real particles are summed (padded slots are
 multiplied by a mask of 0, so padding never contributes, whatever Phi(0) is); the jet-level
 network F maps the sum to P(signal). The sum makes the score invariant under permutations
-of the constituents. Per-particle inputs are standardised over the real particles of the
-training split (scaler stored in the metadata). Trained like the dense network:
-class-balanced weights, early stopping on the validation loss.
+of the constituents.
+
+The constituent pT is relative to the jet pT, so the constituents alone fix the jet mass
+only up to the jet pT (m/pT). ``jet_features`` (default ``[pt]``; log pT is used) are
+joined to the summed vector before F and restore the absolute scale: on the default
+configuration this raises R50 from about 30 to about 60.
+
+Per-particle inputs are standardised over the real particles of the training split, jet
+features over the training jets (both scalers stored in the metadata). Trained like the
+dense network: class-balanced weights, Adam, early stopping on the validation loss.
 """
 
 from __future__ import annotations

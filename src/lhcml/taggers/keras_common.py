@@ -30,8 +30,10 @@ def epoch_logger(keras, logger: logging.Logger):
 def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logging.Logger) -> dict:
     """Compile (Adam, weighted binary cross-entropy) and fit with early stopping.
 
-    ``val`` is ``(x_val, y_val, w_val)``. The weights of the epoch with the lowest
-    validation loss are restored. Returns the history summary.
+    ``val`` is ``(x_val, y_val, w_val)``. The learning rate is halved when the validation
+    loss has not improved for ``patience // 2`` epochs; training stops after ``patience``
+    epochs without improvement and the weights of the best epoch are restored. Returns
+    the fit time and the history.
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
