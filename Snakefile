@@ -21,6 +21,7 @@ wildcard_constraints:
 include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"
+include: "rules/train.smk"
 include: "rules/report.smk"
 
 

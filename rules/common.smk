@@ -93,3 +93,50 @@ def skim_threads(wildcards):
         skim["executor"] == "dask" and skim["dask"]["cluster"] == "local"
     )
     return skim["workers"] if local else 1
+
+
+# --- Taggers (rules/train.smk) ------------------------------------------------------
+
+from lhcml.taggers import CUT_BASED_TAGGERS, model_file
+
+TRAIN = config["train"]
+TAGGERS = TRAIN["taggers"]
+SPLITS = ["train", "val", "test"]
+FEATURE_TABLES = {s: f"{RESULTS}/features/{s}.parquet" for s in SPLITS}
+CUT_TAGGERS = [t for t in TAGGERS if t in CUT_BASED_TAGGERS] or ["none"]
+
+
+def tagger_model(wildcards):
+    """The model and meta.json of a trained tagger."""
+    folder = f"{RESULTS}/models/{wildcards.tagger}"
+    return {"model": f"{folder}/{model_file(wildcards.tagger)}", "meta": f"{folder}/meta.json"}
+
+
+PLOTS = f"{RESULTS}/plots/taggers"
+
+
+def plot_outputs():
+    """Named outputs of plot_taggers: PDFs, and PNGs flagged for the HTML report."""
+
+    def png(name, caption, subcategory):
+        return report(
+            f"{PLOTS}/{name}.png",
+            caption=f"../report/{caption}.rst",
+            category="Taggers",
+            subcategory=subcategory,
+        )
+
+    out = {
+        "roc_pdf": f"{PLOTS}/roc.pdf",
+        "roc_png": png("roc", "roc", "ROC curves"),
+        "scores_pdf": [f"{PLOTS}/scores_{t}.pdf" for t in TAGGERS],
+        "scores_png": [png(f"scores_{t}", "scores", "Score distributions") for t in TAGGERS],
+        "msd_pdf": [f"{PLOTS}/msd_sculpting_{t}.pdf" for t in TAGGERS],
+        "msd_png": [
+            png(f"msd_sculpting_{t}", "msd_sculpting", "QCD mass sculpting") for t in TAGGERS
+        ],
+    }
+    if "bdt" in TAGGERS:
+        out["importance_pdf"] = f"{PLOTS}/bdt_importance.pdf"
+        out["importance_png"] = png("bdt_importance", "bdt_importance", "BDT")
+    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from lhcml.config import load_config
-from lhcml.summary import config_hash
+from lhcml.summary import config_hash, without_timings
 
 from conftest import ROOT, run_snakemake
 
@@ -19,9 +19,17 @@ def test_summary_has_every_stage_and_provenance(ci_run):
     summary = json.loads((ci_run / "results" / "summary.json").read_text())
     assert summary["config_sha256"] == config_hash(load_config(ROOT / "config" / "ci.yaml"))
     assert summary["versions"]["snakemake"] and summary["versions"]["coffea"]
-    assert {"skim", "features"} <= set(summary["stages"])
+    assert {"skim", "features", "train"} <= set(summary["stages"])
     cutflow = summary["stages"]["skim"]["qcd"]
     assert cutflow["steps"][0]["events"] == 2000
+    # tagger metrics are there, their training wall times are not (they are in benchmarks)
+    bdt = summary["stages"]["train"]["bdt"]
+    assert 0.5 < bdt["auc"] <= 1 and "train_seconds" not in bdt
+
+
+def test_summary_leaves_out_timings_at_any_depth():
+    metrics = {"auc": 0.9, "train_seconds": 3.2, "calo": [{"w1": 0.1, "timing": {"gan": 1}}]}
+    assert without_timings(metrics) == {"auc": 0.9, "calo": [{"w1": 0.1}]}
 
 
 def test_benchmark_summary_lists_every_job(ci_run):

@@ -5,6 +5,11 @@ the versions of the key packages) and, per stage, the content of that stage's sm
 metrics files (cutflows, split counts, tagger metrics, ...). Stages register their metrics
 files in the workflow (``SUMMARY_INPUTS`` in rules/common.smk), so the summary grows with
 the workflow without changes here.
+
+The summary is a pure function of the config: two runs of the same config give the same
+file. Wall-clock measurements that stages keep beside their metrics (keys ending in
+``_seconds``, and ``timing`` sections) are therefore left out; timings are published in
+``results/benchmarks/summary.csv`` instead.
 """
 
 from __future__ import annotations
@@ -42,12 +47,26 @@ def package_versions(packages=KEY_PACKAGES) -> dict[str, str | None]:
     return versions
 
 
+def is_timing_key(key: str) -> bool:
+    """Whether a metrics key holds a wall-clock measurement (not reproducible by design)."""
+    return key.endswith("_seconds") or key in ("timing", "timings")
+
+
+def without_timings(obj):
+    """``obj`` (parsed JSON) with every timing entry (see :func:`is_timing_key`) removed."""
+    if isinstance(obj, dict):
+        return {k: without_timings(v) for k, v in obj.items() if not is_timing_key(k)}
+    if isinstance(obj, list):
+        return [without_timings(v) for v in obj]
+    return obj
+
+
 def _stage_entry(paths: list[str]) -> dict:
     """Content of a stage's metrics files, keyed by file stem (``qcd.cutflow`` -> ``qcd``)."""
     entry = {}
     for path in paths:
         key = Path(path).name.split(".")[0] if len(paths) > 1 else "metrics"
-        entry[key] = read_json(path)
+        entry[key] = without_timings(read_json(path))
     return entry
 
 

@@ -1,0 +1,74 @@
+"""Boosted W/Z vs QCD jet taggers (DESIGN.md section 3.3).
+
+=================  =========================================================  ==============
+tagger             model                                                      inputs
+=================  =========================================================  ==============
+``bdt``            xgboost (hist), early stopping        (:mod:`.bdt`)         high-level
+``dnn``            dense Keras network                   (:mod:`.dnn`)         high-level
+``deepsets``       Deep Sets / Particle Flow Network     (:mod:`.deepsets`)    constituents
+``tau21``, ``n2``  cut on one variable, the baselines    (:mod:`.cutbased`)    one feature
+=================  =========================================================  ==============
+
+Every tagger gives a score where higher means more signal-like. A trained tagger is two
+files: the model (``model.json`` or ``model.keras``) and ``meta.json`` (kind, inputs,
+scaler, training jets per class, training time, hyperparameters, seed, training history).
+:mod:`.inputs` selects and checks the inputs, :mod:`.metrics` computes ROC, AUC and R50,
+:mod:`.workflow` holds what the Snakemake scripts call, :mod:`.plots` the plots.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+#: Machine-learning taggers and the module of each.
+ML_TAGGERS: dict[str, str] = {
+    "bdt": "lhcml.taggers.bdt",
+    "dnn": "lhcml.taggers.dnn",
+    "deepsets": "lhcml.taggers.deepsets",
+}
+#: Cut-based baseline taggers (score = minus the variable).
+CUT_BASED_TAGGERS: tuple[str, ...] = ("tau21", "n2")
+ALL_TAGGERS: tuple[str, ...] = (*ML_TAGGERS, *CUT_BASED_TAGGERS)
+
+#: Names for plot legends.
+DISPLAY_NAMES: dict[str, str] = {
+    "bdt": "BDT",
+    "dnn": "DNN",
+    "deepsets": "Deep Sets",
+    "tau21": r"$\tau_{21}$",
+    "n2": r"$N_{2}$",
+}
+
+
+def kind_of(tagger: str) -> str:
+    """``bdt``, ``dnn``, ``deepsets`` or ``cutbased``."""
+    if tagger in ML_TAGGERS:
+        return tagger
+    if tagger in CUT_BASED_TAGGERS:
+        return "cutbased"
+    raise ValueError(f"unknown tagger {tagger!r} (known: {', '.join(ALL_TAGGERS)})")
+
+
+def module_of(tagger: str) -> ModuleType:
+    """The module implementing a tagger (imported on demand: TensorFlow only if needed)."""
+    kind = kind_of(tagger)
+    return importlib.import_module(ML_TAGGERS.get(kind, "lhcml.taggers.cutbased"))
+
+
+def model_file(tagger: str) -> str:
+    """File name of a tagger's model inside results/models/{tagger}/."""
+    return {"bdt": "model.json", "dnn": "model.keras", "deepsets": "model.keras"}.get(
+        kind_of(tagger), "model.json"
+    )
+
+
+__all__ = [
+    "ALL_TAGGERS",
+    "CUT_BASED_TAGGERS",
+    "DISPLAY_NAMES",
+    "ML_TAGGERS",
+    "kind_of",
+    "model_file",
+    "module_of",
+]

@@ -1,0 +1,168 @@
+"""Tagger inputs: column checks, class selection, training weights, standardisation.
+
+Classes (column ``y`` of the feature tables): 1 = W/Z signal, 0 = QCD background,
+-1 = other; the binary taggers use only ``y`` in {0, 1} (:func:`binary_jets`).
+
+Weights
+-------
+* Training (:func:`balanced_weights`): the physics weights (xsec x lumi x genWeight / sumw)
+  normalised per class so that signal and background each sum to half the number of
+  training jets (mean weight 1). The classifier then sees balanced classes while jets
+  within a class keep their relative physics weight.
+* Evaluation (:mod:`lhcml.taggers.metrics`): the physics weights themselves, so
+  efficiencies are those of the simulated cross sections.
+
+Missing values: N2 and D2 are NaN for jets groomed to a single particle. The BDT takes NaN
+natively (xgboost learns a default branch); the dense network sees standardised features
+with NaN replaced by 0, i.e. by the training mean (:class:`Standardizer`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Event identifiers carried into every score table.
+ID_COLUMNS: tuple[str, ...] = ("sample", "run", "luminosityBlock", "event")
+
+#: Constituent columns of the feature tables (padded to a fixed length, with a mask).
+CONSTITUENT_COLUMNS: tuple[str, ...] = ("cons_rel_pt", "cons_deta", "cons_dphi", "cons_mask")
+
+#: Per-particle inputs of the constituent models, built by :func:`constituent_inputs`.
+PARTICLE_FEATURES: tuple[str, ...] = ("rel_pt", "log_rel_pt", "deta", "dphi")
+
+
+class MissingColumnError(KeyError):
+    """A feature table lacks a column a tagger needs; ``column`` names it."""
+
+    def __init__(self, column: str, needed_by: str, available):
+        self.column = column
+        self.message = (
+            f"feature table has no column {column!r}, needed by {needed_by} "
+            f"(columns present: {', '.join(sorted(available))})"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message
+        return self.message
+
+
+def columns_of(table) -> list[str]:
+    """Column names of an awkward record array, a mapping or a pandas DataFrame."""
+    fields = getattr(table, "fields", None)
+    return list(fields) if fields is not None else list(table.keys())
+
+
+def require_columns(table, columns, needed_by: str = "the tagger") -> None:
+    """Raise :class:`MissingColumnError` naming the first of ``columns`` not in ``table``."""
+    available = set(columns_of(table))
+    for column in columns:
+        if column not in available:
+            raise MissingColumnError(column, needed_by, available)
+
+
+def column(table, name: str, dtype=None) -> np.ndarray:
+    """One column as a NumPy array (fixed-size lists become 2-d arrays)."""
+    values = table[name]
+    try:
+        array = values.to_numpy()  # awkward arrays and pandas Series
+    except AttributeError:
+        array = np.asarray(values)
+    return np.asarray(array, dtype=dtype)
+
+
+def binary_jets(table) -> np.ndarray:
+    """Boolean mask of the jets the binary taggers use (``y`` = 1 or 0)."""
+    require_columns(table, ["y"], "the signal/background selection")
+    y = column(table, "y")
+    return (y == 1) | (y == 0)
+
+
+def select(table, mask: np.ndarray):
+    """Rows of ``table`` where ``mask`` is True (awkward, pandas or dict of arrays)."""
+    if hasattr(table, "fields") or hasattr(table, "iloc"):
+        return table[mask] if hasattr(table, "fields") else table[mask].reset_index(drop=True)
+    return {k: np.asarray(v)[mask] for k, v in table.items()}
+
+
+def balanced_weights(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Training weights: physics weights scaled so each class sums to len(y) / 2.
+
+    Raises ValueError if a class is missing or has a non-positive total weight.
+    """
+    y = np.asarray(y)
+    weight = np.asarray(weight, dtype=np.float64)
+    out = np.empty_like(weight)
+    for cls in (0, 1):
+        sel = y == cls
+        total = weight[sel].sum()
+        if not sel.any() or total <= 0:
+            raise ValueError(f"class y={cls} has no jets or no positive weight to train on")
+        out[sel] = weight[sel] / total * (len(y) / 2.0)
+    return out
+
+
+def high_level_matrix(table, features, needed_by: str = "the tagger") -> np.ndarray:
+    """The (n_jets, n_features) float32 matrix of the named high-level features."""
+    features = list(features)
+    require_columns(table, features, needed_by)
+    if not features:
+        raise ValueError("no input features given")
+    return np.stack([column(table, f, np.float32) for f in features], axis=1)
+
+
+def constituent_inputs(table, needed_by: str = "the tagger") -> tuple[np.ndarray, np.ndarray]:
+    """Per-particle inputs ``(x, mask)`` of the constituent models.
+
+    ``x`` is (n_jets, n_constituents, 4) float32 with :data:`PARTICLE_FEATURES` (relative
+    pT, its logarithm, delta-eta, delta-phi); padded slots are 0 and ``mask`` (float32,
+    1 = real particle) marks the real ones.
+    """
+    require_columns(table, CONSTITUENT_COLUMNS, needed_by)
+    rel_pt = column(table, "cons_rel_pt", np.float32)
+    mask = column(table, "cons_mask", bool)
+    log_pt = np.log(np.where(mask & (rel_pt > 0), rel_pt, 1.0)).astype(np.float32)
+    x = np.stack(
+        [
+            rel_pt,
+            log_pt,
+            column(table, "cons_deta", np.float32),
+            column(table, "cons_dphi", np.float32),
+        ],
+        axis=-1,
+    )
+    x[~mask] = 0.0
+    return x, mask.astype(np.float32)
+
+
+class Standardizer:
+    """Per-feature ``(x - mean) / std`` with NaN -> 0 (the training mean) after scaling.
+
+    ``mean`` and ``std`` are computed ignoring NaN (a constant feature gets std 1).
+    Saved in the model's metadata (:meth:`to_dict`) so scoring uses the training scaling.
+    """
+
+    def __init__(self, mean, std):
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, mask: np.ndarray | None = None) -> Standardizer:
+        """Fit on rows of ``x`` (last axis = features); ``mask`` selects the rows to use."""
+        x = np.asarray(x, dtype=np.float64)
+        rows = x.reshape(-1, x.shape[-1])
+        if mask is not None:
+            rows = rows[np.asarray(mask, bool).reshape(-1)]
+        mean = np.nan_to_num(np.nanmean(rows, axis=0))
+        std = np.nan_to_num(np.nanstd(rows, axis=0))
+        return cls(mean, np.where(std > 0, std, 1.0))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.std
+        return np.nan_to_num(z, nan=0.0).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Standardizer:
+        return cls(data["mean"], data["std"])

@@ -1,0 +1,86 @@
+"""Training loop pieces shared by the Keras taggers (dense network, Deep Sets)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from lhcml.io import atomic_path
+
+
+def epoch_logger(keras, logger: logging.Logger):
+    """A callback writing one line per epoch (loss, val_loss, time) to ``logger``."""
+
+    class LogEpochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            values = ", ".join(f"{k} {v:.5g}" for k, v in sorted(logs.items()))
+            logger.info(
+                "epoch %3d: %s (%.1f s)", epoch + 1, values, time.perf_counter() - self._start
+            )
+
+    return LogEpochs()
+
+
+def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logging.Logger) -> dict:
+    """Compile (Adam, weighted binary cross-entropy) and fit with early stopping.
+
+    ``val`` is ``(x_val, y_val, w_val)``. The learning rate is halved when the validation
+    loss has not improved for ``patience // 2`` epochs; training stops after ``patience``
+    epochs without improvement and the weights of the best epoch are restored. Returns
+    the fit time and the history.
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+        loss="binary_crossentropy",
+        weighted_metrics=[],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=params["patience"], restore_best_weights=True
+    )
+    slower = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", factor=0.5, patience=max(1, params["patience"] // 2), min_lr=1e-5
+    )
+    start = time.perf_counter()
+    history = model.fit(
+        x_train,
+        y_train.astype(np.float32),
+        sample_weight=w_train.astype(np.float32),
+        validation_data=(val[0], val[1].astype(np.float32), val[2].astype(np.float32)),
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        shuffle=True,
+        callbacks=[stop, slower, epoch_logger(keras, logger)],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    val_loss = history.history["val_loss"]
+    best = int(np.argmin(val_loss))
+    logger.info(
+        "best epoch %d of %d (val_loss %.5f), %.1f s",
+        best + 1,
+        len(val_loss),
+        val_loss[best],
+        seconds,
+    )
+    return {
+        "train_seconds": seconds,
+        "epochs_run": len(val_loss),
+        "best_epoch": best + 1,
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+    }
+
+
+def save_model(model, path) -> None:
+    """Save a Keras model in the native ``.keras`` format, atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def predict(model, inputs, batch_size: int = 4096) -> np.ndarray:
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), np.float64)[:, 0]
