@@ -16,7 +16,7 @@ os.environ.update(
 from lhcml.config import ConfigError, validate_config  # noqa: E402 (needs the path above)
 
 try:
-    validate_config(config)
+    validate_config(config, command_line=workflow.config_settings.overwrite_config)
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 

@@ -50,6 +50,19 @@ def test_bad_config_names_the_key(ci_config, mutate, key):
         validate_config(ci_config)
 
 
+def test_command_line_strings_become_numbers_where_the_schema_says(ci_config):
+    # what `snakemake --config 'train={bdt: {max_depth: 4}, dnn: {layers: [8, 8]}}'` gives
+    command_line = {"train": {"bdt": {"max_depth": "4"}, "dnn": {"layers": ["8", "8"]}}}
+    ci_config["train"]["bdt"]["max_depth"] = "4"
+    ci_config["train"]["dnn"]["layers"] = ["8", "8"]
+    out = validate_config(ci_config, command_line=command_line)
+    assert out["train"]["bdt"]["max_depth"] == 4 and out["train"]["dnn"]["layers"] == [8, 8]
+    assert out["train"]["bdt"]["learning_rate"] == 0.1  # the rest of the section is kept
+    # a string that is no number still fails naming the key; files are never coerced
+    with pytest.raises(ConfigError, match="'train.bdt.max_depth'"):
+        validate_config(ci_config, command_line={"train": {"bdt": {"max_depth": "deep"}}})
+
+
 def test_real_sample_form_is_accepted(ci_config):
     ci_config["samples"]["data"] = {
         "role": "other",

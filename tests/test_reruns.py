@@ -45,6 +45,16 @@ def test_changing_a_skim_cut_reruns_the_skim_and_downstream_only(ci_run, tmp_pat
     assert jobs["skim_sample"] == 3 and jobs["build_features"] == 1
 
 
+def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci_run):
+    # nested --config values arrive as strings; the schema turns "4" into an integer
+    jobs = planned_jobs(ci_run, "all", "--config", "train={bdt: {max_depth: 4}}")
+    assert jobs.pop("train_bdt") == 1
+    assert jobs.pop("score_tagger") == 1 and jobs.pop("evaluate_tagger") == 1
+    # nothing upstream, no other training; the rest are the jobs that read every tagger
+    assert not any(rule.startswith("train_") for rule in jobs), jobs
+    assert set(jobs) <= {"plot_taggers", "benchmark_summary", "summary", "all"}, jobs
+
+
 @pytest.mark.parametrize("profile", ["slurm", "htcondor"])
 def test_cluster_profiles_dry_run(tmp_path, profile):
     plugin = f"snakemake_executor_plugin_{profile}"

@@ -4,6 +4,13 @@ The Snakefile calls :func:`validate_config` before any rule is defined, so a mis
 or a wrong type stops the workflow at once with a message naming the key, e.g.
 ``config key 'samples.qcd.evnts': unknown key (allowed: chunks, events, ...)``.
 Defaults declared in the schema are filled in.
+
+Nested values given on the command line (``snakemake --config 'train={bdt: {max_depth:
+4}}'``) reach the workflow as strings, because Snakemake reads them with YAML's base
+loader. For the values that came from the command line, where the schema asks for a number
+or a boolean, such a string is read with YAML's rules first (:func:`coerce_strings`), so
+the override works as the user means it; a string that is not a number still fails
+naming the key. Config files are not coerced: a quoted number in a file is a type error.
 """
 
 from __future__ import annotations
@@ -72,8 +79,60 @@ def _fill_defaults(instance, schema) -> None:
                     break
 
 
-def validate_config(config: dict, schema: dict | None = None) -> dict:
+_SCALAR_TYPES = {"integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def _wanted_scalar(schema: dict):
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else (types or [])
+    wanted = tuple(t for name in types if name in _SCALAR_TYPES for t in _SCALAR_TYPES[name])
+    return None if "string" in types else wanted
+
+
+def coerce_strings(instance, schema: dict):
+    """``instance`` with strings converted where ``schema`` wants a number or boolean."""
+    if isinstance(instance, str):
+        wanted = _wanted_scalar(schema)
+        if wanted:
+            try:
+                value = yaml.safe_load(instance)
+            except yaml.YAMLError:
+                return instance
+            if isinstance(value, wanted) and (bool in wanted or not isinstance(value, bool)):
+                return value
+        return instance
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        return [coerce_strings(v, schema["items"]) for v in instance]
+    if isinstance(instance, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        out = {}
+        for key, value in instance.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else {})
+            if "oneOf" in sub and isinstance(value, dict):  # a sample: the best-fitting form
+                sub = max(
+                    sub["oneOf"], key=lambda b: len(set(b.get("properties", {})) & set(value))
+                )
+            out[key] = coerce_strings(value, sub)
+        return out
+    return instance
+
+
+def _merge(config: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            _merge(config[key], value)
+        else:
+            config[key] = value
+
+
+def validate_config(
+    config: dict, schema: dict | None = None, command_line: dict | None = None
+) -> dict:
     """Validate ``config`` in place (filling defaults) and return it.
+
+    ``command_line`` is the part of ``config`` given with ``snakemake --config``; its
+    strings are converted where the schema wants numbers or booleans (see above).
 
     Raises
     ------
@@ -82,6 +141,8 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
         fractions summing to 1, msoftdrop_min < msoftdrop_max, chunks <= events).
     """
     schema = load_schema() if schema is None else schema
+    if command_line:
+        _merge(config, coerce_strings(command_line, schema))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path)))
     if errors:
