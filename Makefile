@@ -45,7 +45,7 @@ test: setup
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
 bench: run
-	$(BIN)/python benchmarks/foundation.py
+	$(BIN)/python benchmarks/run.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -118,7 +118,9 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
             assert set(jobs[rule]) <= completed, (rule, jobs[rule], sorted(completed))
     assert sum(len(ids) for ids in jobs.values()) == len(completed)
 
-    # and the results equal those of the local run
+    # and the results equal those of the local run: every stage's numbers, and the tables
+    summary = json.loads((workdir / "results" / "summary.json").read_text())
+    assert summary == json.loads((ci_run / "results" / "summary.json").read_text())
     for split in ("train", "val", "test"):
         local = ak.from_parquet(ci_run / "results" / "features" / f"{split}.parquet")
         remote = ak.from_parquet(workdir / "results" / "features" / f"{split}.parquet")
