@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup setup-cluster run test bench lint dryrun lock clean
+.PHONY: setup setup-cluster run test bench lint dryrun lock env-locks clean
 
 setup: $(VENV)/.installed
 
@@ -56,6 +56,15 @@ lint: setup
 lock: setup
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
 	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements-cluster.in -o requirements-cluster.lock
+	$(MAKE) --no-print-directory env-locks
+
+# The conda environment of each rule group (envs/<group>.yaml) installs envs/<group>.lock:
+# the group's direct dependencies (envs/<group>.in) resolved within requirements.lock.
+env-locks: setup
+	for in in envs/*.in; do \
+		$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
+			--constraint requirements.lock $$in -o $${in%.in}.lock || exit 1; \
+	done
 
 clean:
 	rm -rf results .snakemake

@@ -24,7 +24,7 @@ rule build_features:
         mem_mb=8000,
         runtime=30,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/features.yaml"
     script:
         "../scripts/features.py"
 
@@ -53,7 +53,7 @@ rule plot_features:
         mem_mb=4000,
         runtime=10,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/features.yaml"
     script:
         "../scripts/plot_features.py"
 

@@ -22,7 +22,7 @@ rule generate_chunk:
         mem_mb=4000,
         runtime=120,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/generate.yaml"
     script:
         "../scripts/generate_chunk.py"
 

@@ -22,7 +22,7 @@ rule benchmark_summary:
         mem_mb=1000,
         runtime=5,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/benchmark_summary.py"
 
@@ -47,7 +47,7 @@ rule summary:
         mem_mb=1000,
         runtime=5,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/summary.py"
 

@@ -25,7 +25,7 @@ rule skim_sample:
         mem_mb=6000,
         runtime=60,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/skim.yaml"
     script:
         "../scripts/skim.py"
 

@@ -32,7 +32,7 @@ rule train_bdt:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/train_tagger.py"
 
@@ -58,7 +58,7 @@ rule train_dnn:
         mem_mb=4000,
         runtime=60,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/train_tagger.py"
 
@@ -84,7 +84,7 @@ rule train_deepsets:
         mem_mb=6000,
         runtime=120,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/train_tagger.py"
 
@@ -113,7 +113,7 @@ rule train_cutbased:
         mem_mb=2000,
         runtime=10,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/train_tagger.py"
 
@@ -133,7 +133,7 @@ rule score_tagger:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/score_tagger.py"
 
@@ -157,7 +157,7 @@ rule evaluate_tagger:
         mem_mb=2000,
         runtime=10,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/evaluate_tagger.py"
 
@@ -183,7 +183,7 @@ rule plot_taggers:
         mem_mb=4000,
         runtime=20,
     conda:
-        "../envs/lhcml.yaml"
+        "../envs/taggers.yaml"
     script:
         "../scripts/plot_taggers.py"
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-from pathlib import Path
-
-import yaml
 
 from lhcml.config import load_config
 from lhcml.summary import config_hash, without_timings
@@ -52,49 +48,3 @@ def test_every_plot_is_pdf_and_png_and_in_the_html_report(ci_run):
     for png in pngs:
         assert png.with_suffix(".pdf").exists(), png
         assert png.name in html, f"{png} is not in the report"
-
-
-def _rule_blocks(text: str):
-    """(rule name, body) of every rule in a Snakemake file."""
-    parts = re.split(r"^rule (\w+):\n", text, flags=re.M)
-    return zip(parts[1::2], parts[2::2], strict=True)
-
-
-def test_every_job_rule_names_a_conda_env():
-    for smk in sorted((ROOT / "rules").glob("*.smk")):
-        for name, body in _rule_blocks(smk.read_text()):
-            block = body.split("\n\n\n")[0]
-            runs_code = re.search(r"^\s+(script|shell|run|notebook):", block, flags=re.M)
-            if runs_code:
-                env = re.search(r'^\s+conda:\n\s+"([^"]+)"', block, flags=re.M)
-                assert env, f"{smk.name}: rule {name} names no conda env"
-                assert (smk.parent / env.group(1)).resolve().exists(), (name, env.group(1))
-
-
-def _lock_pins(path: Path) -> dict[str, str]:
-    pins = {}
-    for line in path.read_text().splitlines():
-        m = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s\\;]+)", line)
-        if m:
-            pins[m.group(1).lower().replace("_", "-").split("[")[0]] = m.group(2)
-    return pins
-
-
-def test_conda_env_pins_agree_with_the_lock():
-    lock = _lock_pins(ROOT / "requirements.lock")
-    for env_file in sorted((ROOT / "envs").glob("*.yaml")):
-        env = yaml.safe_load(env_file.read_text())
-        for dep in env["dependencies"]:
-            if isinstance(dep, str) and dep.startswith("python="):
-                assert dep == "python=3.11", env_file
-            if isinstance(dep, dict):
-                for req in dep["pip"]:
-                    if req.startswith("-r "):
-                        target = (env_file.parent / req[3:]).resolve()
-                        assert target == (ROOT / "requirements.lock").resolve(), req
-                        continue
-                    name, _, version = req.partition("==")
-                    key = name.lower().replace("_", "-").split("[")[0]
-                    assert lock.get(key) == version, (
-                        f"{env_file.name}: {req} vs lock {lock.get(key)}"
-                    )
