@@ -41,8 +41,13 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.C
 
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory) -> Path:
-    """The working directory of a complete run of the ci config (all target rules)."""
-    workdir = tmp_path_factory.mktemp("ci_run")
+    """The working directory of a complete run of the ci config (all target rules).
+
+    Set ``LHCML_CI_RUN=<dir>`` to keep the run in ``<dir>`` and bring it up to date instead
+    of starting from scratch (quick iterations on single tests).
+    """
+    keep = os.environ.get("LHCML_CI_RUN")
+    workdir = Path(keep) if keep else tmp_path_factory.mktemp("ci_run")
     run_snakemake(workdir, "all")
     return workdir
 

@@ -1,11 +1,12 @@
 """Bad inputs fail loudly, naming the file, URL, sample or column, and leave no output.
 
-(Truncated files, missing branches, zero selected jets and bad config keys are covered
-in test_skim.py and test_config.py.)
+(Truncated files, missing branches, the skim output of zero selected jets and bad config
+keys are covered in test_skim.py and test_config.py.)
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import awkward as ak
@@ -98,3 +99,20 @@ def test_nan_n2_of_single_particle_jets_is_allowed(ci_run):
     out = build_feature_table({"qcd": jets}, {"qcd": "background"}, 30,
                               {"train": 0.6, "val": 0.2, "test": 0.2}, 7)  # fmt: skip
     assert sum(int(np.isnan(ak.to_numpy(t.n2)).sum()) for t in out.values()) == 5
+
+
+def test_sample_with_zero_selected_jets_is_in_the_cutflow_and_merges(ci_run, tmp_path):
+    generated = ci_run / "results" / "generated" / "vjets" / "0.root"
+    no_jet_cuts = {**CUTS, "fatjet_pt_min": 1.0e5}  # 100 TeV: nothing passes
+    skim_sample([generated], "none", 1.0, 1.0, no_jet_cuts, tmp_path / "n.parquet",
+                tmp_path / "n.json")  # fmt: skip
+    cutflow = json.loads((tmp_path / "n.json").read_text())
+    assert cutflow["steps"][0]["events"] > 0 and cutflow["steps"][-1]["events"] == 0
+    empty = ak.from_parquet(tmp_path / "n.parquet")
+    qcd = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
+    split = {"train": 0.6, "val": 0.2, "test": 0.2}
+    alone = build_feature_table({"qcd": qcd}, {"qcd": "background"}, 30, split, 7)
+    merged = build_feature_table({"qcd": qcd, "none": empty},
+                                 {"qcd": "background", "none": "signal"}, 30, split, 7)  # fmt: skip
+    for name in split:
+        assert ak.array_equal(merged[name].pt, alone[name].pt), name
