@@ -152,10 +152,13 @@ def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
     assert ak.array_equal(ak.from_parquet(tmp_path / "qcd.parquet"), local, equal_nan=True)
 
 
-def _running_slurm_jobs() -> list[str]:
-    proc = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i"], capture_output=True,
+def _running_slurm_jobs(workdir: Path) -> list[str]:
+    """Ids of the running Slurm jobs submitted from ``workdir`` (not those of other runs,
+    e.g. Dask worker jobs of an earlier test that are still being torn down)."""
+    proc = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i %Z"], capture_output=True,
                           text=True, timeout=30)  # fmt: skip
-    return proc.stdout.split()
+    jobs = (line.split(maxsplit=1) for line in proc.stdout.splitlines() if line.strip())
+    return [job for job, cwd in jobs if Path(cwd.strip()) == workdir]
 
 
 def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
@@ -172,7 +175,7 @@ def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
     cancelled = None
     deadline = time.monotonic() + 300
     while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
-        running = _running_slurm_jobs()
+        running = _running_slurm_jobs(workdir)
         if running:
             cancelled = running[0]
             subprocess.run(["scancel", cancelled], check=True, timeout=30)

@@ -25,6 +25,9 @@ from collections.abc import Iterator, Mapping
 
 log = logging.getLogger("lhcml.skim")
 
+#: How long to wait for the first worker (a Slurm job may queue) before giving up, in s.
+WORKER_START_TIMEOUT_S = 600
+
 #: Defaults of the ``skim.dask`` config section.
 DEFAULT_DASK = {
     "cluster": "local",
@@ -65,7 +68,12 @@ def dask_client(options: Mapping | None = None) -> Iterator:
     log.info("dask: %s cluster with %d worker(s)", opts["cluster"], workers)
     try:
         with Client(cluster) as client:
-            client.wait_for_workers(workers, timeout=600)
+            # On a batch system the worker jobs start when the scheduler has room: begin
+            # with the first one; the others take chunks as they join.
+            client.wait_for_workers(1, timeout=WORKER_START_TIMEOUT_S)
+            log.info(
+                "dask: %d of %d worker(s) up", len(client.scheduler_info()["workers"]), workers
+            )
             yield client
     finally:
         cluster.close()
