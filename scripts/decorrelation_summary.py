@@ -8,9 +8,7 @@ inp, params = snakemake.input, snakemake.params
 scans = {}
 for method, lams in params.scans.items():
     files = inp[f"scan_{method}"]  # (scores, meta) per lambda
-    scans[method] = [
-        (float(lam), files[2 * i], files[2 * i + 1]) for i, lam in enumerate(lams)
-    ]
+    scans[method] = [(float(lam), files[2 * i], files[2 * i + 1]) for i, lam in enumerate(lams)]
 summary, metrics = summarise(
     features_path=inp.features,
     tagger_scores=dict(zip(params.taggers, inp.scores, strict=True)),

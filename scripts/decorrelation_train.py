@@ -12,7 +12,7 @@ train_network_and_score(
     feature_paths={s: snakemake.input[s] for s in SPLITS},
     model_path=out.model,
     meta_path=out.meta,
-    score_paths={s: out[s] for s in SPLITS if s in out.keys()},
+    score_paths={s: out[s] for s in SPLITS if s in out.keys()},  # noqa: SIM118 (Namedlist)
     features=snakemake.params.features,
     params=snakemake.params.hyper,
     lam=snakemake.params.lam,

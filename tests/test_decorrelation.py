@@ -135,6 +135,21 @@ def test_ddt_flattens_the_qcd_efficiency_in_mass():
     )
 
 
+def test_ddt_design_point_keeps_the_target_signal_efficiency():
+    rng = np.random.default_rng(8)
+    n = 8000
+    y = (rng.random(n) < 0.5).astype(int)
+    pt = rng.uniform(300, 900, n)
+    msd = np.where(y == 1, rng.normal(85, 8, n), 30 + rng.exponential(50, n))
+    rho = 2 * np.log(msd / pt)
+    score = np.where(y == 1, rng.normal(1, 1, n), rng.normal(-0.2 * (rho + 5), 1, n))
+    w = rng.uniform(0.5, 1.5, n)
+    tagger, info = ddt.train("bdt", score, rho, pt, y, w, {"rho_bins": 6, "pt_bins": 2})
+    assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
+    assert 0.01 < info["design_qcd_efficiency"] < 0.5
+    assert info["closure_qcd_efficiency"] == pytest.approx(info["design_qcd_efficiency"], rel=0.2)
+
+
 def jsd_flat(msd, passing):
     return mass_jsd(msd, passing, np.ones(len(msd)), EDGES)
 
@@ -144,7 +159,9 @@ def test_ddt_save_and_reload(tmp_path):
     n = 2000
     pt, rho = rng.uniform(300, 800, n), rng.uniform(-6, -1, n)
     score = rng.normal(size=n)
-    tagger, _ = ddt.train("bdt", score, rho, pt, np.zeros(n, int), np.ones(n), {"pt_bins": 2})
+    tagger, _ = ddt.train(
+        "bdt", score, rho, pt, np.zeros(n, int), np.ones(n), {"pt_bins": 2, "qcd_efficiency": 0.05}
+    )
     tagger.save(tmp_path / "model.json")
     write_json(tmp_path / "meta.json", {"tagger": "ddt_bdt", "kind": "ddt"})
     again = load_decorrelated(tmp_path / "model.json", tmp_path / "meta.json")
@@ -202,8 +219,9 @@ def _qcd_dcor_and_auc(model, table):
 def disco_pair(splits):
     """DisCo at lambda = 0 and at a strong lambda on the same jets and seed."""
     return {
-        lam: train_network("disco", "disco", splits["train"], splits["val"], FEATURES, NET, lam,
-                           seed=3, threads=1)  # fmt: skip
+        lam: train_network(
+            "disco", "disco", splits["train"], splits["val"], FEATURES, NET, lam, seed=3, threads=1
+        )  # fmt: skip
         for lam in (0.0, 10.0)
     }
 

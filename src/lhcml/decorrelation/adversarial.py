@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from lhcml.decorrelation import training
-from lhcml.decorrelation.data import Jets, prepare
+from lhcml.decorrelation.data import prepare
 from lhcml.taggers.dnn import DNNTagger, build_model
 from lhcml.tf_setup import import_tensorflow
 
@@ -60,9 +60,7 @@ def mass_bin_edges(mass: np.ndarray, weight: np.ndarray, n_bins: int) -> np.ndar
 
 def mass_labels(mass: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
     """Bin index (0 .. len(inner_edges)) of each mass."""
-    return np.searchsorted(inner_edges, np.asarray(mass, np.float64), side="right").astype(
-        np.int32
-    )
+    return np.searchsorted(inner_edges, np.asarray(mass, np.float64), side="right").astype(np.int32)
 
 
 def build_adversary(keras, layers, n_bins: int):
@@ -91,8 +89,7 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
         with tf.GradientTape() as tape:
             s = clf(x, training=True)[:, 0]
             loss = training.weighted_bce(tf, y, s, w)
-        opt_c.apply_gradients(zip(tape.gradient(loss, clf.trainable_variables),
-                                  clf.trainable_variables))  # fmt: skip
+        training.apply_gradients(opt_c, tape, loss, clf)
         return {"loss_clf": loss}
 
     @tf.function
@@ -100,8 +97,7 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
         s = clf(x, training=False)
         with tf.GradientTape() as tape:
             loss = adv_loss(s, w_qcd, label)
-        opt_a.apply_gradients(zip(tape.gradient(loss, adv.trainable_variables),
-                                  adv.trainable_variables))  # fmt: skip
+        training.apply_gradients(opt_a, tape, loss, adv)
         return {"loss_adv": loss}
 
     @tf.function
@@ -111,8 +107,7 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
             l_clf = training.weighted_bce(tf, y, s[:, 0], w)
             l_adv = adv_loss(s, w_qcd, label)
             loss = l_clf - lam * l_adv
-        opt_c.apply_gradients(zip(tape.gradient(loss, clf.trainable_variables),
-                                  clf.trainable_variables))  # fmt: skip
+        training.apply_gradients(opt_c, tape, loss, clf)
         return {"loss_clf": l_clf, "loss_adv_seen_by_clf": l_adv, "loss_total": loss}
 
     return classifier_step, adversary_step, combined_step

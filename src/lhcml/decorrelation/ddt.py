@@ -5,11 +5,13 @@ QCD quantile as a function of the scaling variable rho = ln(m_SD^2 / pT^2) and o
 
     s_DDT = s - X_eps(rho, pT),
 
-where X_eps is the threshold that a fraction ``qcd_efficiency`` of the (physics-weighted)
-QCD jets of the training split exceeds at that (rho, pT). The cut s_DDT >= 0 then keeps
-the same QCD fraction at every mass (for a pT bin, rho maps to m_SD), so it leaves the
-QCD mass spectrum unsculpted near that working point. rho and pT enter only through the
-map; the mass is not a tagger input.
+where X_eps is the threshold that a fraction eps of the (physics-weighted) QCD jets of
+the training split exceeds at that (rho, pT). The cut s_DDT >= 0 then keeps the same QCD
+fraction at every mass (for a pT bin, rho maps to m_SD), so it leaves the QCD mass
+spectrum unsculpted at that working point. The design point eps is either given
+(``qcd_efficiency``) or, by default, found by bisection such that s_DDT >= 0 keeps
+``signal_efficiency`` (0.5: the working point of R50 and the JSD) of the training split's
+signal. rho and pT enter only through the map; the mass is not a tagger input.
 
 The map: ``pt_bins`` pT bins of equal QCD population; within each, ``rho_bins`` rho bins
 of equal population, each with its weighted-median rho and its threshold X_eps. X_eps is
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 import numpy as np
 
@@ -32,7 +35,10 @@ log = logging.getLogger("lhcml.decorrelation.ddt")
 KIND = "ddt"
 MODEL_FILE = "model.json"
 
-DEFAULTS = {"rho_bins": 12, "pt_bins": 3, "qcd_efficiency": 0.05}
+DEFAULTS = {"rho_bins": 12, "pt_bins": 3, "qcd_efficiency": None, "signal_efficiency": 0.5}
+
+#: Bisection steps (in log QCD efficiency) for the design point.
+BISECTION_STEPS = 30
 
 
 def weighted_quantile(values, weight, q) -> np.ndarray:
@@ -66,9 +72,7 @@ class DDTMap:
         finite = np.isfinite(rho) & np.isfinite(pt) & (weight > 0)
         score, rho, pt, weight = score[finite], rho[finite], pt[finite], weight[finite]
         if len(score) < rho_bins * pt_bins:
-            raise ValueError(
-                f"{len(score)} QCD jets cannot fill {pt_bins} x {rho_bins} DDT bins"
-            )
+            raise ValueError(f"{len(score)} QCD jets cannot fill {pt_bins} x {rho_bins} DDT bins")
         pt_edges = weighted_quantile(pt, weight, np.arange(1, pt_bins) / pt_bins)
         pt_bin = np.searchsorted(pt_edges, pt, side="right")
         centres, thresholds = [], []
@@ -139,30 +143,64 @@ class DDTTagger:
         return cls(data["base"], DDTMap.from_dict(data["map"]))
 
 
+def _signal_efficiency(ddt_map, score, rho, pt, weight) -> float:
+    passing = score - ddt_map.shift(rho, pt) >= 0
+    return float(weight[passing].sum() / weight.sum())
+
+
+def design_point(score, rho, pt, y, weight, target: float, rho_bins: int, pt_bins: int):
+    """The QCD efficiency whose DDT map keeps ``target`` of the signal (bisection in log)."""
+    qcd, sig = y == 0, y == 1
+    if not sig.any():
+        raise ValueError("no signal jets (y=1) to find the DDT working point on")
+    lo, hi = math.log(1e-4), math.log(0.999)
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        m = DDTMap.fit(score[qcd], rho[qcd], pt[qcd], weight[qcd], math.exp(mid), rho_bins,
+                       pt_bins)  # fmt: skip
+        if _signal_efficiency(m, score[sig], rho[sig], pt[sig], weight[sig]) < target:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(hi)
+
+
 def train(base: str, base_score, rho, pt, y, weight, params: dict):
-    """Fit the map on the QCD jets (``y == 0``); return ``(DDTTagger, info)``."""
+    """Fit the map on the QCD jets (``y == 0``); return ``(DDTTagger, info)``.
+
+    Without ``params['qcd_efficiency']`` the design point is found on the signal jets
+    (:func:`design_point`).
+    """
     p = {**DEFAULTS, **params}
-    y = np.asarray(y)
+    score, rho, pt = (np.asarray(a, np.float64) for a in (base_score, rho, pt))
+    y, weight = np.asarray(y), np.asarray(weight, np.float64)
     qcd = y == 0
-    ddt_map = DDTMap.fit(
-        np.asarray(base_score)[qcd], np.asarray(rho)[qcd], np.asarray(pt)[qcd],
-        np.asarray(weight)[qcd], p["qcd_efficiency"], p["rho_bins"], p["pt_bins"],
-    )  # fmt: skip
+    eff = p["qcd_efficiency"]
+    if eff is None:
+        eff = design_point(score, rho, pt, y, weight, p["signal_efficiency"], p["rho_bins"],
+                           p["pt_bins"])  # fmt: skip
+    ddt_map = DDTMap.fit(score[qcd], rho[qcd], pt[qcd], weight[qcd], eff, p["rho_bins"],
+                         p["pt_bins"])  # fmt: skip
     tagger = DDTTagger(base, ddt_map)
-    passing = tagger.score(np.asarray(base_score)[qcd], np.asarray(rho)[qcd],
-                           np.asarray(pt)[qcd]) >= 0  # fmt: skip
-    w = np.asarray(weight, np.float64)[qcd]
-    closure = float(w[passing].sum() / w.sum())
+    passing = tagger.score(score, rho, pt) >= 0
+    closure = float(weight[qcd & passing].sum() / weight[qcd].sum())
+    sig = y == 1
+    sig_eff = float(weight[sig & passing].sum() / weight[sig].sum()) if sig.any() else None
     log.info(
-        "DDT of %s: %d QCD jets, %d pT x %d rho bins at QCD efficiency %.3f "
-        "(training-split closure: %.4f pass s_DDT >= 0)",
-        base, int(qcd.sum()), p["pt_bins"], p["rho_bins"], p["qcd_efficiency"], closure,
+        "DDT of %s: %d QCD jets, %d pT x %d rho bins at QCD efficiency %.4f "
+        "(training split: %.4f of QCD, %s of signal pass s_DDT >= 0)",
+        base, int(qcd.sum()), p["pt_bins"], p["rho_bins"], eff, closure, sig_eff,
     )  # fmt: skip
     info = {
-        "n_train": {"signal": 0, "background": int(qcd.sum())},
+        "n_train": {
+            "signal": int(sig.sum()) if p["qcd_efficiency"] is None else 0,
+            "background": int(qcd.sum()),
+        },  # fmt: skip
         "params": p,
         "base": base,
+        "design_qcd_efficiency": eff,
         "train_seconds": 0.0,
         "closure_qcd_efficiency": closure,
+        "train_signal_efficiency": sig_eff,
     }
     return tagger, info

@@ -48,8 +48,7 @@ def make_step(tf, keras, clf, lam: float, p: dict):
             l_clf = training.weighted_bce(tf, y, s, w)
             l_dcor = tf_distance_correlation(tf, s, mass, w_qcd)
             loss = l_clf + lam * l_dcor
-        opt.apply_gradients(zip(tape.gradient(loss, clf.trainable_variables),
-                                clf.trainable_variables))  # fmt: skip
+        training.apply_gradients(opt, tape, loss, clf)
         return {"loss_clf": l_clf, "dcor": l_dcor, "loss_total": loss}
 
     return step

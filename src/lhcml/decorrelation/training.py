@@ -8,7 +8,7 @@ this module shuffles (seeded NumPy generator), batches, logs one line per epoch 
 the history. Training runs a fixed number of epochs and keeps the final weights: the
 decorrelated objectives (a minimax game for the adversary) have no single validation loss
 to stop on. The per-epoch validation numbers are the weighted binary cross-entropy, the
-AUC and the distance correlation of score and m_SD on (at most 4000) QCD jets.
+AUC and the distance correlation of score and m_SD on (at most 2000) QCD jets.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lhcml.decorrelation.dcor import distance_correlation
 from lhcml.taggers.metrics import auc
 
 #: QCD jets of the validation split used for the per-epoch distance correlation (n^2 cost).
-VAL_DCOR_JETS = 4000
+VAL_DCOR_JETS = 2000
 
 EPS = 1e-7
 
@@ -33,6 +33,12 @@ def weighted_bce(tf, y, s, w):
     s = tf.clip_by_value(s, EPS, 1.0 - EPS)
     per_jet = -(y * tf.math.log(s) + (1.0 - y) * tf.math.log(1.0 - s))
     return tf.reduce_sum(w * per_jet) / tf.maximum(tf.reduce_sum(w), EPS)
+
+
+def apply_gradients(optimizer, tape, loss, model) -> None:
+    """One optimiser update of ``model``'s trainable variables from ``tape``."""
+    variables = model.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
 
 
 def predict(model, x: np.ndarray, batch_size: int = 8192) -> np.ndarray:
