@@ -32,14 +32,16 @@ def plot_plane(summary: dict, *paths) -> None:
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(11, 9))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (method, points) in enumerate(summary["scan"].items()):
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    names = list(summary["taggers"]) + [m for m in summary["scan"] if m not in summary["taggers"]]
+    colors = {t: cycle[i % len(cycle)] for i, t in enumerate(names)}  # a scan = its tagger
+    for method, points in summary["scan"].items():
         pts = [p for p in points if p["r50"] is not None and p["inv_jsd"] is not None]
         if not pts:
             continue
         x = [p["r50"] for p in pts]
         y = [p["inv_jsd"] for p in pts]
-        color = colors[i % len(colors)]
+        color = colors[method]
         ax.plot(x, y, "-", color=color, lw=1.5, alpha=0.7, label=f"{display_name(method)} "
                 r"$\lambda$ scan")  # fmt: skip
         ax.errorbar(x, y, xerr=[p["r50_err"] or 0 for p in pts],
@@ -48,14 +50,14 @@ def plot_plane(summary: dict, *paths) -> None:
         for p in pts:
             ax.annotate(f"$\\lambda$={p['lambda']:g}", (p["r50"], p["inv_jsd"]),
                         textcoords="offset points", xytext=(5, 5), fontsize=13, color=color)  # fmt: skip
-    for j, (tagger, e) in enumerate(summary["taggers"].items()):
+    for tagger, e in summary["taggers"].items():
         if e["r50"] is None or e["inv_jsd"] is None:
             continue
         md = e["decorrelated"]
         ax.errorbar(
             e["r50"], e["inv_jsd"], xerr=e["r50_err"] or 0, yerr=e["inv_jsd_err"] or 0,
             fmt=MARKERS[md], ms=12, mfc=None if md else "none", mew=2, lw=1.5,
-            color=colors[(j + 2) % len(colors)], label=display_name(tagger),
+            color=colors[tagger], label=display_name(tagger),
         )  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
