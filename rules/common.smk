@@ -165,29 +165,17 @@ def lambda_name(value):
     return f"{float(value):g}"
 
 
-def scan_point(method, lam):
-    """Test scores and meta.json of one lambda-scan point (the named tagger at its lambda)."""
-    if lam == lambda_name(DECOR[method]["lambda"]):
-        return (
-            f"{RESULTS}/scores/{method}/test.parquet",
-            f"{RESULTS}/models/{method}/meta.json",
-        )
-    folder = f"{RESULTS}/decorrelation/scan/{method}/lambda_{lam}"
-    return f"{folder}/test.parquet", f"{folder}/meta.json"
-
-
 SCANS = {m: [lambda_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
 
 
 def decorrelation_summary_input(wildcards):
-    inputs = {
+    """Test scores of every tagger, the decorrelated taggers' meta, the scan folders."""
+    return {
         "features": FEATURE_TABLES["test"],
         "scores": [f"{RESULTS}/scores/{t}/test.parquet" for t in DECOR_TAGGERS],
         "metas": [f"{RESULTS}/models/{t}/meta.json" for t in MD_TAGGERS],
+        "scan_dirs": [f"{RESULTS}/decorrelation/scan/{m}" for m in MD_NETWORKS],
     }
-    for m, lams in SCANS.items():
-        inputs[f"scan_{m}"] = [p for lam in lams for p in scan_point(m, lam)]
-    return inputs
 
 
 def decorrelation_plot_outputs():

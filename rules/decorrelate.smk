@@ -1,14 +1,14 @@
 # Stage 5: mass-decorrelated taggers (DESIGN.md section 3.4, lhcml.decorrelation).
 #
-#   train_decorrelated (adversarial, disco)  -> results/models/{mdtagger}/ + scores
+#   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
+#       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: test scores)
 #   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores
-#   decorrelation_scan_point (lambda scan of adversarial / disco) -> test scores
 #   decorrelation_summary -> results/decorrelation/summary.json, results/metrics/{mdtagger}.json
 #   plot_decorrelation -> results/plots/decorrelation/
 #
 # Scores are written like the taggers' (results/scores/{name}/{split}.parquet), so later
-# stages use any tagger. The network rules score right after training: TensorFlow starts
-# once per model (it is most of a small job's time).
+# stages use any tagger. The network rule scores right after training and trains the scan
+# points in the same job: TensorFlow starts once per method (most of a small job's time).
 
 rule train_decorrelated:
     input:
@@ -17,6 +17,7 @@ rule train_decorrelated:
         model=f"{RESULTS}/models/{{mdtagger}}/model.keras",
         meta=f"{RESULTS}/models/{{mdtagger}}/meta.json",
         **{s: f"{RESULTS}/scores/{{mdtagger}}/{s}.parquet" for s in SPLITS},
+        scan=directory(f"{RESULTS}/decorrelation/scan/{{mdtagger}}"),
     wildcard_constraints:
         mdtagger="|".join(MD_NETWORKS) or "none",
     params:
@@ -24,6 +25,7 @@ rule train_decorrelated:
         features=DECOR["features"],
         hyper=lambda w: DECOR[w.mdtagger],
         lam=lambda w: DECOR[w.mdtagger]["lambda"],
+        scan=lambda w: DECOR[w.mdtagger]["scan"],
         seed=DECOR["seed"],
     log:
         f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
@@ -32,37 +34,7 @@ rule train_decorrelated:
     threads: DECOR["threads"]
     resources:
         mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/taggers.yaml"
-    script:
-        "../scripts/decorrelation_train.py"
-
-
-rule decorrelation_scan_point:
-    input:
-        **FEATURE_TABLES,
-    output:
-        model=f"{RESULTS}/decorrelation/scan/{{method}}/lambda_{{lam}}/model.keras",
-        meta=f"{RESULTS}/decorrelation/scan/{{method}}/lambda_{{lam}}/meta.json",
-        test=f"{RESULTS}/decorrelation/scan/{{method}}/lambda_{{lam}}/test.parquet",
-    wildcard_constraints:
-        method="|".join(MD_NETWORKS) or "none",
-        lam=r"[0-9.e+-]+",
-    params:
-        method=lambda w: w.method,
-        features=DECOR["features"],
-        hyper=lambda w: DECOR[w.method],
-        lam=lambda w: float(w.lam),
-        seed=DECOR["seed"],
-    log:
-        f"{RESULTS}/logs/decorrelate/scan_{{method}}_{{lam}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/decorrelate/scan_{{method}}_{{lam}}.tsv"
-    threads: DECOR["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=60,
+        runtime=120,
     conda:
         "../envs/taggers.yaml"
     script:
@@ -113,6 +85,7 @@ rule decorrelation_summary:
         taggers=DECOR_TAGGERS,
         md_taggers=MD_TAGGERS,
         scans=SCANS,
+        main_lambdas={m: DECOR[m]["lambda"] for m in MD_NETWORKS},
         binning=DECOR["msd_binning"],
         qcd_efficiencies=DECOR["qcd_efficiencies"],
         bootstrap=TRAIN["bootstrap"],

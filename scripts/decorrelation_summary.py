@@ -1,18 +1,22 @@
 """Snakemake script: R50 and 1/JSD of every tagger and lambda-scan point; MD metrics."""
 
-from lhcml.decorrelation.workflow import summarise, write_summary
+from lhcml.decorrelation.workflow import scan_points, summarise, write_summary
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])
 inp, params = snakemake.input, snakemake.params
-scans = {}
-for method, lams in params.scans.items():
-    files = inp[f"scan_{method}"]  # (scores, meta) per lambda
-    scans[method] = [(float(lam), files[2 * i], files[2 * i + 1]) for i, lam in enumerate(lams)]
+tagger_scores = dict(zip(params.taggers, inp.scores, strict=True))
+md_metas = dict(zip(params.md_taggers, inp.metas, strict=True))
+scans = {
+    method: scan_points(
+        lams, scan_dir, params.main_lambdas[method], tagger_scores[method], md_metas[method]
+    )
+    for (method, lams), scan_dir in zip(params.scans.items(), inp.scan_dirs, strict=True)
+}
 summary, metrics = summarise(
     features_path=inp.features,
-    tagger_scores=dict(zip(params.taggers, inp.scores, strict=True)),
-    md_taggers=dict(zip(params.md_taggers, inp.metas, strict=True)),
+    tagger_scores=tagger_scores,
+    md_taggers=md_metas,
     scans=scans,
     binning=params.binning,
     n_bootstrap=params.bootstrap,

@@ -12,6 +12,7 @@ import logging
 import math
 import platform
 import time
+from pathlib import Path
 
 import awkward as ak
 import numpy as np
@@ -85,11 +86,14 @@ def train_network(tagger: str, method: str, train_table, val_table, features, pa
 
 def train_network_and_score(
     tagger, method, feature_paths: dict, model_path, meta_path, score_paths: dict, features,
-    params, lam, seed, threads,
+    params, lam, seed, threads, scan_dir=None, scan_lambdas=(),
 ) -> dict:  # fmt: skip
     """Train on ``feature_paths['train']`` (monitor on 'val'), save, score ``score_paths``.
 
-    Training and scoring share one process: TensorFlow starts once per tagger.
+    Then, for each lambda of ``scan_lambdas`` (other than ``lam``), train the same network
+    at that lambda and write ``{scan_dir}/lambda_{lambda:g}/`` (model.keras, meta.json and
+    the test-split scores test.parquet). Everything shares one process: TensorFlow starts
+    once per method.
     """
     tables = {s: read_table(p) for s, p in feature_paths.items()}
     model, meta = train_network(tagger, method, tables["train"], tables["val"], features,
@@ -99,6 +103,18 @@ def train_network_and_score(
     for split, path in score_paths.items():
         write_table(score_table(model, tables[split]), path)
         log.info("%s: %s split scored -> %s", tagger, split, path)
+    if scan_dir is not None:
+        Path(scan_dir).mkdir(parents=True, exist_ok=True)
+    for value in scan_lambdas:
+        if float(value) == float(lam):
+            continue  # the tagger itself is this scan point
+        folder = Path(scan_dir) / f"lambda_{float(value):g}"
+        scan_model, scan_meta = train_network(tagger, method, tables["train"], tables["val"],
+                                              features, params, value, seed, threads)  # fmt: skip
+        scan_model.save(folder / "model.keras")
+        write_json(folder / "meta.json", scan_meta)
+        write_table(score_table(scan_model, tables["test"]), folder / "test.parquet")
+        log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
     return meta
 
 
@@ -214,6 +230,18 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
         "inputs": meta["inputs"],
     }
     return validate_metrics(metrics)
+
+
+def scan_points(lambdas, scan_dir, main_lambda, main_scores, main_meta) -> list[tuple]:
+    """``[(lambda, test scores, meta.json)]`` of a scan (the tagger's own files at its lambda)."""
+    points = []
+    for value in lambdas:
+        if float(value) == float(main_lambda):
+            points.append((float(value), main_scores, main_meta))
+        else:
+            folder = Path(scan_dir) / f"lambda_{float(value):g}"
+            points.append((float(value), folder / "test.parquet", folder / "meta.json"))
+    return points
 
 
 def summarise(
