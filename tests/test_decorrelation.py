@@ -267,3 +267,18 @@ def test_network_training_is_deterministic(splits):
     b, _ = train_network("disco", "disco", splits["train"], splits["val"], FEATURES,
                          {**NET, "epochs": 1}, 5.0, seed=8, threads=1)  # fmt: skip
     np.testing.assert_array_equal(a.score(splits["test"]), b.score(splits["test"]))
+
+
+def test_comparison_picks_the_most_decorrelated_tagger_keeping_half_the_r50():
+    from lhcml.decorrelation.workflow import compare
+
+    taggers = {
+        "dnn": {"r50": 76.0, "inv_jsd": 2.0, "decorrelated": False},
+        "disco": {"r50": 40.0, "inv_jsd": 25.0, "decorrelated": True},
+        "adversarial": {"r50": 10.0, "inv_jsd": 100.0, "decorrelated": True},  # < half R50
+    }
+    out = compare(taggers)
+    assert out["best"]["tagger"] == "disco" and out["best"]["inv_jsd_ratio"] == 12.5
+    assert out["inv_jsd_x10_at_half_r50"]
+    taggers["disco"]["inv_jsd"] = 10.0
+    assert not compare(taggers)["inv_jsd_x10_at_half_r50"]

@@ -298,7 +298,8 @@ def compare(taggers: dict, reference: str = "dnn") -> dict | None:
     """The best decorrelated tagger against ``reference`` (the plain DNN).
 
     Best = largest 1/JSD among the decorrelated taggers keeping at least half of the
-    reference's R50 (None if none does). Ratios of 1/JSD and R50 to the reference.
+    reference's R50 (None if none does). Ratios of 1/JSD and R50 to the reference, and
+    whether the best reaches 10 times the reference's 1/JSD (the stage's target).
     """
     if reference not in taggers or taggers[reference]["r50"] is None:
         return None
@@ -318,7 +319,9 @@ def compare(taggers: dict, reference: str = "dnn") -> dict | None:
     rows = {t: ratios(t) for t in md}
     eligible = [t for t in md if rows[t]["r50_ratio"] is not None and rows[t]["r50_ratio"] >= 0.5]
     best = max(eligible, key=lambda t: taggers[t]["inv_jsd"] or math.inf, default=None)
-    return {"reference": reference, "ratios": rows, "best": rows[best] if best else None}
+    best = rows[best] if best else None
+    met = best is not None and best["inv_jsd_ratio"] is not None and best["inv_jsd_ratio"] >= 10
+    return {"reference": reference, "ratios": rows, "best": best, "inv_jsd_x10_at_half_r50": met}
 
 
 def write_summary(summary_path, summary: dict, metrics_paths: dict, metrics: dict) -> None:
