@@ -32,7 +32,7 @@ def plot_plane(summary: dict, *paths) -> None:
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(11, 9))
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cycle = [*plt.get_cmap("tab10").colors, "black"]  # ten taggers, distinct colours
     names = list(summary["taggers"]) + [m for m in summary["scan"] if m not in summary["taggers"]]
     colors = {t: cycle[i % len(cycle)] for i, t in enumerate(names)}  # a scan = its tagger
     for method, points in summary["scan"].items():
