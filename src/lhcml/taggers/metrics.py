@@ -171,7 +171,7 @@ METRICS_SCHEMA: dict = {
     ],  # fmt: skip
     "properties": {
         "tagger": {"type": "string"},
-        "kind": {"enum": ["bdt", "dnn", "deepsets", "cutbased"]},
+        "kind": {"enum": ["bdt", "dnn", "deepsets", "cutbased", "adversarial", "disco", "ddt"]},
         "split": {"const": "test"},
         "auc": {"type": "number", "minimum": 0, "maximum": 1},
         "auc_err": {"type": ["number", "null"], "minimum": 0},
@@ -187,6 +187,11 @@ METRICS_SCHEMA: dict = {
         "train_seconds": {"type": "number", "minimum": 0},
         "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "feature_importance": {"type": "object", "additionalProperties": {"type": "number"}},
+        # mass-decorrelated taggers (lhcml.decorrelation.jsd): QCD m_SD pass/fail JSD, log2
+        "jsd": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "jsd_err": {"type": ["number", "null"], "minimum": 0},
+        "inv_jsd": {"type": ["number", "null"], "minimum": 1, "description": "null if infinite"},
+        "inv_jsd_err": {"type": ["number", "null"], "minimum": 0},
     },
     "$defs": {
         "per_class_int": {

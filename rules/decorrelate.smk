@@ -1,0 +1,139 @@
+# Stage 5: mass-decorrelated taggers (DESIGN.md section 3.4, lhcml.decorrelation).
+#
+#   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
+#       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: test scores)
+#   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores
+#   decorrelation_summary -> results/decorrelation/summary.json, results/metrics/{mdtagger}.json
+#   plot_decorrelation -> results/plots/decorrelation/
+#
+# Scores are written like the taggers' (results/scores/{name}/{split}.parquet), so later
+# stages use any tagger. The network rule scores right after training and trains the scan
+# points in the same job: TensorFlow starts once per method (most of a small job's time).
+
+rule train_decorrelated:
+    input:
+        **FEATURE_TABLES,
+    output:
+        model=f"{RESULTS}/models/{{mdtagger}}/model.keras",
+        meta=f"{RESULTS}/models/{{mdtagger}}/meta.json",
+        **{s: f"{RESULTS}/scores/{{mdtagger}}/{s}.parquet" for s in SPLITS},
+        scan=directory(f"{RESULTS}/decorrelation/scan/{{mdtagger}}"),
+    wildcard_constraints:
+        mdtagger="|".join(MD_NETWORKS) or "none",
+    params:
+        method=lambda w: w.mdtagger,
+        features=DECOR["features"],
+        hyper=lambda w: DECOR[w.mdtagger],
+        lam=lambda w: DECOR[w.mdtagger]["lambda"],
+        scan=lambda w: DECOR[w.mdtagger]["scan"],
+        seed=DECOR["seed"],
+    log:
+        f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/decorrelate/{{mdtagger}}.tsv"
+    threads: DECOR["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../envs/taggers.yaml"
+    script:
+        "../scripts/decorrelation_train.py"
+
+
+rule train_ddt:
+    input:
+        **FEATURE_TABLES,
+        **{
+            f"base_{s}": lambda w, s=s: f"{RESULTS}/scores/{DDT_BASES[w.mdtagger]}/{s}.parquet"
+            for s in SPLITS
+        },
+    output:
+        model=f"{RESULTS}/models/{{mdtagger}}/model.json",
+        meta=f"{RESULTS}/models/{{mdtagger}}/meta.json",
+        **{s: f"{RESULTS}/scores/{{mdtagger}}/{s}.parquet" for s in SPLITS},
+    wildcard_constraints:
+        mdtagger="|".join(MD_DDT) or "none",
+    params:
+        base=lambda w: DDT_BASES[w.mdtagger],
+        hyper=lambda w: {
+            "rho_bins": DECOR["ddt"]["rho_bins"],
+            "pt_bins": DECOR["ddt"]["pt_bins"],
+            "signal_efficiency": DECOR["ddt"]["signal_efficiency"],
+        },
+    log:
+        f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/decorrelate/{{mdtagger}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/taggers.yaml"
+    script:
+        "../scripts/decorrelation_ddt.py"
+
+
+rule decorrelation_summary:
+    input:
+        unpack(decorrelation_summary_input),
+    output:
+        summary=f"{RESULTS}/decorrelation/summary.json",
+        metrics=[f"{RESULTS}/metrics/{t}.json" for t in MD_TAGGERS],
+    params:
+        taggers=DECOR_TAGGERS,
+        md_taggers=MD_TAGGERS,
+        scans=SCANS,
+        main_lambdas={m: DECOR[m]["lambda"] for m in MD_NETWORKS},
+        binning=DECOR["msd_binning"],
+        qcd_efficiencies=DECOR["qcd_efficiencies"],
+        bootstrap=TRAIN["bootstrap"],
+        seed=TRAIN["seed"],
+    log:
+        f"{RESULTS}/logs/decorrelate/summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/decorrelate/summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../envs/taggers.yaml"
+    script:
+        "../scripts/decorrelation_summary.py"
+
+
+rule plot_decorrelation:
+    input:
+        summary=rules.decorrelation_summary.output.summary,
+        features=FEATURE_TABLES["test"],
+        scores=[f"{RESULTS}/scores/{t}/test.parquet" for t in DECOR_TAGGERS],
+    output:
+        **decorrelation_plot_outputs(),
+    params:
+        taggers=DECOR_TAGGERS,
+        binning=DECOR["msd_binning"],
+        msd_range=[config["skim"]["msoftdrop_min"], config["skim"]["msoftdrop_max"]],
+    log:
+        f"{RESULTS}/logs/plots/decorrelation.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_decorrelation.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/taggers.yaml"
+    script:
+        "../scripts/decorrelation_plots.py"
+
+
+rule decorrelate:
+    input:
+        rules.decorrelation_summary.output,
+        rules.plot_decorrelation.output,
+
+
+SUMMARY_INPUTS["decorrelate"] = [rules.decorrelation_summary.output.summary]
+STAGE_OUTPUTS.extend(rules.decorrelate.input)

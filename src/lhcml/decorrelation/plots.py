@@ -1,0 +1,111 @@
+"""Decorrelation plots: the R50 vs 1/JSD plane, QCD mass spectra at fixed QCD efficiency.
+
+Histograms use the physics weights and unit area (shapes are compared). Every figure goes
+through :func:`lhcml.plotting.save_figure` (PDF + PNG, mplhep CMS style).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lhcml.decorrelation import display_name
+from lhcml.plotting import label, save_figure, use_style
+
+#: Colours of the QCD spectra at decreasing QCD efficiency.
+CUT_COLORS = ("#3f90da", "#e76300", "#832db6", "#1845fb")
+MARKERS = {True: "o", False: "s"}
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    use_style()
+    return plt
+
+
+def plot_plane(summary: dict, *paths) -> None:
+    """1/JSD vs R50 (log-log) of every tagger, with the lambda-scan curves.
+
+    Filled circles: decorrelated taggers; open squares: the others; lines: the scans of
+    the decorrelation strength lambda (labelled), as in Kasieczka & Shih (2020), Fig. 2.
+    Taggers with infinite R50 or 1/JSD are left out of the plane.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(11, 9))
+    cycle = [*plt.get_cmap("tab10").colors, "black"]  # ten taggers, distinct colours
+    names = list(summary["taggers"]) + [m for m in summary["scan"] if m not in summary["taggers"]]
+    colors = {t: cycle[i % len(cycle)] for i, t in enumerate(names)}  # a scan = its tagger
+    for method, points in summary["scan"].items():
+        pts = [p for p in points if p["r50"] is not None and p["inv_jsd"] is not None]
+        if not pts:
+            continue
+        x = [p["r50"] for p in pts]
+        y = [p["inv_jsd"] for p in pts]
+        color = colors[method]
+        ax.plot(x, y, "-", color=color, lw=1.5, alpha=0.7, label=f"{display_name(method)} "
+                r"$\lambda$ scan")  # fmt: skip
+        ax.errorbar(x, y, xerr=[p["r50_err"] or 0 for p in pts],
+                    yerr=[p["inv_jsd_err"] or 0 for p in pts], fmt=".", color=color,
+                    ms=6, lw=1, capsize=0)  # fmt: skip
+        for p in pts:
+            ax.annotate(f"$\\lambda$={p['lambda']:g}", (p["r50"], p["inv_jsd"]),
+                        textcoords="offset points", xytext=(5, 5), fontsize=13, color=color)  # fmt: skip
+    for tagger, e in summary["taggers"].items():
+        if e["r50"] is None or e["inv_jsd"] is None:
+            continue
+        md = e["decorrelated"]
+        ax.errorbar(
+            e["r50"], e["inv_jsd"], xerr=e["r50_err"] or 0, yerr=e["inv_jsd_err"] or 0,
+            fmt=MARKERS[md], ms=12, mfc=None if md else "none", mew=2, lw=1.5,
+            color=colors[tagger], label=display_name(tagger),
+        )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"Background rejection $R_{50}$ = $1/\varepsilon_\mathrm{B}$ at "
+                  r"$\varepsilon_\mathrm{S}$ = 50%")  # fmt: skip
+    ax.set_ylabel(r"1/JSD (QCD $m_\mathrm{SD}$, pass vs fail)")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * 4)
+    ax.legend(loc="upper right", fontsize=14, ncol=2, frameon=True, facecolor="white",
+              edgecolor="none", framealpha=0.9)  # fmt: skip
+    label(ax)
+    save_figure(fig, *paths)
+
+
+def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_range,
+                 *paths) -> None:  # fmt: skip
+    """QCD m_SD (unit area) before and after cuts at fixed QCD efficiencies.
+
+    ``cuts`` = {QCD efficiency: threshold}, ``jsds`` = {efficiency as '%g' string: JSD}.
+    An unsculpted tagger keeps the spectrum's shape at every efficiency.
+    """
+    import mplhep
+
+    plt = _plt()
+    y, score = np.asarray(y), np.asarray(score, np.float64)
+    msd, weight = np.asarray(msd, np.float64), np.asarray(weight, np.float64)
+    qcd = y == 0
+    bins = np.linspace(msd_range[0], msd_range[1], 45)
+    fig, ax = plt.subplots(figsize=(10, 8))
+
+    def hist(sel):
+        h, edges = np.histogram(msd[sel], bins=bins, weights=weight[sel])
+        return (h / h.sum() / np.diff(edges) if h.sum() > 0 else h), edges
+
+    h, edges = hist(qcd)
+    mplhep.histplot(h, edges, ax=ax, histtype="fill", color="grey", alpha=0.3, label="QCD, all")
+    for (eff, cut), color in zip(sorted(cuts.items(), reverse=True), CUT_COLORS, strict=False):
+        h, edges = hist(qcd & (score >= cut))
+        jsd = jsds.get(f"{eff:g}")
+        text = f"pass $\\varepsilon_\\mathrm{{B}}$ = {100 * eff:g}%"
+        if jsd is not None:
+            text += f" (JSD {jsd:.3f})"
+        mplhep.histplot(h, edges, ax=ax, histtype="step", color=color, lw=2.5, label=text)
+    ax.set_xlim(bins[0], bins[-1])
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.4)
+    ax.set_xlabel(r"Soft-drop mass $m_\mathrm{SD}$ [GeV]")
+    ax.set_ylabel("Normalised to unit area [1/GeV]")
+    ax.legend(loc="upper right", fontsize=17, title=f"QCD jets, {display_name(tagger)}",
+              title_fontsize=17)  # fmt: skip
+    label(ax)
+    save_figure(fig, *paths)

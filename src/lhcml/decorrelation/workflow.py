@@ -1,0 +1,350 @@
+"""What the decorrelation stage's scripts call: train + score, the metrics, the summary.
+
+Kept free of Snakemake so it can be tested (and used) without it. Score tables follow the
+taggers stage: ``sample, run, luminosityBlock, event, score`` in the row order of the
+feature table, higher = more W/Z-like.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import platform
+import time
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+
+from lhcml.decorrelation import kind_of
+from lhcml.decorrelation.jsd import (
+    bin_edges,
+    decorrelation_metrics,
+    jsd_at_background_efficiencies,
+)
+from lhcml.io import read_json, write_json
+from lhcml.taggers.inputs import ID_COLUMNS, binary_jets, column, require_columns, select
+from lhcml.taggers.metrics import validate_metrics
+from lhcml.taggers.workflow import read_table, score_table, write_table
+
+log = logging.getLogger("lhcml.decorrelation")
+
+#: Modules of the network methods.
+NN_MODULES = {
+    "adversarial": "lhcml.decorrelation.adversarial",
+    "disco": "lhcml.decorrelation.disco",
+}
+
+
+def _versions(kind: str) -> dict:
+    out = {"python": platform.python_version()}
+    if kind in NN_MODULES:
+        for name in ("tensorflow", "tf_keras"):
+            out[name] = getattr(importlib.import_module(name), "__version__", None)
+    return out
+
+
+def check_aligned(features, scores, what: str) -> None:
+    """Raise ValueError unless ``scores`` has one row per jet of ``features``, same order."""
+    if len(features) != len(scores):
+        raise ValueError(f"{what}: {len(scores)} scores for {len(features)} jets")
+    for c in ID_COLUMNS:
+        if not np.array_equal(column(features, c), column(scores, c)):
+            raise ValueError(f"{what}: score table rows do not match the feature table ({c})")
+
+
+def _scores_table(table, score: np.ndarray) -> ak.Array:
+    require_columns(table, ID_COLUMNS, "the score table")
+    return ak.zip({**{c: table[c] for c in ID_COLUMNS}, "score": score}, depth_limit=1)
+
+
+# --- network taggers (adversarial, DisCo) -------------------------------------------
+
+
+def train_network(tagger: str, method: str, train_table, val_table, features, params, lam,
+                  seed: int, threads: int):  # fmt: skip
+    """Train one adversarial or DisCo tagger; return ``(DNNTagger, meta)``."""
+    if method not in NN_MODULES:
+        raise ValueError(f"unknown network method {method!r} (known: {', '.join(NN_MODULES)})")
+    module = importlib.import_module(NN_MODULES[method])
+    model, info = module.train(train_table, val_table, features, params or {}, lam, seed,
+                               threads)  # fmt: skip
+    meta = {
+        "tagger": tagger,
+        "kind": method,
+        "inputs": list(model.features),
+        "model_file": module.MODEL_FILE,
+        "seed": seed,
+        "threads": threads,
+        "versions": _versions(method),
+        **info,
+        **model.meta(),
+    }
+    return model, meta
+
+
+def train_network_and_score(
+    tagger, method, feature_paths: dict, model_path, meta_path, score_paths: dict, features,
+    params, lam, seed, threads, scan_dir=None, scan_lambdas=(),
+) -> dict:  # fmt: skip
+    """Train on ``feature_paths['train']`` (monitor on 'val'), save, score ``score_paths``.
+
+    Then, for each lambda of ``scan_lambdas`` (other than ``lam``), train the same network
+    at that lambda and write ``{scan_dir}/lambda_{lambda:g}/`` (model.keras, meta.json and
+    the test-split scores test.parquet). Everything shares one process: TensorFlow starts
+    once per method.
+    """
+    tables = {s: read_table(p) for s, p in feature_paths.items()}
+    model, meta = train_network(tagger, method, tables["train"], tables["val"], features,
+                                params, lam, seed, threads)  # fmt: skip
+    model.save(model_path)
+    write_json(meta_path, meta)
+    for split, path in score_paths.items():
+        write_table(score_table(model, tables[split]), path)
+        log.info("%s: %s split scored -> %s", tagger, split, path)
+    if scan_dir is not None:
+        Path(scan_dir).mkdir(parents=True, exist_ok=True)
+    for value in scan_lambdas:
+        if float(value) == float(lam):
+            continue  # the tagger itself is this scan point
+        folder = Path(scan_dir) / f"lambda_{float(value):g}"
+        scan_model, scan_meta = train_network(tagger, method, tables["train"], tables["val"],
+                                              features, params, value, seed, threads)  # fmt: skip
+        scan_model.save(folder / "model.keras")
+        write_json(folder / "meta.json", scan_meta)
+        write_table(score_table(scan_model, tables["test"]), folder / "test.parquet")
+        log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
+    return meta
+
+
+def load_decorrelated(model_path, meta_path, threads: int = 1):
+    """A saved decorrelated tagger: a DNNTagger (networks) or a DDTTagger."""
+    meta = read_json(meta_path)
+    if kind_of_meta(meta) == "ddt":
+        from lhcml.decorrelation.ddt import DDTTagger
+
+        return DDTTagger.load(model_path)
+    from lhcml.taggers.dnn import DNNTagger
+
+    return DNNTagger.load(model_path, meta, threads=threads)
+
+
+def kind_of_meta(meta: dict) -> str:
+    return meta.get("kind") or kind_of(meta["tagger"])
+
+
+# --- DDT ---------------------------------------------------------------------------
+
+
+def _base_scores(table, scores_path) -> np.ndarray:
+    scores = read_table(scores_path)
+    check_aligned(table, scores, str(scores_path))
+    return column(scores, "score", np.float64)
+
+
+def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
+    """DDT scores of a feature table, with the base tagger's scores from its score table."""
+    require_columns(table, ["rho", "pt"], "the DDT taggers")
+    return tagger.score(_base_scores(table, base_scores_path), column(table, "rho", np.float64),
+                        column(table, "pt", np.float64))  # fmt: skip
+
+
+def train_ddt_and_score(
+    tagger: str, base: str, feature_paths: dict, base_score_paths: dict, model_path, meta_path,
+    score_paths: dict, params: dict,
+) -> dict:  # fmt: skip
+    """Fit the DDT map of ``base`` on the training split's QCD jets; save; score splits."""
+    from lhcml.decorrelation import ddt
+
+    start = time.perf_counter()
+    table = read_table(feature_paths["train"])
+    sel = binary_jets(table)
+    jets = select(table, sel)
+    require_columns(jets, ["rho", "pt", "weight"], "the DDT taggers")
+    base_score = _base_scores(table, base_score_paths["train"])[sel]
+    model, info = ddt.train(
+        base, base_score, column(jets, "rho"), column(jets, "pt"), column(jets, "y"),
+        column(jets, "weight", np.float64), params,
+    )  # fmt: skip
+    info["train_seconds"] = time.perf_counter() - start
+    meta = {
+        "tagger": tagger,
+        "kind": "ddt",
+        "inputs": model.features,
+        "model_file": ddt.MODEL_FILE,
+        "versions": _versions("ddt"),
+        **info,
+    }
+    model.save(model_path)
+    write_json(meta_path, meta)
+    for split, path in score_paths.items():
+        features = read_table(feature_paths[split])
+        score = ddt_scores(model, features, base_score_paths[split])
+        write_table(_scores_table(features, score), path)
+        log.info("%s: %s split scored -> %s", tagger, split, path)
+    return meta
+
+
+# --- metrics and summary -----------------------------------------------------------
+
+
+def _test_arrays(features, scores_path):
+    scores = read_table(scores_path)
+    check_aligned(features, scores, str(scores_path))
+    sel = binary_jets(features)
+    test = select(features, sel)
+    return (column(test, "y"), column(scores, "score", np.float64)[sel],
+            column(test, "msd", np.float64), column(test, "weight", np.float64))  # fmt: skip
+
+
+def tagger_entry(features, scores_path, edges, n_bootstrap, seed, efficiencies) -> dict:
+    """R50, 1/JSD (bootstrap errors), AUC, and the JSD at fixed QCD efficiencies."""
+    y, score, msd, w = _test_arrays(features, scores_path)
+    entry = decorrelation_metrics(y, score, msd, w, edges, n_bootstrap=n_bootstrap, seed=seed)
+    at = jsd_at_background_efficiencies(y, score, msd, w, edges, efficiencies)
+    entry["jsd_at_qcd_efficiency"] = {f"{e:g}": _num(j) for e, j in at.items()}
+    return entry
+
+
+def _num(x):
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def md_metrics(entry: dict, meta: dict, features) -> dict:
+    """results/metrics/{tagger}.json of a decorrelated tagger (the taggers' layout + JSD)."""
+    y = column(select(features, binary_jets(features)), "y")
+    w = column(select(features, binary_jets(features)), "weight", np.float64)
+    keys = ("auc", "auc_err", "r50", "r50_err", "eps_b_at_50", "threshold_at_50", "bootstrap",
+            "jsd", "jsd_err", "inv_jsd", "inv_jsd_err")  # fmt: skip
+    metrics = {
+        "tagger": meta["tagger"],
+        "kind": meta["kind"],
+        "split": "test",
+        **{k: entry[k] for k in keys},
+        "weights": "physics",
+        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
+        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
+        "n_train": meta["n_train"],
+        "train_seconds": float(meta["train_seconds"]),
+        "inputs": meta["inputs"],
+    }
+    return validate_metrics(metrics)
+
+
+def scan_points(lambdas, scan_dir, main_lambda, main_scores, main_meta) -> list[tuple]:
+    """``[(lambda, test scores, meta.json)]`` of a scan (the tagger's own files at its lambda)."""
+    points = []
+    for value in lambdas:
+        if float(value) == float(main_lambda):
+            points.append((float(value), main_scores, main_meta))
+        else:
+            folder = Path(scan_dir) / f"lambda_{float(value):g}"
+            points.append((float(value), folder / "test.parquet", folder / "meta.json"))
+    return points
+
+
+def summarise(
+    features_path, tagger_scores: dict, md_taggers: dict, scans: dict, binning: dict,
+    n_bootstrap: int, seed: int, efficiencies, reference: str = "dnn",
+) -> tuple[dict, dict]:  # fmt: skip
+    """The decorrelation summary and the metrics of the decorrelated taggers.
+
+    ``tagger_scores``: {tagger: test score path} for every tagger (plain and decorrelated);
+    ``md_taggers``: {decorrelated tagger: meta.json path}; ``scans``: {method: [(lambda,
+    test score path, meta path), ...]}. Returns ``(summary, {tagger: metrics})``.
+    """
+    features = read_table(features_path)
+    edges = bin_edges(binning)
+    args = (edges, n_bootstrap, seed, efficiencies)
+    taggers = {}
+    for tagger, path in tagger_scores.items():
+        taggers[tagger] = {"decorrelated": tagger in md_taggers,
+                           **tagger_entry(features, path, *args)}  # fmt: skip
+        log.info(
+            "%-12s R50 %s +- %s, 1/JSD %s +- %s", tagger, _fmt(taggers[tagger]["r50"]),
+            _fmt(taggers[tagger]["r50_err"]), _fmt(taggers[tagger]["inv_jsd"]),
+            _fmt(taggers[tagger]["inv_jsd_err"]),
+        )  # fmt: skip
+    scan_out = {}
+    for method, points in scans.items():
+        scan_out[method] = []
+        for lam, path, meta_path in sorted(points, key=lambda p: p[0]):
+            e = tagger_entry(features, path, *args)
+            meta = read_json(meta_path)
+            scan_out[method].append({"lambda": float(lam), "train_seconds": meta["train_seconds"],
+                                     **e})  # fmt: skip
+            log.info("scan %s lambda %g: R50 %s, 1/JSD %s", method, lam, _fmt(e["r50"]),
+                     _fmt(e["inv_jsd"]))  # fmt: skip
+    metrics = {t: md_metrics(taggers[t], read_json(m), features) for t, m in md_taggers.items()}
+    summary = {
+        "split": "test",
+        "weights": "physics",
+        "signal_efficiency": 0.5,
+        "jsd": {"log_base": 2, "msd_binning": binning, "qcd_efficiencies": list(efficiencies)},
+        "bootstrap": n_bootstrap,
+        "taggers": taggers,
+        "scan": scan_out,
+        "comparison": compare(taggers, reference),
+    }
+    return summary, metrics
+
+
+def _fmt(x):
+    return "inf" if x is None else f"{x:.3g}"
+
+
+def compare(taggers: dict, reference: str = "dnn") -> dict | None:
+    """The best decorrelated tagger against ``reference`` (the plain DNN).
+
+    Best = largest 1/JSD among the decorrelated taggers keeping at least half of the
+    reference's R50 (None if none does). Ratios of 1/JSD and R50 to the reference, and
+    whether the best reaches 10 times the reference's 1/JSD (the stage's target).
+    """
+    if reference not in taggers or taggers[reference]["r50"] is None:
+        return None
+    ref = taggers[reference]
+    ref_inv = ref["inv_jsd"]
+
+    def ratios(t):
+        e = taggers[t]
+        inv, r50 = e["inv_jsd"], e["r50"]
+        return {
+            "tagger": t,
+            "inv_jsd_ratio": None if inv is None or ref_inv is None else inv / ref_inv,
+            "r50_ratio": None if r50 is None else r50 / ref["r50"],
+        }
+
+    md = [t for t, e in taggers.items() if e["decorrelated"]]
+    rows = {t: ratios(t) for t in md}
+    eligible = [t for t in md if rows[t]["r50_ratio"] is not None and rows[t]["r50_ratio"] >= 0.5]
+    best = max(eligible, key=lambda t: taggers[t]["inv_jsd"] or math.inf, default=None)
+    best = rows[best] if best else None
+    met = best is not None and best["inv_jsd_ratio"] is not None and best["inv_jsd_ratio"] >= 10
+    return {"reference": reference, "ratios": rows, "best": best, "inv_jsd_x10_at_half_r50": met}
+
+
+def write_summary(summary_path, summary: dict, metrics_paths: dict, metrics: dict) -> None:
+    write_json(summary_path, summary)
+    for tagger, path in metrics_paths.items():
+        write_json(path, metrics[tagger])
+    log.info("decorrelation summary -> %s", summary_path)
+
+
+def make_plots(summary_path, features_path, tagger_scores: dict, plane_paths, spectra_paths,
+               binning: dict, msd_range) -> None:  # fmt: skip
+    """The R50 vs 1/JSD plane and the QCD mass spectra at fixed QCD efficiencies."""
+    from lhcml.decorrelation import plots
+    from lhcml.decorrelation.jsd import thresholds_at_background_efficiency
+
+    summary = read_json(summary_path)
+    plots.plot_plane(summary, *plane_paths)
+    features = read_table(features_path)
+    efficiencies = summary["jsd"]["qcd_efficiencies"]
+    for tagger, paths in spectra_paths.items():
+        y, score, msd, w = _test_arrays(features, tagger_scores[tagger])
+        cuts = thresholds_at_background_efficiency(y, score, w, efficiencies)
+        entry = summary["taggers"][tagger]
+        plots.plot_spectra(tagger, y, score, msd, w, cuts, entry["jsd_at_qcd_efficiency"],
+                           msd_range, *paths)  # fmt: skip
+    log.info("decorrelation plots written for %s", ", ".join(spectra_paths))
