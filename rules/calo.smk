@@ -13,9 +13,6 @@ wildcard_constraints:
     particle="|".join(CALO_PARTICLES) or "none",
 
 
-CALO_PLOTS = f"{RESULTS}/plots/calo/{{particle}}"
-
-
 rule calo_simulate:
     output:
         showers=f"{RESULTS}/calo/reference/{{particle}}/{{chunk}}.h5",
@@ -118,15 +115,6 @@ rule calo_validate:
         "../envs/calo.yaml"
     script:
         "../scripts/calo_validate.py"
-
-
-def calo_plot(name, caption, subcategory):
-    return report(
-        f"{CALO_PLOTS}/{name}.png",
-        caption=f"../report/{caption}.rst",
-        category="CaloGAN",
-        subcategory=subcategory,
-    )
 
 
 rule calo_plots:

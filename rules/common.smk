@@ -167,3 +167,15 @@ def calo_reference(wildcards):
         f"{RESULTS}/calo/reference/{wildcards.particle}/{chunk}.h5"
         for chunk in range(CALO["chunks"])
     ]
+
+
+CALO_PLOTS = f"{RESULTS}/plots/calo/{{particle}}"
+
+
+def calo_plot(name, caption, subcategory):
+    return report(
+        f"{CALO_PLOTS}/{name}.png",
+        caption=f"../report/{caption}.rst",
+        category="CaloGAN",
+        subcategory=subcategory,
+    )
