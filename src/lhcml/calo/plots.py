@@ -15,6 +15,13 @@ REF_STYLE = {"color": "black", "label": "Reference"}
 GAN_STYLE = {"color": "tab:red", "label": "GAN"}
 
 
+def _sparse_ticks(*axes, nbins=4):
+    """Few major and no minor ticks: drawing ticks dominates the cost of many small panels."""
+    for ax in axes:
+        ax.minorticks_off()
+        ax.locator_params(axis="both", nbins=nbins)
+
+
 def _bins(a, b, n=40):
     both = np.concatenate([a, b])
     lo, hi = np.percentile(both, [0.5, 99.5])
@@ -47,6 +54,7 @@ def plot_shower_shapes(particle, ref_shapes, gen_shapes, distances, *paths):
         rax.set_ylim(0, 2)
         rax.set_xlabel(LABELS[f], fontsize=13)
         rax.tick_params(labelsize=11)
+        _sparse_ticks(ax, rax)
         if k % ncol == 0:
             rax.set_ylabel("GAN/Ref", fontsize=12)
             ax.set_ylabel("Density", fontsize=12)
@@ -73,7 +81,10 @@ def plot_mean_images(particle, ref, gen, *paths):
             ax.set_xlabel("x (eta) cell", fontsize=12)
             ax.set_ylabel("y (phi) cell", fontsize=12)
             ax.tick_params(labelsize=10)
-            fig.colorbar(mesh, ax=ax).set_label("Mean energy [GeV]", fontsize=11)
+            bar = fig.colorbar(mesh, ax=ax)
+            bar.set_label("Mean energy [GeV]", fontsize=11)
+            _sparse_ticks(ax)
+            bar.ax.minorticks_off()
     fig.suptitle(f"{DISPLAY_NAMES.get(particle, particle)}: mean shower images", fontsize=18)
     fig.tight_layout()
     save_figure(fig, *paths)
