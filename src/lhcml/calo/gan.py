@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -207,6 +208,23 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
     return generator, critic, history
 
 
+_PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _predictor(generator, latent_dim: int):
+    """The generator's forward pass as one compiled graph for any batch size (cached): an
+    eager Keras call costs milliseconds of Python overhead, which would dominate the time
+    per shower at batch size 1."""
+    if generator not in _PREDICTORS:
+        import tensorflow as tf
+
+        spec = (tf.TensorSpec((None, latent_dim), tf.float32), tf.TensorSpec((None, 1), tf.float32))
+        _PREDICTORS[generator] = tf.function(
+            lambda z, c: generator([z, c], training=False), input_signature=spec
+        )
+    return _PREDICTORS[generator]
+
+
 def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generator,
              batch_size: int = 10000) -> dict:  # fmt: skip
     """Showers (CaloGAN keys) for the incident ``energy`` values (GeV).
@@ -216,10 +234,11 @@ def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generat
     energy = np.asarray(energy, dtype=np.float64).ravel()
     cells = np.empty((energy.size, N_CELLS))
     c = encode_energy(energy, *e_range)
+    predict = _predictor(generator, latent_dim)
     for lo in range(0, energy.size, batch_size):
         hi = min(lo + batch_size, energy.size)
         z = rng.standard_normal((hi - lo, latent_dim)).astype(np.float32)
-        y = generator([z, c[lo:hi]], training=False).numpy()
+        y = predict(z, c[lo:hi]).numpy()
         cells[lo:hi] = decode_cells(y, energy[lo:hi])
     out = {"energy": energy}
     for i, image in enumerate(split_layers(cells)):

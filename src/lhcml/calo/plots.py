@@ -22,16 +22,19 @@ def _sparse_ticks(*axes, nbins=4):
         ax.locator_params(axis="both", nbins=nbins)
 
 
-def _bins(a, b, n=40):
-    both = np.concatenate([a, b])
-    lo, hi = np.percentile(both, [0.5, 99.5])
+def _bins(reference, n=40):
+    """Bins over the central 99% of the reference (+5% margins); generated showers outside
+    go into the first and last bins, so a few GAN outliers cannot squash the histogram."""
+    lo, hi = np.percentile(reference, [0.5, 99.5])
     if hi <= lo:
-        hi = lo + 1.0
-    return np.linspace(lo, hi, n + 1)
+        lo, hi = lo - 0.5, hi + 0.5
+    margin = 0.05 * (hi - lo)
+    return np.linspace(lo - margin, hi + margin, n + 1)
 
 
 def plot_shower_shapes(particle, ref_shapes, gen_shapes, distances, *paths):
-    """One panel per feature: normalised histograms (reference vs GAN), GAN/reference ratio."""
+    """One panel per feature: normalised histograms (reference vs GAN, values outside the range
+    in the edge bins), GAN/reference ratio."""
     use_style()
     ncol = 5
     nrow = -(-len(FEATURES) // ncol)
@@ -41,7 +44,7 @@ def plot_shower_shapes(particle, ref_shapes, gen_shapes, distances, *paths):
         inner = outer[k // ncol, k % ncol].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
         ax, rax = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
         a, b = np.asarray(ref_shapes[f], float), np.asarray(gen_shapes[f], float)
-        edges = _bins(a, b)
+        edges = _bins(a)
         ha, _ = np.histogram(np.clip(a, edges[0], edges[-1]), edges, density=True)
         hb, _ = np.histogram(np.clip(b, edges[0], edges[-1]), edges, density=True)
         ax.stairs(ha, edges, **REF_STYLE)
