@@ -23,6 +23,7 @@ include: "rules/skim.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
 include: "rules/decorrelate.smk"
+include: "rules/calo.smk"
 include: "rules/report.smk"
 
 

@@ -196,3 +196,42 @@ def decorrelation_plot_outputs():
             for t in DECOR_TAGGERS
         ],
     }
+
+
+# --- CaloGAN branch (rules/calo.smk, lhcml.calo) ------------------------------------
+
+CALO = config.get("calo", {})
+CALO_PARTICLES = CALO.get("particles", [])
+CALO_FILES = CALO.get("files", {})
+CALO_E_RANGE = [CALO.get("energy_min", 1.0), CALO.get("energy_max", 100.0)]
+
+
+def calo_events_per_chunk():
+    return -(-CALO["events"] // CALO["chunks"])
+
+
+def calo_chunk_events(chunk):
+    per_chunk = calo_events_per_chunk()
+    return min(per_chunk, CALO["events"] - per_chunk * int(chunk))
+
+
+def calo_reference(wildcards):
+    """Reference showers of a particle: the CaloGAN files of config, or simulated chunks."""
+    if wildcards.particle in CALO_FILES:
+        return CALO_FILES[wildcards.particle]
+    return [
+        f"{RESULTS}/calo/reference/{wildcards.particle}/{chunk}.h5"
+        for chunk in range(CALO["chunks"])
+    ]
+
+
+CALO_PLOTS = f"{RESULTS}/plots/calo/{{particle}}"
+
+
+def calo_plot(name, caption, subcategory):
+    return report(
+        f"{CALO_PLOTS}/{name}.png",
+        caption=f"../report/{caption}.rst",
+        category="CaloGAN",
+        subcategory=subcategory,
+    )

@@ -62,12 +62,14 @@ def without_timings(obj):
 
 
 def _stage_entry(paths: list[str]) -> dict:
-    """Content of a stage's metrics files, keyed by file stem (``qcd.cutflow`` -> ``qcd``)."""
-    entry = {}
-    for path in paths:
-        key = Path(path).name.split(".")[0] if len(paths) > 1 else "metrics"
-        entry[key] = without_timings(read_json(path))
-    return entry
+    """Content of a stage's metrics files, keyed by file stem (``qcd.cutflow`` -> ``qcd``),
+    or by folder where the stems repeat (``calo/eplus/metrics.json`` -> ``eplus``)."""
+    keys = [Path(p).name.split(".")[0] for p in paths]
+    if len(set(keys)) < len(keys):
+        keys = [Path(p).parent.name for p in paths]
+    if len(paths) == 1:
+        keys = ["metrics"]
+    return {key: without_timings(read_json(path)) for key, path in zip(keys, paths, strict=True)}
 
 
 def build_summary(stage_files: dict[str, list[str]], config: dict) -> dict:

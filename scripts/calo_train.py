@@ -1,0 +1,17 @@
+"""Snakemake script: train the energy-conditioned GAN of one particle (lhcml.calo.gan)."""
+
+from lhcml.calo.workflow import train_gan
+from lhcml.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+train_gan(
+    particle=snakemake.wildcards.particle,
+    inputs=snakemake.input.reference,
+    train_fraction=snakemake.params.train_fraction,
+    e_range=snakemake.params.e_range,
+    gan_params=snakemake.params.gan,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+    model_path=snakemake.output.model,
+    meta_path=snakemake.output.meta,
+)

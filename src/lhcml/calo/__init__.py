@@ -1,0 +1,28 @@
+"""CaloGAN branch: fast calorimeter simulation with a GAN (DESIGN.md section 4).
+
+=====================  ==================================================================
+module                 job
+=====================  ==================================================================
+:mod:`.geometry`       the CaloGAN calorimeter: Pb/LAr, three layers, cell grids, materials
+:mod:`.showersim`      the reference: a GFlash-style parametrised shower simulator
+:mod:`.io`             CaloGAN HDF5 files (``energy``, ``layer_0..2``, ``overflow``)
+:mod:`.gan`            the energy-conditioned Wasserstein GAN (gradient penalty) per particle
+:mod:`.showershapes`   the CaloGAN shower-shape features
+:mod:`.validation`     distances per feature, classifier AUCs (reference vs generated)
+:mod:`.timing`         time per shower of the reference and of the GAN per batch size
+:mod:`.plots`          shower shapes with ratio panels, mean images, timing, training curves
+:mod:`.workflow`       what the Snakemake scripts call
+=====================  ==================================================================
+
+Energies are in GeV, lengths in mm. A shower is the three layer images plus the energy
+deposited outside each layer's grid (``overflow``); cell energies are at the
+electromagnetic scale (active energy divided by the electron sampling fraction).
+"""
+
+from __future__ import annotations
+
+#: Particles of the CaloGAN data sets (file names eplus.hdf5, gamma.hdf5, piplus.hdf5).
+PARTICLES: tuple[str, ...] = ("eplus", "gamma", "piplus")
+
+#: Names for plot legends.
+DISPLAY_NAMES: dict[str, str] = {"eplus": "$e^{+}$", "gamma": r"$\gamma$", "piplus": r"$\pi^{+}$"}

@@ -1,0 +1,65 @@
+"""Time per shower of the reference simulator and of the GAN, per batch size, same machine.
+
+Each measurement simulates (or generates) ``batch`` showers with incident energies uniform
+in the configured range and divides the wall time (``time.perf_counter``) by ``batch``;
+batches below 1000 showers are repeated and the median is kept. The GAN time includes the
+latent sampling and the decoding of the cells to GeV; it runs with the rule's thread count,
+as does the (single-threaded, NumPy) simulator. These are wall-clock numbers: they live in
+the ``timing`` section of the metrics, which results/summary.json leaves out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+log = logging.getLogger("lhcml.calo.timing")
+
+
+def _repeats(batch: int, repeats: int) -> int:
+    return repeats if batch < 1000 else 1
+
+
+def time_per_shower(run, batch_sizes, repeats: int = 5) -> dict[str, float]:
+    """{str(batch): median seconds per shower of ``run(batch)``} (one untimed warm-up)."""
+    run(1)
+    out = {}
+    for batch in batch_sizes:
+        times = []
+        for _ in range(_repeats(batch, repeats)):
+            start = time.perf_counter()
+            run(batch)
+            times.append((time.perf_counter() - start) / batch)
+        out[str(batch)] = float(np.median(times))
+    return out
+
+
+def time_reference(particle, params, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
+    from lhcml.calo.showersim import simulate
+
+    rng = np.random.default_rng(seed)
+    return time_per_shower(
+        lambda b: simulate(particle, rng.uniform(*e_range, b), rng, params), batch_sizes, repeats
+    )
+
+
+def time_gan(generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
+    from lhcml.calo.gan import generate
+
+    rng = np.random.default_rng(seed)
+    return time_per_shower(
+        lambda b: generate(generator, rng.uniform(*e_range, b), e_range, latent_dim, rng),
+        batch_sizes, repeats,
+    )  # fmt: skip
+
+
+def timing_report(reference: dict, gan: dict) -> dict:
+    """The ``timing`` section: seconds per shower of both, and the GAN speed-up."""
+    return {
+        "batch_sizes": [int(b) for b in reference],
+        "reference_seconds_per_shower": reference,
+        "gan_seconds_per_shower": gan,
+        "speedup": {b: reference[b] / gan[b] for b in reference},
+    }

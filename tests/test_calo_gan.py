@@ -1,0 +1,81 @@
+"""The GAN (lhcml.calo.gan), shower shapes and the validation metrics (lhcml.calo.validation)."""
+
+import numpy as np
+import pytest
+
+from lhcml.calo.gan import GanParams, decode_cells, encode_cells, generate, train
+from lhcml.calo.geometry import LAYER_SHAPES
+from lhcml.calo.showershapes import FEATURES, shower_shapes
+from lhcml.calo.showersim import SimulatorParams, simulate
+from lhcml.calo.validation import (
+    classifier_auc,
+    feature_distances,
+    summarise_distances,
+    validate_metrics,
+)
+
+E_RANGE = (1.0, 100.0)
+
+
+@pytest.fixture(scope="module")
+def showers():
+    rng = np.random.default_rng(4)
+    return simulate("eplus", rng.uniform(*E_RANGE, 256), rng, SimulatorParams(spot_factor=0.1))
+
+
+def test_encoding_round_trip(showers):
+    y = encode_cells(showers)
+    assert y.shape == (256, 504) and y.min() >= 0 and y.max() <= 1
+    cells = decode_cells(y, showers["energy"])
+    assert np.allclose(cells[:, :288].reshape(-1, 3, 96), showers["layer_0"], rtol=1e-4, atol=1e-7)
+
+
+def test_gan_trains_and_generates_showers(showers):
+    params = GanParams(epochs=2, batch_size=64, latent_dim=8, generator_layers=[32],
+                       critic_layers=[32], n_critic=2)  # fmt: skip
+    generator, _, history = train(showers, params, E_RANGE, seed=1, threads=1)
+    assert len(history["critic_loss"]) == 2
+    assert all(np.isfinite(history[k]).all() for k in ("critic_loss", "generator_loss"))
+    energy = np.array([1.0, 10.0, 50.0, 100.0])
+    out = generate(generator, energy, E_RANGE, 8, np.random.default_rng(0))
+    again = generate(generator, energy, E_RANGE, 8, np.random.default_rng(0))
+    for i, shape in enumerate(LAYER_SHAPES):
+        image = out[f"layer_{i}"]
+        assert image.shape == (4, *shape)
+        assert np.all(np.isfinite(image)) and np.all(image >= 0)
+        assert np.array_equal(image, again[f"layer_{i}"])
+    # no cell above the incident energy (output clipped at y = 1)
+    assert np.all(out["layer_1"].max(axis=(1, 2)) <= energy * (1 + 1e-6))
+
+
+def test_shower_shapes(showers):
+    shapes = shower_shapes(showers)
+    assert list(shapes) == list(FEATURES)
+    f = shapes["f_0"] + shapes["f_1"] + shapes["f_2"]
+    assert np.allclose(f, 1.0)
+    assert np.all((shapes["shower_depth"] >= 0) & (shapes["shower_depth"] <= 2))
+    assert np.all(shapes["sparsity_1"] > 0) and np.all(shapes["sparsity_1"] <= 1)
+    # lateral width of the 5 mm strips: a few mm to a few cm for an EM shower (R_M 35 mm)
+    assert 3 < np.median(shapes["width_0"]) < 40
+
+
+def test_distances_and_classifier_separate_what_differs():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (2000, 3)), rng.normal(0, 1, (2000, 3))
+    same = classifier_auc(a, b, seed=1, max_iter=50)
+    shifted = classifier_auc(a, b + [1.5, 0, 0], seed=1, max_iter=50)
+    assert abs(same["auc"] - 0.5) < 4 * same["auc_err"] + 0.02, same
+    assert shifted["auc"] > 0.8, shifted
+    d = feature_distances(
+        {"x": a[:, 0], "y": a[:, 1]}, {"x": b[:, 0] + 1.0, "y": b[:, 1]}, features=("x", "y")
+    )
+    assert d["x"]["w1"] == pytest.approx(1.0, abs=0.1)
+    assert d["y"]["w1_over_std"] < 0.1
+    s = summarise_distances(d)
+    assert s["worst_feature"] == "x" and s["median_w1_over_std"] < s["worst_w1_over_std"]
+
+
+def test_incomplete_metrics_are_rejected():
+    with pytest.raises(ValueError, match="missing field 'classifier'"):
+        validate_metrics({"particle": "eplus", "n_reference": 1, "n_generated": 1,
+                          "shower_shapes": {}, "distance_summary": {}})  # fmt: skip

@@ -1,0 +1,102 @@
+"""The CaloGAN branch of the DAG on config/ci.yaml: files, metrics, plots, summary."""
+
+import numpy as np
+import pytest
+import yaml
+
+from lhcml.calo.geometry import LAYER_SHAPES
+from lhcml.calo.io import read_showers
+from lhcml.calo.showershapes import FEATURES
+from lhcml.calo.validation import validate_metrics
+from lhcml.io import read_json
+
+from conftest import ROOT
+
+CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["calo"]
+PARTICLES = CI["particles"]
+
+
+@pytest.mark.parametrize("particle", PARTICLES)
+def test_reference_and_generated_files(ci_run, particle):
+    ref = read_showers(ci_run / "results" / "calo" / "reference" / particle / "0.h5")
+    gen = read_showers(ci_run / "results" / "calo" / particle / "generated.h5")
+    assert len(ref["energy"]) == CI["events"]
+    n_test = CI["events"] - round(CI["train_fraction"] * CI["events"])
+    assert len(gen["energy"]) == n_test
+    assert np.allclose(gen["energy"], ref["energy"][-n_test:])
+    assert ref["energy"].min() >= CI["energy_min"] and ref["energy"].max() <= CI["energy_max"]
+    for i, shape in enumerate(LAYER_SHAPES):
+        assert gen[f"layer_{i}"].shape == (n_test, *shape)
+        assert np.all(gen[f"layer_{i}"] >= 0)
+
+
+@pytest.mark.parametrize("particle", PARTICLES)
+def test_metrics_have_every_field(ci_run, particle):
+    metrics = validate_metrics(read_json(ci_run / "results" / "calo" / particle / "metrics.json"))
+    assert metrics["particle"] == particle
+    assert set(metrics["shower_shapes"]) == set(FEATURES)
+    for name in ("high_level", "cells"):
+        clf = metrics["classifier"][name]
+        assert 0 <= clf["auc"] <= 1 and clf["auc_err"] >= 0 and clf["n_test"] > 0
+    timing = metrics["timing"]
+    assert timing["batch_sizes"] == CI["timing"]["batch_sizes"]
+    for b in timing["batch_sizes"]:
+        assert timing["reference_seconds_per_shower"][str(b)] > 0
+        assert timing["gan_seconds_per_shower"][str(b)] > 0
+    meta = read_json(ci_run / "results" / "models" / "calo" / particle / "meta.json")
+    assert len(meta["history"]["critic_loss"]) == CI["gan"]["epochs"]
+    assert (
+        ci_run / "results" / "models" / "calo" / particle / "generator.keras"
+    ).stat().st_size > 0
+    for plot in ("shower_shapes", "mean_images", "timing", "training"):
+        for ext in ("pdf", "png"):
+            assert (ci_run / "results" / "plots" / "calo" / particle / f"{plot}.{ext}").exists()
+
+
+def test_summary_has_calo_without_timings(ci_run):
+    summary = read_json(ci_run / "results" / "summary.json")
+    calo = summary["stages"]["calo"]
+    assert set(calo) == set(PARTICLES)
+    for particle in PARTICLES:
+        assert "timing" not in calo[particle]
+        assert "auc" in calo[particle]["classifier"]["cells"]
+
+
+def test_caloGAN_files_replace_the_simulation(tmp_path):
+    """With calo.files for a particle, its showers come from those files (no simulation)."""
+    import subprocess
+    import sys
+
+    from lhcml.calo.io import write_showers
+    from lhcml.calo.showersim import SimulatorParams, simulate
+
+    real = tmp_path / "eplus.hdf5"
+    rng = np.random.default_rng(1)
+    write_showers(real, simulate("eplus", rng.uniform(1, 100, 20), rng, SimulatorParams()))
+    config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
+    config["calo"]["files"] = {"eplus": [str(real)]}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "calo",  # the target first: --quiet takes several values
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(path),
+        "--directory",
+        str(tmp_path),
+        "-n",
+        "--quiet",
+        "rules",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = dict(
+        line.split()[:2] for line in (proc.stdout + proc.stderr).splitlines()
+        if line.startswith("calo") and len(line.split()) == 2
+    )  # fmt: skip
+    # both particles are trained, only piplus (one chunk on ci.yaml) is simulated
+    assert counts["calo_train"] == "2" and counts["calo_simulate"] == "1", counts
