@@ -37,7 +37,19 @@ log = logging.getLogger("lhcml.trigger.hls")
 
 #: Backend -> the command that hls4ml's ``build()`` needs for synthesis.
 HLS_TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}
-INPUT_PRECISION = "fixed<16,6>"
+INPUT_PRECISION = "fixed<16,6>"  # = lhcml.trigger.models.INPUT_WIDTH, INPUT_INTEGER
+#: Lookup-table softmax (the "stable" implementation, max-subtracted). hls4ml's default
+#: tables (1024 entries, ap_fixed<18,8> sum and inverse) index the inverse of the sum of
+#: exponentials in steps of 1/4 and move outputs by up to ~0.1; these types index it in
+#: steps of 2^-9 and the exponentials in steps of 2^-6 or finer (QKeras: ap_fixed<18,7>
+#: logits), and give outputs in [0, 1) with 16 fractional bits.
+DEFAULT_SOFTMAX = {
+    "table_size": 4096,
+    "exp_table": "fixed<18,8,RND,SAT>",
+    "inv_table": "fixed<18,4,RND,SAT>",
+    "inv_inp": "ufixed<18,3,RND,SAT>",
+    "result": "ufixed<16,0,RND,SAT>",
+}
 
 DEFAULT_HLS = {
     "backend": "Vitis",
@@ -50,6 +62,7 @@ DEFAULT_HLS = {
     "guard_bits": 1,
     "emulation_jets": 0,
     "synthesize": False,
+    "softmax": DEFAULT_SOFTMAX,
 }
 
 
@@ -188,6 +201,14 @@ def hls_config(hls4ml, model, params: dict, precisions: dict | None = None) -> d
         if "ReuseFactor" in entry:
             entry["ReuseFactor"] = int(p["reuse_factor"])
     layers["features"]["Precision"] = {"result": INPUT_PRECISION}
+    softmax = {**DEFAULT_SOFTMAX, **p.get("softmax", {})}
+    for name, entry in layers.items():
+        if name == "softmax":
+            entry["TableSize"] = int(softmax["table_size"])
+            # table types are layer attributes (<name>_t), the result type a Precision entry
+            for kind in ("exp_table", "inv_table", "inv_inp"):
+                entry[f"{kind}_t"] = softmax[kind]
+            entry.setdefault("Precision", {})["result"] = softmax["result"]
     for name, types in (precisions or {}).items():
         if name not in layers:
             continue

@@ -15,8 +15,10 @@ with magnitude pruning, :mod:`lhcml.trigger.pruning`).
 
 Inputs: the 16 :data:`~lhcml.trigger.features.TRIGGER_FEATURES`, standardised with the
 training mean and standard deviation (NaN -> 0, the training mean) and clipped to
-``[-clip, clip]``, so that every input fits the fixed-point input type of the FPGA network
-(the scaling would be folded into the first layer or done upstream in firmware).
+``[-clip, clip]``, then rounded to the grid of the FPGA network's input type
+``ap_fixed<16,6>`` (steps of 2^-10): the Keras models see exactly the numbers the firmware
+sees, so the QKeras network and its hls4ml emulation agree bit for bit up to the softmax
+lookup tables (the scaling would be folded into the first layer or done upstream).
 
 Everything is seeded (``seed``), TensorFlow op determinism is on and the thread pools are
 sized from the rule's threads (:func:`lhcml.tf_setup.import_tensorflow`).
@@ -36,6 +38,8 @@ from lhcml.trigger.features import TRIGGER_FEATURES
 log = logging.getLogger("lhcml.trigger.models")
 
 MODEL_KINDS = ("float", "qkeras")
+#: The network input type ap_fixed<INPUT_WIDTH, INPUT_INTEGER> (sign bit included).
+INPUT_WIDTH, INPUT_INTEGER = 16, 6
 DENSE_LAYERS = ("fc1", "fc2", "fc3", "output")
 
 DEFAULT_NETWORK = {
@@ -75,9 +79,15 @@ def feature_matrix(table, features=TRIGGER_FEATURES) -> np.ndarray:
 
 
 class Preprocessor:
-    """Standardise (training mean / std, NaN -> 0) and clip to ``[-clip, clip]``; float32."""
+    """Standardise (training mean / std, NaN -> 0), clip to ``[-clip, clip]`` and round to
+    the input grid ``2^-(INPUT_WIDTH - INPUT_INTEGER)``; float32."""
+
+    step = 2.0 ** -(INPUT_WIDTH - INPUT_INTEGER)
 
     def __init__(self, scaler: Standardizer, clip: float):
+        limit = 2.0 ** (INPUT_INTEGER - 1) - self.step
+        if not 0 < clip <= limit:
+            raise ValueError(f"clip must be in (0, {limit}] to fit ap_fixed<16,6>, got {clip}")
         self.scaler = scaler
         self.clip = float(clip)
 
@@ -86,7 +96,8 @@ class Preprocessor:
         return cls(Standardizer.fit(x), clip)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        return np.clip(self.scaler.transform(x), -self.clip, self.clip).astype(np.float32)
+        z = np.clip(self.scaler.transform(x), -self.clip, self.clip)
+        return (np.round(z / self.step) * self.step).astype(np.float32)
 
     def to_dict(self) -> dict:
         return {**self.scaler.to_dict(), "clip": self.clip}
