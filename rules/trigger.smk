@@ -10,30 +10,6 @@
 # mMDT-groomed jets; float Keras, QKeras and pruned networks 16-64-32-32-5; hls4ml
 # conversion, compile() and bit-accurate emulation on the test split.
 
-TRIGGER = config["trigger"]
-TRIGGER_DIR = f"{RESULTS}/trigger"
-TRIGGER_PLOTS = f"{RESULTS}/plots/trigger"
-TRIGGER_CLASSES = ["gluon", "quark", "W", "Z", "top"]
-TRIGGER_MODELS = TRIGGER["models"]
-TRIGGER_HLS_MODELS = TRIGGER["hls_models"]
-TRIGGER_SAMPLES = sorted({spec["sample"] for spec in TRIGGER["classes"].values()})
-TRIGGER_PROFILED = [m for m in TRIGGER_HLS_MODELS if m.startswith("float")]
-
-for _s in TRIGGER_SAMPLES:
-    if _s not in SAMPLES:
-        raise WorkflowError(
-            f"invalid configuration: config key 'trigger.classes': sample {_s!r} is not in "
-            f"samples ({', '.join(SAMPLES)})"
-        )
-for _m in TRIGGER_HLS_MODELS:
-    if _m not in TRIGGER_MODELS:
-        raise WorkflowError(
-            f"invalid configuration: config key 'trigger.hls_models': {_m!r} is not in "
-            f"trigger.models ({', '.join(TRIGGER_MODELS)})"
-        )
-
-TRIGGER_SPLITS = {s: f"{TRIGGER_DIR}/dataset/{s}.parquet" for s in SPLITS}
-
 
 wildcard_constraints:
     tmodel="|".join(TRIGGER_MODELS),
@@ -141,18 +117,6 @@ rule trigger_profile:
         "../scripts/trigger_profile.py"
 
 
-def trigger_hls_input(wildcards):
-    folder = f"{TRIGGER_DIR}/models/{wildcards.tmodel}"
-    out = {
-        "model": f"{folder}/model.h5",
-        "meta": f"{folder}/meta.json",
-        "test": TRIGGER_SPLITS["test"],
-    }
-    if wildcards.tmodel in TRIGGER_PROFILED:
-        out["precision"] = f"{TRIGGER_DIR}/hls/{wildcards.tmodel}.profile.json"
-    return out
-
-
 # hls4ml writes and compiles (g++, tens of seconds) the project, then emulates the test set.
 rule trigger_hls:
     input:
@@ -203,23 +167,6 @@ rule trigger_evaluate:
         "../scripts/trigger_evaluate.py"
 
 
-def trigger_plot_outputs():
-    def png(name, caption, subcategory):
-        return report(
-            f"{TRIGGER_PLOTS}/{name}.png",
-            caption=f"../report/{caption}.rst",
-            category="Trigger",
-            subcategory=subcategory,
-        )
-
-    return {
-        "roc_pdf": expand(f"{TRIGGER_PLOTS}/roc_{{cls}}.pdf", cls=TRIGGER_CLASSES),
-        "roc_png": [png(f"roc_{c}", "trigger_roc", "ROC curves") for c in TRIGGER_CLASSES],
-        "bops_pdf": f"{TRIGGER_PLOTS}/accuracy_vs_bops.pdf",
-        "bops_png": png("accuracy_vs_bops", "trigger_bops", "Accuracy vs BOPs"),
-    }
-
-
 rule trigger_plots:
     input:
         test=TRIGGER_SPLITS["test"],
@@ -231,7 +178,7 @@ rule trigger_plots:
     params:
         models=TRIGGER_MODELS,
         hls_models=TRIGGER_HLS_MODELS,
-        plot_dir=TRIGGER_PLOTS,
+        plot_dir=lambda w, output: os.path.dirname(output.bops_pdf),
     log:
         f"{RESULTS}/logs/trigger/plots.log",
     threads: 1

@@ -10,12 +10,15 @@ evaluate(
     dataset_path=snakemake.input.dataset,
     keras_models={
         m: {"meta": meta, "scores": scores}
-        for m, meta, scores in zip(models, snakemake.input.metas, snakemake.input.keras, strict=True)
+        for m, meta, scores in zip(
+            models, snakemake.input.metas, snakemake.input.keras, strict=True
+        )
     },
     hls_models={
         m: {"scores": scores, "result": result}
-        for m, scores, result in zip(hls_models, snakemake.input.hls, snakemake.input.results,
-                                     strict=True)
+        for m, scores, result in zip(
+            hls_models, snakemake.input.hls, snakemake.input.results, strict=True
+        )
     },
     output=snakemake.output.metrics,
 )

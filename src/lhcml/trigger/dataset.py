@@ -95,8 +95,12 @@ def sample_table(
             continue
         rows = np.flatnonzero(labels == wanted[cls])
         ids = {k: ak.to_numpy(jets[k][rows]) for k in ("run", "luminosityBlock", "event")}
-        keep = rows[capped(ids["run"], ids["luminosityBlock"], ids["event"], max_jets_per_class, seed)]
-        log.info("%s: %d %s jets (label %r), %d kept", sample, len(rows), cls, wanted[cls], len(keep))
+        keep = rows[
+            capped(ids["run"], ids["luminosityBlock"], ids["event"], max_jets_per_class, seed)
+        ]
+        log.info(
+            "%s: %d %s jets (label %r), %d kept", sample, len(rows), cls, wanted[cls], len(keep)
+        )
         sel = jets[keep]
         feats = trigger_features(
             sel["pfc_pt"], sel["pfc_eta"], sel["pfc_phi"], sel["pfc_mass"], **grooming

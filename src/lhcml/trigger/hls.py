@@ -197,7 +197,7 @@ def hls_config(hls4ml, model, params: dict, precisions: dict | None = None) -> d
     config["Model"]["ReuseFactor"] = int(p["reuse_factor"])
     config["Model"]["Strategy"] = p["strategy"]
     layers = config["LayerName"]
-    for name, entry in layers.items():
+    for entry in layers.values():
         if "ReuseFactor" in entry:
             entry["ReuseFactor"] = int(p["reuse_factor"])
     layers["features"]["Precision"] = {"result": INPUT_PRECISION}
@@ -254,7 +254,9 @@ def hls_tool(backend: str) -> str | None:
     try:
         return shutil.which(HLS_TOOLS[backend])
     except KeyError:
-        raise ValueError(f"unknown hls4ml backend {backend!r} (known: {sorted(HLS_TOOLS)})")
+        raise ValueError(
+            f"unknown hls4ml backend {backend!r} (known: {sorted(HLS_TOOLS)})"
+        ) from None
 
 
 def synthesize(hls_model, backend: str, allowed: bool) -> dict:
@@ -264,7 +266,10 @@ def synthesize(hls_model, backend: str, allowed: bool) -> dict:
     "reason": ...}``; otherwise the parsed report (:func:`synthesis_summary`).
     """
     if not allowed:
-        return {"synthesized": False, "reason": "synthesis disabled in config (trigger.hls.synthesize)"}
+        return {
+            "synthesized": False,
+            "reason": "synthesis disabled in config (trigger.hls.synthesize)",
+        }
     tool = hls_tool(backend)
     if tool is None:
         return {
