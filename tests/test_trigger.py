@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from lhcml.substructure import d2, energy_correlators, n2, softdrop
-from lhcml.taggers.inputs import MissingColumnError
 from lhcml.trigger import bops, dataset, hls, metrics
 from lhcml.trigger.features import TRIGGER_FEATURES, constituents_pxpypze, trigger_features
 
@@ -120,7 +119,7 @@ def test_missing_skim_column_names_the_file_and_column():
 
 
 def test_missing_feature_column_is_a_clear_error():
-    from lhcml.trigger.models import feature_matrix
+    from lhcml.trigger.models import MissingColumnError, feature_matrix
 
     frame = pd.DataFrame({f: np.zeros(3) for f in TRIGGER_FEATURES if f != "n2_b1"})
     with pytest.raises(MissingColumnError, match="'n2_b1'.*trigger tagger"):

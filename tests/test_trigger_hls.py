@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcml.taggers.inputs import Standardizer
 from lhcml.trigger import hls, models, pruning
 
 
@@ -23,7 +22,7 @@ def toy_data(n=3000, seed=0):
     target = rng.integers(0, 5, n)
     x = rng.normal(size=(n, 16))
     x[np.arange(n), target] += 2.5
-    prep = models.Preprocessor(Standardizer.fit(x), clip=8.0)
+    prep = models.Preprocessor(models.Standardizer.fit(x), clip=8.0)
     return prep.transform(x), target
 
 
@@ -45,7 +44,7 @@ def test_preprocessor_puts_inputs_on_the_fixed_point_grid():
     assert np.abs(x).max() <= 8.0
     np.testing.assert_array_equal(x * 1024, np.round(x * 1024))
     with pytest.raises(ValueError, match="clip"):
-        models.Preprocessor(Standardizer.fit(x), clip=40.0)
+        models.Preprocessor(models.Standardizer.fit(x), clip=40.0)
 
 
 def test_tiny_qkeras_model_converts_compiles_and_agrees(keras, tmp_path):
