@@ -205,10 +205,12 @@ def hls_config(hls4ml, model, params: dict, precisions: dict | None = None) -> d
     for name, entry in layers.items():
         if name == "softmax":
             entry["TableSize"] = int(softmax["table_size"])
-            # table types are layer attributes (<name>_t), the result type a Precision entry
+            # hls4ml takes the table types from the layer attributes <name>_t (a Precision
+            # entry alone is ignored for them); the Precision entries record what is used
+            prec = entry.setdefault("Precision", {})
             for kind in ("exp_table", "inv_table", "inv_inp"):
-                entry[f"{kind}_t"] = softmax[kind]
-            entry.setdefault("Precision", {})["result"] = softmax["result"]
+                entry[f"{kind}_t"] = prec[kind] = softmax[kind]
+            prec["result"] = softmax["result"]
     for name, types in (precisions or {}).items():
         if name not in layers:
             continue
