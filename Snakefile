@@ -24,6 +24,7 @@ include: "rules/features.smk"
 include: "rules/train.smk"
 include: "rules/decorrelate.smk"
 include: "rules/calo.smk"
+include: "rules/trigger.smk"
 include: "rules/report.smk"
 
 

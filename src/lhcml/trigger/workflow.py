@@ -1,0 +1,270 @@
+"""The trigger branch's workflow steps: file in, file out (called by scripts/trigger_*.py).
+
+``build_sample_features`` (per sample) -> ``build_dataset`` -> ``train_model`` (per model)
+-> ``profile_float`` -> ``run_hls`` (per model) -> ``evaluate`` -> ``plot``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lhcml.io import atomic_path, read_json, write_json
+from lhcml.trigger import bops as bops_mod
+from lhcml.trigger import dataset, hls, metrics, models, pruning
+from lhcml.trigger.features import TRIGGER_FEATURES
+
+log = logging.getLogger("lhcml.trigger")
+
+CLASSES = dataset.CLASSES
+PROB_COLUMNS = [f"p_{c}" for c in CLASSES]
+
+
+def read_table(path) -> pd.DataFrame:
+    """A parquet table, with an error naming the file if it cannot be read."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for corrupt files
+        raise ValueError(f"{path}: cannot read the table ({err})") from err
+
+
+def write_table(frame: pd.DataFrame, path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+# --- Data ------------------------------------------------------------------------------
+
+
+def build_sample_features(skim_path, sample, classes, max_jets_per_class, seed, grooming,
+                          output) -> None:  # fmt: skip
+    """The trigger features of the configured classes of one sample's skimmed jets."""
+    import awkward as ak
+
+    try:
+        jets = ak.from_parquet(skim_path)
+    except Exception as err:
+        raise ValueError(f"{skim_path}: cannot read the skimmed jet table ({err})") from err
+    start = time.perf_counter()
+    table = dataset.sample_table(jets, sample, classes, max_jets_per_class, seed, grooming,
+                                 path=str(skim_path))  # fmt: skip
+    log.info("%s: features of %d jets in %.1f s", sample, len(table), time.perf_counter() - start)
+    write_table(table, output)
+
+
+def build_dataset(feature_paths, fractions, seed, outputs: dict, summary_path) -> None:
+    """Merge the per-sample tables, split them, write the splits and their counts."""
+    tables = [read_table(p) for p in feature_paths]
+    splits = dataset.split_tables(tables, fractions, seed)
+    summary = dataset.counts(splits)
+    for name, table in splits.items():
+        write_table(table, outputs[name])
+        log.info("%s: %d jets %s", name, len(table), summary[name]["per_class"])
+    write_json(summary_path, summary)
+
+
+def _targets(table) -> np.ndarray:
+    models.require_columns(table, ["target"], needed_by="the trigger tagger")
+    return table["target"].to_numpy(np.int64)
+
+
+# --- Training ----------------------------------------------------------------------------
+
+
+def train_model(name, train_path, val_path, test_path, model_path, meta_path, scores_path,
+                network, quantisation, pruning_params, clip, seed, threads=1) -> dict:  # fmt: skip
+    """Train one trigger model, save it, its metadata (incl. BOPs) and its test outputs."""
+    kind, pruned = models.parse_model_name(name)
+    _, keras = models.setup_keras(seed=seed, threads=threads)
+    tables = {s: read_table(p) for s, p in (("train", train_path), ("val", val_path),
+                                            ("test", test_path))}  # fmt: skip
+    x = {s: models.feature_matrix(t) for s, t in tables.items()}
+    y = {s: _targets(t) for s, t in tables.items()}
+    prep = models.Preprocessor.fit(x["train"], clip)
+    data = {s: (prep.transform(x[s]), y[s], dataset.class_weights(y[s])) for s in ("train", "val")}
+    net = {**models.DEFAULT_NETWORK, **network}
+    model = models.build_model(keras, kind, len(TRIGGER_FEATURES), len(CLASSES), net, quantisation)
+    callbacks, start_epoch = [], 0
+    if pruned:
+        steps = -(-len(y["train"]) // net["batch_size"])
+        model, callbacks, start_epoch = pruning.prunable(model, steps, pruning_params)
+    log.info("training %s on %d jets %s", name, len(y["train"]),
+             np.bincount(y["train"], minlength=len(CLASSES)).tolist())  # fmt: skip
+    fit = models.fit(keras, model, data["train"], data["val"], net, callbacks, start_epoch)
+    if pruned:
+        model = pruning.strip(model)
+    models.save_model(model, model_path)
+
+    kernels = models.quantised_kernels(model)
+    zeros = pruning.sparsity(kernels)
+    quant = {**models.DEFAULT_QUANTISATION, **quantisation} if kind == "qkeras" else None
+    shapes = [(layer.name, int(layer.input_shape[-1]), int(layer.units))
+              for layer in models.dense_layers(model)]  # fmt: skip
+    bops = bops_mod.network_bops(bops_mod.describe_layers(
+        shapes, zeros, quant["bits"] if quant else None,
+        quant["activation_bits"] if quant else None))  # fmt: skip
+    probs = models.predict(model, prep.transform(x["test"]))
+    scores = pd.DataFrame(probs, columns=PROB_COLUMNS)
+    scores.insert(0, "row", np.arange(len(probs)))
+    write_table(scores, scores_path)
+    meta = {
+        "model": name, "kind": kind, "pruned": pruned, "inputs": list(TRIGGER_FEATURES),
+        "classes": list(CLASSES), "preprocessing": prep.to_dict(), "network": net,
+        "quantisation": quant, "pruning": {**pruning.DEFAULT_PRUNING, **pruning_params}
+        if pruned else None, "sparsity": zeros, "bops": bops, "seed": seed,
+        "n_train": dict(zip(CLASSES, np.bincount(y["train"], minlength=len(CLASSES)).tolist(),
+                            strict=True)),
+        **fit,
+    }  # fmt: skip
+    write_json(meta_path, meta)
+    log.info("%s: test accuracy %.4f, BOPs %.4g, sparsity %s", name,
+             metrics.accuracy(y["test"], probs), bops["total"], zeros)  # fmt: skip
+    return meta
+
+
+# --- hls4ml ------------------------------------------------------------------------------
+
+
+def profile_float(model_path, meta_path, train_path, precision_path, plot_base, hls_params,
+                  profile_jets, threads=1) -> dict:  # fmt: skip
+    """Profile the float model on training jets; write the chosen types and the plot."""
+    models.setup_keras(threads=threads)
+    model = models.load_model(model_path, threads)
+    prep = models.Preprocessor.from_dict(read_json(meta_path)["preprocessing"])
+    x = prep.transform(models.feature_matrix(read_table(train_path)))[: int(profile_jets)]
+    p = {**hls.DEFAULT_HLS, **hls_params}
+    prof = hls.profile_precisions(model, x, width=p["float_width"], guard_bits=p["guard_bits"])
+    prof["jets"] = int(len(x))
+    for layer, types in prof["precision"].items():
+        log.info("%s: %s", layer, types)
+    hls.profiling_plot(prof["stats"], prof["precision"], plot_base)
+    write_json(precision_path, prof)
+    return prof
+
+
+def emulation_rows(n: int, max_jets: int, seed: int) -> np.ndarray:
+    """Test rows run through the emulation: all, or ``max_jets`` drawn without replacement."""
+    if max_jets <= 0 or max_jets >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_jets, replace=False))
+
+
+def run_hls(name, model_path, meta_path, test_path, precision_path, project_dir, scores_path,
+            result_path, hls_params, seed, threads=1) -> dict:  # fmt: skip
+    """Convert one model with hls4ml, compile, emulate on the test jets, maybe synthesise."""
+    models.setup_keras(seed=seed, threads=threads)
+    hls4ml = hls.import_hls4ml()
+    p = {**hls.DEFAULT_HLS, **hls_params}
+    model = models.load_model(model_path, threads)
+    meta = read_json(meta_path)
+    prep = models.Preprocessor.from_dict(meta["preprocessing"])
+    x = prep.transform(models.feature_matrix(read_table(test_path)))
+    rows = emulation_rows(len(x), int(p["emulation_jets"]), seed)
+    precisions = read_json(precision_path)["precision"] if precision_path else None
+    config = hls.hls_config(hls4ml, model, p, precisions)
+
+    project_dir = Path(project_dir)
+    tmp_dir = project_dir.with_name(f".{project_dir.name}.tmp")
+    if tmp_dir.exists():
+        import shutil
+
+        shutil.rmtree(tmp_dir)
+    start = time.perf_counter()
+    hls_model = hls.convert(hls4ml, model, config, tmp_dir, p)
+    convert_seconds = time.perf_counter() - start
+    compile_seconds = hls.compile_model(hls_model)
+    start = time.perf_counter()
+    emulated = hls.emulate(hls_model, x[rows])
+    predict_seconds = time.perf_counter() - start
+    keras_out = models.predict(model, x[rows])
+    synthesis = hls.synthesize(hls_model, p["backend"], bool(p["synthesize"]))
+    hls.replace_dir(tmp_dir, project_dir)
+
+    scores = pd.DataFrame(emulated, columns=PROB_COLUMNS)
+    scores.insert(0, "row", rows)
+    write_table(scores, scores_path)
+    agree = metrics.agreement(keras_out, emulated)
+    result = {
+        "model": name, "backend": p["backend"], "io_type": p["io_type"], "part": p["part"],
+        "clock_period_ns": p["clock_period"], "reuse_factor": int(p["reuse_factor"]),
+        "strategy": p["strategy"], "project": str(project_dir), "emulated_jets": int(len(rows)),
+        "agreement": agree, "synthesis": synthesis,
+        "precision": {k: v.get("Precision") for k, v in config["LayerName"].items()},
+        "convert_seconds": convert_seconds, "compile_seconds": compile_seconds,
+        "predict_seconds": predict_seconds,
+    }  # fmt: skip
+    write_json(result_path, result)
+    log.info("%s: argmax agreement %.4f, max |diff| %.3g on %d jets; compile %.1f s; %s",
+             name, agree["argmax_agreement"], agree["max_abs_diff"], len(rows),
+             compile_seconds, synthesis)  # fmt: skip
+    return result
+
+
+# --- Evaluation and plots ------------------------------------------------------------------
+
+
+def _probs(path) -> tuple[np.ndarray, np.ndarray]:
+    frame = read_table(path)
+    models.require_columns(frame, ["row", *PROB_COLUMNS], needed_by="the trigger metrics")
+    return frame["row"].to_numpy(np.int64), frame[PROB_COLUMNS].to_numpy(np.float64)
+
+
+def evaluate(test_path, dataset_path, keras_models: dict, hls_models: dict, output) -> dict:
+    """results/trigger/metrics.json from every model's test outputs.
+
+    ``keras_models``: ``{name: {"meta": path, "scores": path}}``; ``hls_models``:
+    ``{name: {"scores": path, "result": path}}``.
+    """
+    target = _targets(read_table(test_path))
+    out = {"classes": list(CLASSES), "features": list(TRIGGER_FEATURES),
+           "dataset": read_json(dataset_path), "models": {}}  # fmt: skip
+    for name, paths in keras_models.items():
+        meta = read_json(paths["meta"])
+        rows, probs = _probs(paths["scores"])
+        entry = {
+            "keras": metrics.model_metrics(target[rows], probs, CLASSES),
+            "bops": meta["bops"]["total"], "bops_per_layer": meta["bops"]["layers"],
+            "sparsity": meta["sparsity"], "quantisation": meta["quantisation"],
+            "epochs_run": meta["epochs_run"], "best_epoch": meta["best_epoch"],
+            "train_seconds": meta["train_seconds"],
+        }  # fmt: skip
+        if name in hls_models:
+            result = read_json(hls_models[name]["result"])
+            hrows, hprobs = _probs(hls_models[name]["scores"])
+            entry["hls4ml"] = metrics.model_metrics(target[hrows], hprobs, CLASSES)
+            entry["keras_on_emulated_jets"] = metrics.model_metrics(
+                target[hrows], probs[hrows], CLASSES
+            )
+            entry["agreement"] = metrics.agreement(probs[hrows], hprobs)
+            entry["synthesis"] = result["synthesis"]
+            entry["hls_precision"] = result["precision"]
+            entry["compile_seconds"] = result["compile_seconds"]
+        out["models"][name] = entry
+    models_ = out["models"]
+    if "float" in models_:
+        ref = models_["float"]["keras"]["accuracy"]
+        out["accuracy_over_float"] = {n: m["keras"]["accuracy"] / ref for n, m in models_.items()}
+    write_json(output, out)
+    return out
+
+
+def plot(test_path, keras_scores: dict, hls_scores: dict, metrics_path, plot_dir) -> None:
+    """ROC curves per class (Keras solid, hls4ml dashed) and accuracy vs BOPs."""
+    from lhcml.trigger import plots
+
+    target = _targets(read_table(test_path))
+    curves = {}
+    for name, path in keras_scores.items():
+        rows, probs = _probs(path)
+        curves[(name, "keras")] = metrics.per_class_roc(target[rows], probs, CLASSES)
+    for name, path in hls_scores.items():
+        rows, probs = _probs(path)
+        curves[(name, "hls4ml")] = metrics.per_class_roc(target[rows], probs, CLASSES)
+    os.makedirs(plot_dir, exist_ok=True)
+    plots.roc_per_class(curves, read_json(metrics_path), CLASSES, Path(plot_dir))
+    plots.accuracy_vs_bops(read_json(metrics_path), Path(plot_dir) / "accuracy_vs_bops")
