@@ -28,6 +28,10 @@ log = logging.getLogger("lhcml.skim")
 #: How long to wait for the first worker (a Slurm job may queue) before giving up, in s.
 WORKER_START_TIMEOUT_S = 600
 
+#: Where the Slurm jobs of the Dask workers write their logs (relative to the working
+#: directory, like every other log of the workflow), instead of slurm-<id>.out files in it.
+WORKER_LOG_DIR = "results/logs/dask"
+
 #: Defaults of the ``skim.dask`` config section.
 DEFAULT_DASK = {
     "cluster": "local",
@@ -60,7 +64,7 @@ def dask_client(options: Mapping | None = None) -> Iterator:
         cluster = SLURMCluster(
             queue=slurm["queue"], account=slurm["account"], cores=int(slurm["cores"]),
             processes=1, memory=slurm["memory"], walltime=slurm["walltime"],
-            scheduler_options={"dashboard_address": None},
+            scheduler_options={"dashboard_address": None}, log_directory=WORKER_LOG_DIR,
         )  # fmt: skip
         cluster.scale(jobs=workers)
     else:
