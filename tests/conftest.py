@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from conftest_realnano import *  # noqa: E402,F403 (real-NanoAOD fixtures)
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run the workflow of this checkout with config/ci.yaml in ``workdir``."""
     cmd = [
         sys.executable,

@@ -91,11 +91,11 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
     workdir = tmp_path / "slurm_run"
     workdir.mkdir()
     cmd = [
-        "timeout", "-s", "INT", "900", sys.executable, "-m", "snakemake",
+        "timeout", "-s", "INT", "1800", sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config" / "ci.yaml"),
         "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(workdir), "all",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1000)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1900)
     assert proc.returncode == 0, proc.stderr[-6000:]
 
     # every job that is not a local target rule went through Slurm and completed there
