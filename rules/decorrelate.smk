@@ -57,6 +57,8 @@ rule train_ddt:
     params:
         base=lambda w: DDT_BASES[w.mdtagger],
         hyper=lambda w: {
+            "map": DECOR["ddt"]["map"],
+            "smooth": DECOR["ddt"]["smooth"],
             "rho_bins": DECOR["ddt"]["rho_bins"],
             "pt_bins": DECOR["ddt"]["pt_bins"],
             "signal_efficiency": DECOR["ddt"]["signal_efficiency"],

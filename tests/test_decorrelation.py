@@ -135,7 +135,54 @@ def test_ddt_flattens_the_qcd_efficiency_in_mass():
     )
 
 
-def test_ddt_design_point_keeps_the_target_signal_efficiency():
+def mass_peaked_qcd(n: int, seed: int):
+    """QCD whose score (a BDT that sees the mass) peaks at m_SD ~ 85 GeV, over a broad pT.
+
+    At fixed rho = 2 ln(m/pT) the mass spans a factor 3 across pT, so a map binned in rho
+    (and a few pT bins) mixes masses with very different score quantiles.
+    """
+    rng = np.random.default_rng(seed)
+    pt = 300 * np.exp(rng.uniform(0, np.log(3), n))
+    msd = 30 + rng.exponential(50, n)
+    rho = 2 * np.log(msd / pt)
+    score = 2 * np.exp(-0.5 * ((msd - 85) / 15) ** 2) + rng.normal(0, 1, n)
+    return score, rho, pt, msd
+
+
+def pass_fraction_in_mass(passing, msd, edges=(30, 50, 65, 75, 85, 95, 110, 140, 200)):
+    which = np.searchsorted(edges, msd, side="right") - 1
+    return np.array([passing[which == k].mean() for k in range(len(edges) - 1)])
+
+
+def test_smooth_ddt_map_is_flat_in_mass_where_the_binned_map_is_not():
+    score, rho, pt, msd = mass_peaked_qcd(40000, seed=12)
+    y, w = np.zeros(len(score), int), np.ones(len(score))
+    eps = 0.05
+    params = {"qcd_efficiency": eps, "rho_bins": 10, "pt_bins": 2}  # the default binning
+    binned, _ = ddt.train("bdt", score, rho, pt, y, w, {**params, "map": "binned"})
+    smooth, info = ddt.train("bdt", score, rho, pt, y, w, {**params, "map": "smooth"})
+    assert info["closure_qcd_efficiency"] == pytest.approx(eps, rel=0.1)
+    # an independent sample from the same model: closure, not the fit's own jets
+    score, rho, pt, msd = mass_peaked_qcd(40000, seed=13)
+    f_binned = pass_fraction_in_mass(binned.score(score, rho, pt) >= 0, msd)
+    f_smooth = pass_fraction_in_mass(smooth.score(score, rho, pt) >= 0, msd)
+    f_plain = pass_fraction_in_mass(score >= np.quantile(score, 1 - eps), msd)
+    assert np.abs(f_plain / eps - 1).max() > 2  # the plain cut sculpts a peak at 85 GeV
+    assert np.abs(f_binned / eps - 1).max() > 0.5  # the binned map cannot flatten it
+    assert np.abs(f_smooth / eps - 1).max() < 0.25  # the smooth map does, within 25%
+    assert jsd_flat(msd, smooth.score(score, rho, pt) >= 0) < 0.5 * jsd_flat(
+        msd, binned.score(score, rho, pt) >= 0
+    )
+
+
+def test_ddt_unknown_map_is_refused():
+    x = np.linspace(0.1, 1, 50)
+    with pytest.raises(ValueError, match="decorrelate.ddt.map"):
+        ddt.train("bdt", x, -3 + x, 400 + x, np.zeros(50, int), np.ones(50), {"map": "knn"})
+
+
+@pytest.mark.parametrize("kind", ddt.MAPS)
+def test_ddt_design_point_keeps_the_target_signal_efficiency(kind):
     rng = np.random.default_rng(8)
     n = 8000
     y = (rng.random(n) < 0.5).astype(int)
@@ -144,7 +191,8 @@ def test_ddt_design_point_keeps_the_target_signal_efficiency():
     rho = 2 * np.log(msd / pt)
     score = np.where(y == 1, rng.normal(1, 1, n), rng.normal(-0.2 * (rho + 5), 1, n))
     w = rng.uniform(0.5, 1.5, n)
-    tagger, info = ddt.train("bdt", score, rho, pt, y, w, {"rho_bins": 6, "pt_bins": 2})
+    tagger, info = ddt.train("bdt", score, rho, pt, y, w,
+                             {"map": kind, "rho_bins": 6, "pt_bins": 2})  # fmt: skip
     assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
     assert 0.01 < info["design_qcd_efficiency"] < 0.5
     assert info["closure_qcd_efficiency"] == pytest.approx(info["design_qcd_efficiency"], rel=0.2)
@@ -154,14 +202,15 @@ def jsd_flat(msd, passing):
     return mass_jsd(msd, passing, np.ones(len(msd)), EDGES)
 
 
-def test_ddt_save_and_reload(tmp_path):
+@pytest.mark.parametrize("kind", ddt.MAPS)
+def test_ddt_save_and_reload(tmp_path, kind):
     rng = np.random.default_rng(7)
     n = 2000
     pt, rho = rng.uniform(300, 800, n), rng.uniform(-6, -1, n)
     score = rng.normal(size=n)
-    tagger, _ = ddt.train(
-        "bdt", score, rho, pt, np.zeros(n, int), np.ones(n), {"pt_bins": 2, "qcd_efficiency": 0.05}
-    )
+    params = {"map": kind, "pt_bins": 2, "qcd_efficiency": 0.05}
+    tagger, _ = ddt.train("bdt", score, rho, pt, np.zeros(n, int), np.ones(n), params)
+    assert type(tagger.map).__name__ == {"binned": "DDTMap", "smooth": "SmoothDDTMap"}[kind]
     tagger.save(tmp_path / "model.json")
     write_json(tmp_path / "meta.json", {"tagger": "ddt_bdt", "kind": "ddt"})
     again = load_decorrelated(tmp_path / "model.json", tmp_path / "meta.json")

@@ -13,10 +13,24 @@ spectrum unsculpted at that working point. The design point eps is either given
 ``signal_efficiency`` (0.5: the working point of R50 and the JSD) of the training split's
 signal. rho and pT enter only through the map; the mass is not a tagger input.
 
-The map: ``pt_bins`` pT bins of equal QCD population; within each, ``rho_bins`` rho bins
-of equal population, each with its weighted-median rho and its threshold X_eps. X_eps is
-interpolated linearly in rho between bin medians (constant beyond the outer ones) and
-piecewise constant in pT. The base score of a jet comes from the taggers stage
+Two maps (``map``):
+
+* ``binned`` (:class:`DDTMap`): ``pt_bins`` pT bins of equal QCD population; within each,
+  ``rho_bins`` rho bins of equal population, each with its weighted-median rho and its
+  threshold X_eps. X_eps is interpolated linearly in rho between bin medians (constant
+  beyond the outer ones) and piecewise constant in pT. Coarse bins leave the mass
+  dependence inside a bin (at fixed rho the mass still varies with pT); fine bins hold
+  few QCD jets above a tail quantile and are noisy.
+* ``smooth`` (:class:`SmoothDDTMap`): a kernel-weighted QCD quantile (as the k-NN
+  smoothing of the CMS N2^DDT) on a grid of (u, v) = (ln m_SD, ln pT), with
+  ln m_SD = rho / 2 + ln pT, so still a function of rho and pT only: each grid node
+  weights the QCD jets by a Gaussian of widths ``mass_bandwidth`` and ``pt_bandwidth``
+  (in units of the QCD standard deviation of u and v) and takes their 1 - eps quantile;
+  X_eps is bilinear between nodes (clamped at the grid, which spans the 0.5%-99.5% QCD
+  range). The coordinates follow the physics: a tagger that uses the mass (the BDT) has a
+  QCD quantile that changes fast along ln m and slowly along ln pT.
+
+The base score of a jet comes from the taggers stage
 (``results/scores/{base}/{split}.parquet``).
 """
 
@@ -35,7 +49,19 @@ log = logging.getLogger("lhcml.decorrelation.ddt")
 KIND = "ddt"
 MODEL_FILE = "model.json"
 
-DEFAULTS = {"rho_bins": 12, "pt_bins": 3, "qcd_efficiency": None, "signal_efficiency": 0.5}
+MAPS = ("binned", "smooth")
+
+DEFAULTS = {
+    "map": "binned",
+    "rho_bins": 12,
+    "pt_bins": 3,
+    "smooth": {"mass_bandwidth": 0.1, "pt_bandwidth": 1.0, "mass_grid": 40, "pt_grid": 8},
+    "qcd_efficiency": None,
+    "signal_efficiency": 0.5,
+}
+
+#: QCD quantile range spanned by the smooth map's grid (clamped beyond).
+GRID_RANGE = (0.005, 0.995)
 
 #: Bisection steps (in log QCD efficiency) for the design point.
 BISECTION_STEPS = 30
@@ -106,6 +132,7 @@ class DDTMap:
 
     def to_dict(self) -> dict:
         return {
+            "kind": "binned",
             "pt_inner_edges": self.pt_edges.tolist(),
             "rho_centres": [c.tolist() for c in self.rho_centres],
             "thresholds": [t.tolist() for t in self.thresholds],
@@ -115,6 +142,120 @@ class DDTMap:
     @classmethod
     def from_dict(cls, d: dict) -> DDTMap:
         return cls(d["pt_inner_edges"], d["rho_centres"], d["thresholds"], d["qcd_efficiency"])
+
+
+def _weighted_std(x, w) -> float:
+    mean = np.average(x, weights=w)
+    return float(np.sqrt(np.average((x - mean) ** 2, weights=w)))
+
+
+def _mass_pt_coordinates(rho, pt) -> np.ndarray:
+    """(ln m_SD, ln pT) per jet from rho = ln(m_SD^2/pT^2) and pT (GeV), shape (n, 2)."""
+    log_pt = np.log(np.asarray(pt, np.float64))
+    return np.stack([0.5 * np.asarray(rho, np.float64) + log_pt, log_pt], axis=1)
+
+
+class KernelQuantiles:
+    """Kernel-weighted QCD score CDFs on the smooth map's grid, for any efficiency.
+
+    Built once from the QCD jets, so the design-point bisection costs one pass per step
+    over a (grid nodes x QCD jets) array instead of a new fit.
+    """
+
+    def __init__(self, score, rho, pt, weight, mass_bandwidth: float, pt_bandwidth: float,
+                 mass_grid: int, pt_grid: int):  # fmt: skip
+        score, weight = np.asarray(score, np.float64), np.asarray(weight, np.float64)
+        x = _mass_pt_coordinates(rho, pt)
+        finite = np.isfinite(x).all(axis=1) & np.isfinite(score) & (weight > 0)
+        score, x, weight = score[finite], x[finite], weight[finite]
+        if mass_bandwidth <= 0 or pt_bandwidth <= 0:
+            raise ValueError("smooth DDT bandwidths must be positive")
+        if len(score) < 2:
+            raise ValueError(f"{len(score)} QCD jets cannot make a smooth DDT map")
+        scale = np.array([_weighted_std(x[:, i], weight) for i in (0, 1)])
+        scale[scale == 0] = 1.0
+        axes = []
+        for i, n in enumerate((mass_grid, pt_grid)):
+            lo, hi = weighted_quantile(x[:, i], weight, GRID_RANGE)
+            axes.append(np.linspace(lo, hi, n) if n > 1 and hi > lo else np.array([lo]))
+        order = np.argsort(score, kind="stable")
+        self.sorted_scores = score[order]
+        x, weight = x[order], weight[order]
+        nodes = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+        width = scale * np.array([mass_bandwidth, pt_bandwidth])
+        d2 = (((x[None, :, :] - nodes[:, None, :]) / width) ** 2).sum(axis=-1)
+        kernel = np.exp(-0.5 * d2) * weight[None, :]
+        cdf = np.cumsum(kernel, axis=1)
+        self.cdf = cdf / cdf[:, -1:]
+        self.n_eff = kernel.sum(axis=1) ** 2 / (kernel**2).sum(axis=1)
+        self.axes = axes
+
+    def map_at(self, qcd_efficiency: float) -> SmoothDDTMap:
+        """The map whose threshold passes ``qcd_efficiency`` of each node's kernel weight."""
+        if not 0 < qcd_efficiency < 1:
+            raise ValueError(f"qcd_efficiency must be in (0, 1), got {qcd_efficiency}")
+        # smallest score whose kernel CDF reaches 1 - eps (as weighted_quantile)
+        idx = (self.cdf < 1.0 - qcd_efficiency).sum(axis=1).clip(0, len(self.sorted_scores) - 1)
+        thresholds = self.sorted_scores[idx].reshape([len(a) for a in self.axes])
+        return SmoothDDTMap(self.axes[0], self.axes[1], thresholds, qcd_efficiency)
+
+
+class SmoothDDTMap:
+    """Threshold X_eps on a (ln m_SD, ln pT) grid, bilinear in between, clamped outside."""
+
+    def __init__(self, log_mass_nodes, log_pt_nodes, thresholds, qcd_efficiency: float):
+        self.log_mass_nodes = np.asarray(log_mass_nodes, np.float64)
+        self.log_pt_nodes = np.asarray(log_pt_nodes, np.float64)
+        self.thresholds = np.asarray(thresholds, np.float64).reshape(
+            len(self.log_mass_nodes), len(self.log_pt_nodes))  # fmt: skip
+        self.qcd_efficiency = float(qcd_efficiency)
+
+    @classmethod
+    def fit(cls, score, rho, pt, weight, qcd_efficiency: float, **smooth) -> SmoothDDTMap:
+        """Fit on QCD jets; ``smooth``: mass_bandwidth, pt_bandwidth, mass_grid, pt_grid."""
+        return KernelQuantiles(score, rho, pt, weight, **smooth).map_at(qcd_efficiency)
+
+    @staticmethod
+    def _locate(nodes, x):
+        """Lower node index and fraction towards the next one (clamped at the ends)."""
+        if len(nodes) == 1:
+            return np.zeros(len(x), int), np.zeros(len(x))
+        x = np.clip(x, nodes[0], nodes[-1])
+        i = np.clip(np.searchsorted(nodes, x, side="right") - 1, 0, len(nodes) - 2)
+        return i, (x - nodes[i]) / (nodes[i + 1] - nodes[i])
+
+    def shift(self, rho, pt) -> np.ndarray:
+        """X_eps(rho, pT) for each jet (NaN where rho or pT is not finite)."""
+        x = _mass_pt_coordinates(rho, pt)
+        bad = ~np.isfinite(x).all(axis=1)
+        x[bad] = 0.0
+        i, a = self._locate(self.log_mass_nodes, x[:, 0])
+        j, b = self._locate(self.log_pt_nodes, x[:, 1])
+        t = self.thresholds
+        i1 = np.minimum(i + 1, t.shape[0] - 1)
+        j1 = np.minimum(j + 1, t.shape[1] - 1)
+        out = ((1 - a) * (1 - b) * t[i, j] + a * (1 - b) * t[i1, j]
+               + (1 - a) * b * t[i, j1] + a * b * t[i1, j1])  # fmt: skip
+        out[bad] = np.nan
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "smooth",
+            "log_mass_nodes": self.log_mass_nodes.tolist(),
+            "log_pt_nodes": self.log_pt_nodes.tolist(),
+            "thresholds": self.thresholds.tolist(),
+            "qcd_efficiency": self.qcd_efficiency,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SmoothDDTMap:
+        return cls(d["log_mass_nodes"], d["log_pt_nodes"], d["thresholds"], d["qcd_efficiency"])
+
+
+def map_from_dict(d: dict):
+    """A saved map of either kind (maps saved before the smooth one existed are binned)."""
+    return SmoothDDTMap.from_dict(d) if d.get("kind") == "smooth" else DDTMap.from_dict(d)
 
 
 class DDTTagger:
@@ -140,7 +281,7 @@ class DDTTagger:
     def load(cls, path) -> DDTTagger:
         with open(path) as f:
             data = json.load(f)
-        return cls(data["base"], DDTMap.from_dict(data["map"]))
+        return cls(data["base"], map_from_dict(data["map"]))
 
 
 def _signal_efficiency(ddt_map, score, rho, pt, weight) -> float:
@@ -148,17 +289,30 @@ def _signal_efficiency(ddt_map, score, rho, pt, weight) -> float:
     return float(weight[passing].sum() / weight.sum())
 
 
-def design_point(score, rho, pt, y, weight, target: float, rho_bins: int, pt_bins: int):
-    """The QCD efficiency whose DDT map keeps ``target`` of the signal (bisection in log)."""
-    qcd, sig = y == 0, y == 1
+def map_fitter(score, rho, pt, weight, params: dict):
+    """``eps -> map`` fitted on these QCD jets, for the map kind of ``params``."""
+    p = {**DEFAULTS, **params}
+    if p["map"] == "binned":
+        return lambda eps: DDTMap.fit(score, rho, pt, weight, eps, p["rho_bins"], p["pt_bins"])
+    if p["map"] == "smooth":
+        smooth = {**DEFAULTS["smooth"], **p["smooth"]}
+        return KernelQuantiles(score, rho, pt, weight, **smooth).map_at
+    raise ValueError(f"decorrelate.ddt.map must be one of {MAPS}, got {p['map']!r}")
+
+
+def design_point(fit, score, rho, pt, y, weight, target: float) -> float:
+    """The QCD efficiency whose map (``fit(eps)``) keeps ``target`` of the signal.
+
+    Bisection in log efficiency on the signal jets (``y == 1``).
+    """
+    sig = y == 1
     if not sig.any():
         raise ValueError("no signal jets (y=1) to find the DDT working point on")
     lo, hi = math.log(1e-4), math.log(0.999)
     for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        m = DDTMap.fit(score[qcd], rho[qcd], pt[qcd], weight[qcd], math.exp(mid), rho_bins,
-                       pt_bins)  # fmt: skip
-        if _signal_efficiency(m, score[sig], rho[sig], pt[sig], weight[sig]) < target:
+        ddt_map = fit(math.exp(mid))
+        if _signal_efficiency(ddt_map, score[sig], rho[sig], pt[sig], weight[sig]) < target:
             lo = mid
         else:
             hi = mid
@@ -168,28 +322,31 @@ def design_point(score, rho, pt, y, weight, target: float, rho_bins: int, pt_bin
 def train(base: str, base_score, rho, pt, y, weight, params: dict):
     """Fit the map on the QCD jets (``y == 0``); return ``(DDTTagger, info)``.
 
-    Without ``params['qcd_efficiency']`` the design point is found on the signal jets
+    ``params['map']`` picks the map (``binned`` or ``smooth``). Without
+    ``params['qcd_efficiency']`` the design point is found on the signal jets
     (:func:`design_point`).
     """
     p = {**DEFAULTS, **params}
+    p["smooth"] = {**DEFAULTS["smooth"], **(params.get("smooth") or {})}
     score, rho, pt = (np.asarray(a, np.float64) for a in (base_score, rho, pt))
     y, weight = np.asarray(y), np.asarray(weight, np.float64)
     qcd = y == 0
+    fit = map_fitter(score[qcd], rho[qcd], pt[qcd], weight[qcd], p)
     eff = p["qcd_efficiency"]
     if eff is None:
-        eff = design_point(score, rho, pt, y, weight, p["signal_efficiency"], p["rho_bins"],
-                           p["pt_bins"])  # fmt: skip
-    ddt_map = DDTMap.fit(score[qcd], rho[qcd], pt[qcd], weight[qcd], eff, p["rho_bins"],
-                         p["pt_bins"])  # fmt: skip
-    tagger = DDTTagger(base, ddt_map)
+        eff = design_point(fit, score, rho, pt, y, weight, p["signal_efficiency"])
+    tagger = DDTTagger(base, fit(eff))
     passing = tagger.score(score, rho, pt) >= 0
     closure = float(weight[qcd & passing].sum() / weight[qcd].sum())
     sig = y == 1
     sig_eff = float(weight[sig & passing].sum() / weight[sig].sum()) if sig.any() else None
+    shape = (f"{p['pt_bins']} pT x {p['rho_bins']} rho bins" if p["map"] == "binned" else
+             "smooth map (ln m bandwidth {mass_bandwidth}, ln pT bandwidth {pt_bandwidth}, "
+             "{mass_grid} x {pt_grid} nodes)".format(**p["smooth"]))  # fmt: skip
     log.info(
-        "DDT of %s: %d QCD jets, %d pT x %d rho bins at QCD efficiency %.4f "
+        "DDT of %s: %d QCD jets, %s at QCD efficiency %.4f "
         "(training split: %.4f of QCD, %s of signal pass s_DDT >= 0)",
-        base, int(qcd.sum()), p["pt_bins"], p["rho_bins"], eff, closure, sig_eff,
+        base, int(qcd.sum()), shape, eff, closure, sig_eff,
     )  # fmt: skip
     info = {
         "n_train": {
