@@ -1,6 +1,6 @@
 """Fast calorimeter simulation: time per shower of the trained GAN (``make run``'s
 results/models/calo/{particle}/generator.keras) vs the reference shower simulator, per
-particle and batch size (``calo.timing.batch_sizes``), with the calo jobs' thread count.
+particle and batch size (``calo.timing.batch_sizes``), TensorFlow with ``calo.threads``.
 
 The timing functions are the ones of the calo_generate rule (:mod:`lhcml.calo.timing`: one
 untimed warm-up, wall time divided by the batch; the GAN time includes the latent sampling
@@ -66,11 +66,14 @@ def run(args) -> dict | None:
                                    seed, threads)  # fmt: skip
         rows += bench_particle(particle, generator, meta["params"]["latent_dim"], sim, e_range,
                                batch_sizes, seed, args.repeats)  # fmt: skip
+    import tensorflow as tf  # configured by load_generator (the first set-up in a process wins)
+
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
     result = {"threads": threads, "energy_range_gev": e_range, "rows": rows}
     lines = [
-        f"Incident energies uniform in {e_range[0]:g}-{e_range[1]:g} GeV; {threads} thread(s) "
-        f"(the calo jobs' `calo.threads`); time per shower = wall time of a batch / batch "
-        f"size, medians of {args.repeats} runs per batch size.",
+        f"Incident energies uniform in {e_range[0]:g}-{e_range[1]:g} GeV; GAN on TensorFlow "
+        f"with {threads} thread(s), the simulator single-threaded NumPy; time per shower = wall "
+        f"time of a batch / batch size, medians of {args.repeats} runs per batch size.",
         "",
         *table(
             ["particle", "batch", "reference ms/shower", "GAN ms/shower", "speed-up"],
