@@ -26,8 +26,8 @@ pytestmark = pytest.mark.cluster
 
 SLURM = ROOT / "tools" / "slurm" / "local-slurm.sh"
 #: Target rules only collect their inputs: Snakemake runs them locally, not in Slurm.
-TARGET_RULES = {"all", "generate", "skim", "features", "train", "scores", "calo", "trigger",
-                "report"}  # fmt: skip
+TARGET_RULES = {"all", "generate", "skim", "features", "train", "scores", "decorrelate",
+                "inference", "calo", "trigger", "report"}  # fmt: skip
 STATE = Path(os.environ.get("LHCML_SLURM_DIR", "/tmp/lhcml-slurm"))
 
 
