@@ -25,7 +25,7 @@ from common import machine  # noqa: E402
 from lhcml.io import atomic_path, write_json  # noqa: E402
 
 #: Section modules of this directory, in report order.
-SECTIONS = ["generation", "skim", "taggers", "calo", "trigger", "e2e"]
+SECTIONS = ["generation", "skim", "taggers", "inference", "calo", "trigger", "e2e"]
 
 
 def parse_args(argv=None):
