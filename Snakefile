@@ -22,6 +22,7 @@ include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
+include: "rules/inference.smk"
 include: "rules/report.smk"
 
 
