@@ -12,7 +12,11 @@ from __future__ import annotations
 
 def import_zfit(seed: int, threads: int = 1):
     """Import and seed zfit (NumPy, TensorFlow and zfit generators); return the module."""
+    import os
+
     from lhcml.tf_setup import import_tensorflow
+
+    os.environ.setdefault("ZFIT_DISABLE_TF_WARNINGS", "1")
 
     tf, _ = import_tensorflow(seed=seed, threads=threads, deterministic=False)
     import zfit

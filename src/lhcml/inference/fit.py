@@ -61,6 +61,7 @@ def minimize(loss, params, poi=None, minos: bool = True, opt=None, hesse: bool =
     start = time.perf_counter()
     result = opt.minimize(loss)
     out = {"status": _status(result)}
+    out["status"]["at_limit"] = [p.name for p in params if bool(p.at_limit)]
     valid = bool(result.valid) and out["status"].get("minuit_valid", True)
     if valid and hesse:
         errors = result.hesse(name="hesse")

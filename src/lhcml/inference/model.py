@@ -12,7 +12,8 @@
   fixed to the simulated one and one signal strength ``mu`` scales both.
 * ``B_k``: a Bernstein polynomial of order ``k`` for the QCD (and other) background, with
   the first coefficient fixed to 1 (the normalisation is the yield ``n_bkg``) and the
-  others floating and non-negative (so the density is non-negative), ``n_bkg`` floating.
+  others floating as ``c_i = theta_i^2`` (non-negative, so the density is, without a
+  bound at 0 on which Minuit could stop and invalidate the fit), ``n_bkg`` floating.
 
 The likelihood is extended and unbinned (:func:`nll`): the fitted ``mu`` and ``n_bkg``
 carry the Poisson fluctuation of the event count.
@@ -23,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 import zfit
 
 #: W and Z boson masses (GeV, PDG).
@@ -163,7 +163,7 @@ class SignalBackgroundModel:
 
     @property
     def floating(self) -> list:
-        """The free parameters of the data fit: mu, n_bkg, Bernstein coefficients 1..k."""
+        """The free parameters of the data fit: mu, n_bkg, theta_1..theta_k."""
         return [self.mu, self.n_bkg, *self.coeffs]
 
     def start_values(self, n_data: float, mu: float = 1.0) -> dict:
@@ -193,9 +193,14 @@ def build_model(
     w_ext, _ = dcb(obs, f"{p}W", w_shape, extended=n_w)
     z_ext, _ = dcb(obs, f"{p}Z", z_shape, extended=n_z)
     one = zfit.Parameter(f"{p}bern_c0", 1.0, floating=False)
-    coeffs = [zfit.Parameter(f"{p}bern_c{i}", 1.0, 0.0, 1e3) for i in range(1, order + 1)]
+    # c_i = theta_i^2: non-negative without a bound that Minuit could end on
+    coeffs = [zfit.Parameter(f"{p}bern_theta{i}", 1.0, -30.0, 30.0) for i in range(1, order + 1)]
+    squares = [
+        zfit.ComposedParameter(f"{p}bern_c{i}", lambda params: params["t"] ** 2, params={"t": t})
+        for i, t in enumerate(coeffs, start=1)
+    ]
     n_bkg = zfit.Parameter(f"{p}n_bkg", 100.0, 0.0, n_bkg_max)
-    b_ext = zfit.pdf.Bernstein(obs=obs, coeffs=[one, *coeffs], name=f"{p}qcd", extended=n_bkg)
+    b_ext = zfit.pdf.Bernstein(obs=obs, coeffs=[one, *squares], name=f"{p}qcd", extended=n_bkg)
     total = zfit.pdf.SumPDF([w_ext, z_ext, b_ext], name=f"{p}total")
     return SignalBackgroundModel(
         obs=obs, pdf=total, mu=mu, n_bkg=n_bkg, coeffs=coeffs, s_w=float(s_w), s_z=float(s_z),

@@ -142,7 +142,9 @@ def draw(
     test_weight = np.asarray(test_weight, np.float64)
     rows = []
     for c in components:
-        idx = np.flatnonzero((test_sample == c.sample) & (test_signal == c.signal) & (test_weight > 0))
+        idx = np.flatnonzero(
+            (test_sample == c.sample) & (test_signal == c.signal) & (test_weight > 0)
+        )
         n = int(rng.poisson(c.expected))
         if n > len(idx):
             raise LuminosityError(
