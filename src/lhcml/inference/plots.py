@@ -8,11 +8,15 @@ import numpy as np
 from lhcml.plotting import label, save_figure, use_style
 
 
+#: Legend names of the taggers (others are shown by their config name).
+DISPLAY_NAMES: dict[str, str] = {
+    "bdt": "BDT", "dnn": "DNN", "deepsets": "Deep Sets", "tau21": r"$\tau_{21}$",
+    "n2": r"$N_{2}$", "adversarial": "Adversarial", "disco": "DisCo",
+    "ddt_tau21": r"DDT $\tau_{21}$", "ddt_bdt": "DDT BDT",
+}  # fmt: skip
+
+
 def _name(tagger: str) -> str:
-    try:
-        from lhcml.taggers import DISPLAY_NAMES
-    except ImportError:  # pragma: no cover
-        return tagger
     return DISPLAY_NAMES.get(tagger, tagger)
 
 
