@@ -7,7 +7,6 @@ import numpy as np
 
 from lhcml.plotting import label, save_figure, use_style
 
-
 #: Legend names of the taggers (others are shown by their config name).
 DISPLAY_NAMES: dict[str, str] = {
     "bdt": "BDT", "dnn": "DNN", "deepsets": "Deep Sets", "tau21": r"$\tau_{21}$",
@@ -56,7 +55,9 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 10.
         axp.bar(centres, pulls, width=bin_width, color="grey", edgecolor="black")
         text = (
             rf"$\hat\mu = {fit['mu']:.2f} \pm {fit['mu_err']:.2f}$ ($\mu_{{inj}}$ = "
-            rf"{fit['mu_inj']:g})" + "\n" + f"Z = {fit['significance'] or 0:.2f} (asymptotic)"
+            rf"{fit['mu_inj']:g})"
+            + "\n"
+            + f"significance {fit['significance'] or 0:.2f}$\\sigma$ (asymptotic)"
         )
         ax.text(0.97, 0.55, text, transform=ax.transAxes, ha="right", va="top", fontsize=16)
     else:
