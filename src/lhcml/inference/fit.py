@@ -18,9 +18,16 @@ import zfit
 log = logging.getLogger("lhcml.inference")
 
 
-def minimizer(tol: float | None = None, maxiter: int | None = None, verbosity: int = 0):
-    """zfit's Minuit (strategy from zfit's default; ``maxiter`` caps the calls)."""
-    return zfit.minimize.Minuit(tol=tol, maxiter=maxiter, verbosity=verbosity)
+def minimizer(
+    tol: float | None = None, maxiter: int | None = None, mode: int | None = None,
+    verbosity: int = 0,
+):  # fmt: skip
+    """zfit's Minuit; ``maxiter`` caps the calls, ``mode`` is Minuit's strategy (0, 1, 2).
+
+    Strategy 0 skips Migrad's own Hessian checks; the toys use it, with a Hesse call after
+    each fit for the error.
+    """
+    return zfit.minimize.Minuit(tol=tol, maxiter=maxiter, mode=mode, verbosity=verbosity)
 
 
 def _status(result) -> dict:

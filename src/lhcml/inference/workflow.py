@@ -249,7 +249,7 @@ def fit_tagger(
         result.update(significance.discovery(loss, model.mu, opt))
         timing["significance_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        toy_out = toys.run_toys(model, sampler, loss, fitted, n_toys, opt)
+        toy_out = toys.run_toys(model, sampler, loss, fitted, n_toys, fitmod.minimizer(mode=0))
         timing["toys_seconds"] = time.perf_counter() - t0
         result["toys"] = toy_out["summary"]
     else:
