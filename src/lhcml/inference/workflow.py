@@ -238,6 +238,9 @@ def fit_tagger(
     timing["fit_seconds"] = time.perf_counter() - t0
     result.update(n_events=nominal["n_events"], status=nominal["status"], valid=nominal["valid"])
     result.update(_mu_entry(nominal, model.mu.name))
+    log.info("%s: nominal fit of %d events: valid %s, mu %s +- %s (mu_inj %g), %.1f s", tagger,
+             nominal["n_events"], nominal["valid"], result["mu"], result["mu_err"],
+             result["mu_inj"], timing["fit_seconds"])  # fmt: skip
     toy_out, curves = None, None
     if nominal["valid"]:
         fitted = {p: nominal["params"][p.name]["value"] for p in model.floating}
