@@ -29,7 +29,7 @@ def _bin_expectation(curves: dict, edges: np.ndarray, key: str) -> np.ndarray:
     return np.asarray(out)
 
 
-def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 10.0) -> None:
+def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 5.0) -> None:
     """Pseudo-data with the fitted total, signal and background, and a pull panel."""
     import matplotlib.pyplot as plt
 
@@ -41,13 +41,13 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 10.
         edges = np.arange(low, high + 0.5 * bin_width, bin_width)
         counts, _ = np.histogram(curves["data"], bins=edges)
         centres = 0.5 * (edges[1:] + edges[:-1])
-        x = np.asarray(curves["msd"])
-        scale = bin_width
-        signal = np.asarray(curves["W"]) + np.asarray(curves["Z"])
-        ax.fill_between(x, 0, np.asarray(curves["background"]) * scale, color="tab:blue",
-                        alpha=0.25, label="QCD background (Bernstein)")  # fmt: skip
-        ax.plot(x, signal * scale, color="tab:red", label=r"W + Z signal ($\hat\mu$)")
-        ax.plot(x, np.asarray(curves["total"]) * scale, color="black", label="Total fit")
+        # the model integrated over each bin (the W/Z peaks are narrower than the bins)
+        bkg = _bin_expectation(curves, edges, "background")
+        sig = _bin_expectation(curves, edges, "W") + _bin_expectation(curves, edges, "Z")
+        ax.stairs(bkg, edges, fill=True, color="tab:blue", alpha=0.25,
+                  label="QCD background (Bernstein)")  # fmt: skip
+        ax.stairs(sig, edges, color="tab:red", lw=2, label=r"W + Z signal ($\hat\mu$)")
+        ax.stairs(sig + bkg, edges, color="black", lw=2, label="Total fit")
         ax.errorbar(centres, counts, yerr=np.sqrt(counts), fmt="o", color="black",
                     label="Pseudo-data")  # fmt: skip
         expected = _bin_expectation(curves, edges, "total")
