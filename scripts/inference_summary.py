@@ -1,0 +1,13 @@
+"""Snakemake script: the headline inference numbers per tagger (results/inference/summary.json)."""
+
+from lhcml.inference.workflow import summarize
+from lhcml.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+summarize(
+    taggers=snakemake.params.taggers,
+    fit_paths=snakemake.input.fits,
+    ams_paths=snakemake.input.ams,
+    pseudodata_meta=snakemake.input.pseudodata,
+    out=snakemake.output.summary,
+)
