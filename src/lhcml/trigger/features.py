@@ -29,7 +29,7 @@ groomed with the modified mass-drop tagger (mMDT = soft drop with ``beta = 0``,
 ``z_cut = 0.1``, Dasgupta et al. JHEP 09 (2013) 029), reclustered with C/A
 (:func:`lhcml.substructure.softdrop`). A jet groomed to one particle has ``e_2 = 0``: its
 ratios C2, D2, M2, N2 are NaN (as in fastjet-contrib) and are replaced downstream by the
-training mean (:class:`lhcml.trigger.models.Standardizer`).
+training mean (:class:`lhcml.standardize.Standardizer`).
 
 Differences from the benchmark's own files (documented for comparisons): those jets are
 particle-level Pythia 8 jets at pT ~ 1 TeV; here they are this project's detector-level

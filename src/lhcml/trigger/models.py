@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from lhcml.standardize import Standardizer
 from lhcml.tf_setup import alias_keras_to_tf_keras, import_tensorflow
 from lhcml.trigger.features import TRIGGER_FEATURES
 
@@ -91,37 +92,6 @@ def require_columns(table, columns, needed_by: str = "the trigger tagger") -> No
     for column in columns:
         if column not in available:
             raise MissingColumnError(column, needed_by, available)
-
-
-class Standardizer:
-    """Per-feature ``(x - mean) / std`` with NaN -> 0 (the training mean) after scaling.
-
-    ``mean`` and ``std`` ignore NaN; a constant feature gets std 1 (the same convention as
-    :class:`lhcml.taggers.inputs.Standardizer`, kept here so that the trigger rules do not
-    import the tagger package and its xgboost).
-    """
-
-    def __init__(self, mean, std):
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.std = np.asarray(std, dtype=np.float64)
-
-    @classmethod
-    def fit(cls, x: np.ndarray) -> Standardizer:
-        x = np.asarray(x, dtype=np.float64)
-        mean = np.nan_to_num(np.nanmean(x, axis=0))
-        std = np.nan_to_num(np.nanstd(x, axis=0))
-        return cls(mean, np.where(std > 0, std, 1.0))
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.std
-        return np.nan_to_num(z, nan=0.0).astype(np.float32)
-
-    def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Standardizer:
-        return cls(data["mean"], data["std"])
 
 
 def feature_matrix(table, features=TRIGGER_FEATURES) -> np.ndarray:
