@@ -18,8 +18,6 @@ import math
 import numpy as np
 from tqdm import tqdm
 
-from lhcml.inference.fit import below_floor
-
 log = logging.getLogger("lhcml.inference")
 
 
@@ -55,6 +53,8 @@ def run_toys(model, sampler, loss, generating: dict, n_toys: int, opt) -> dict:
     Returns per-toy ``mu``, ``mu_err`` (Hesse, NaN for failed fits), event counts,
     validity, and the pull summary.
     """
+    from lhcml.inference.fit import below_floor  # imports zfit: only where toys are fitted
+
     mu_hat, mu_err, n_events, valid = [], [], [], []
     by_name = {p.name: float(v) for p, v in generating.items()}
     for _ in tqdm(range(n_toys), desc="toys", mininterval=5.0):
