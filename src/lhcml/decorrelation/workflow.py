@@ -26,7 +26,7 @@ from lhcml.decorrelation.jsd import (
 from lhcml.io import read_json, write_json
 from lhcml.taggers.inputs import ID_COLUMNS, binary_jets, column, require_columns, select
 from lhcml.taggers.metrics import validate_metrics
-from lhcml.taggers.workflow import read_table, score_table, write_table
+from lhcml.taggers.workflow import check_aligned, read_table, score_table, write_table
 
 log = logging.getLogger("lhcml.decorrelation")
 
@@ -43,15 +43,6 @@ def _versions(kind: str) -> dict:
         for name in ("tensorflow", "tf_keras"):
             out[name] = getattr(importlib.import_module(name), "__version__", None)
     return out
-
-
-def check_aligned(features, scores, what: str) -> None:
-    """Raise ValueError unless ``scores`` has one row per jet of ``features``, same order."""
-    if len(features) != len(scores):
-        raise ValueError(f"{what}: {len(scores)} scores for {len(features)} jets")
-    for c in ID_COLUMNS:
-        if not np.array_equal(column(features, c), column(scores, c)):
-            raise ValueError(f"{what}: score table rows do not match the feature table ({c})")
 
 
 def _scores_table(table, score: np.ndarray) -> ak.Array:

@@ -112,7 +112,8 @@ def score_splits(model_path, meta_path, feature_paths: dict, output_paths: dict,
         log.info("%s: %d jets scored -> %s", split, len(scores), output_paths[split])
 
 
-def _aligned(features, scores, what: str) -> None:
+def check_aligned(features, scores, what: str) -> None:
+    """Raise ValueError unless ``scores`` has one row per jet of ``features``, same order."""
     if len(features) != len(scores):
         raise ValueError(f"{what}: {len(scores)} scores for {len(features)} jets")
     for c in ID_COLUMNS:
@@ -124,7 +125,7 @@ def evaluate_tagger(features_path, scores_path, meta_path, n_bootstrap: int, see
     """The metrics of results/metrics/{tagger}.json on the test split (physics weights)."""
     features = read_table(features_path)
     scores = read_table(scores_path)
-    _aligned(features, scores, str(scores_path))
+    check_aligned(features, scores, str(scores_path))
     meta = read_json(meta_path)
     sel = binary_jets(features)
     features, score = select(features, sel), column(scores, "score", np.float64)[sel]
@@ -162,7 +163,7 @@ def write_metrics(path, metrics: dict) -> None:
 def _test_scores(features, score_path) -> tuple[np.ndarray, np.ndarray]:
     """Binary-class mask of the test table and the scores of those jets (rows checked)."""
     scores = read_table(score_path)
-    _aligned(features, scores, str(score_path))
+    check_aligned(features, scores, str(score_path))
     sel = binary_jets(features)
     return sel, column(scores, "score", np.float64)[sel]
 
