@@ -20,7 +20,12 @@ def import_zfit(seed: int, threads: int = 1):
 
     tf, _ = import_tensorflow(seed=seed, threads=threads, deterministic=False)
     import zfit
+    from tensorflow.python.framework import config as tf_config  # no public "disable"
 
+    # In a process where another stage already switched determinism on (a test session,
+    # a notebook), it is switched off for the seeding and on again.
+    if tf_config.is_op_determinism_enabled():
+        tf_config.disable_op_determinism()
     zfit.settings.set_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return zfit
