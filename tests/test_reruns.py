@@ -6,6 +6,7 @@ import importlib.util
 import os
 
 import pytest
+import yaml
 
 from conftest import ROOT, run_snakemake
 
@@ -51,9 +52,15 @@ def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci
     assert jobs.pop("train_bdt") == 1
     assert jobs.pop("score_tagger") == 1 and jobs.pop("evaluate_tagger") == 1
     assert jobs.pop("train_ddt") == 1  # ddt_bdt transforms the BDT's scores
+    # the mass fits of the taggers that read the BDT's scores (bdt itself, ddt_bdt)
+    ci = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
+    fits = [t for t in ci["inference"]["taggers"] if t in ("bdt", "ddt_bdt")]
+    for rule in ("inference_ams", "inference_fit"):
+        assert jobs.pop(rule, 0) == len(fits), rule
     # nothing upstream, no other training; the rest are the jobs that read every tagger
     assert not any(rule.startswith("train_") for rule in jobs), jobs
-    every_tagger = {"plot_taggers", "decorrelation_summary", "plot_decorrelation", "decorrelate"}
+    every_tagger = {"plot_taggers", "decorrelation_summary", "plot_decorrelation", "decorrelate",
+                    "inference_plots", "inference_summary", "inference"}  # fmt: skip
     assert set(jobs) <= every_tagger | {"benchmark_summary", "summary", "all"}, jobs
 
 
