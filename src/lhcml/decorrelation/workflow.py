@@ -26,7 +26,13 @@ from lhcml.decorrelation.jsd import (
 from lhcml.io import read_json, write_json
 from lhcml.taggers.inputs import ID_COLUMNS, binary_jets, column, require_columns, select
 from lhcml.taggers.metrics import validate_metrics
-from lhcml.taggers.workflow import check_aligned, read_table, score_table, write_table
+from lhcml.taggers.workflow import (
+    check_aligned,
+    metrics_record,
+    read_table,
+    score_table,
+    write_table,
+)
 
 log = logging.getLogger("lhcml.decorrelation")
 
@@ -208,19 +214,7 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
     w = column(select(features, binary_jets(features)), "weight", np.float64)
     keys = ("auc", "auc_err", "r50", "r50_err", "eps_b_at_50", "threshold_at_50", "bootstrap",
             "jsd", "jsd_err", "inv_jsd", "inv_jsd_err")  # fmt: skip
-    metrics = {
-        "tagger": meta["tagger"],
-        "kind": meta["kind"],
-        "split": "test",
-        **{k: entry[k] for k in keys},
-        "weights": "physics",
-        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
-        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
-        "n_train": meta["n_train"],
-        "train_seconds": float(meta["train_seconds"]),
-        "inputs": meta["inputs"],
-    }
-    return validate_metrics(metrics)
+    return validate_metrics(metrics_record(meta, y, w, {k: entry[k] for k in keys}))
 
 
 def scan_points(lambdas, scan_dir, main_lambda, main_scores, main_meta) -> list[tuple]:

@@ -121,6 +121,24 @@ def check_aligned(features, scores, what: str) -> None:
             raise ValueError(f"{what}: score table rows do not match the feature table ({c})")
 
 
+def metrics_record(meta: dict, y, w, values: dict) -> dict:
+    """The layout of results/metrics/{tagger}.json: the tagger's ``values`` (AUC, R50, ...)
+    with the test-jet counts and weights of labels ``y`` and physics weights ``w`` and the
+    training facts from the tagger's ``meta``."""
+    return {
+        "tagger": meta["tagger"],
+        "kind": meta["kind"],
+        "split": "test",
+        **values,
+        "weights": "physics",
+        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
+        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
+        "n_train": meta["n_train"],
+        "train_seconds": float(meta["train_seconds"]),
+        "inputs": meta["inputs"],
+    }
+
+
 def evaluate_tagger(features_path, scores_path, meta_path, n_bootstrap: int, seed: int) -> dict:
     """The metrics of results/metrics/{tagger}.json on the test split (physics weights)."""
     features = read_table(features_path)
@@ -133,19 +151,7 @@ def evaluate_tagger(features_path, scores_path, meta_path, n_bootstrap: int, see
     w = column(features, "weight", np.float64)
     result = evaluate(y, score, w, n_bootstrap=n_bootstrap, seed=seed)
     r50 = result["r50"]
-    metrics = {
-        "tagger": meta["tagger"],
-        "kind": meta["kind"],
-        "split": "test",
-        **result,
-        "r50": None if not np.isfinite(r50) else r50,
-        "weights": "physics",
-        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
-        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
-        "n_train": meta["n_train"],
-        "train_seconds": float(meta["train_seconds"]),
-        "inputs": meta["inputs"],
-    }
+    metrics = metrics_record(meta, y, w, {**result, "r50": None if not np.isfinite(r50) else r50})
     if "feature_importance" in meta:
         metrics["feature_importance"] = meta["feature_importance"]
     return validate_metrics(metrics)
