@@ -98,10 +98,10 @@ def test_a_fit_that_does_not_converge_reports_failure(setup):
     assert out["status"]["call_limit_reached"] or not out["status"]["minuit_valid"]
 
 
-def test_a_fit_that_ends_below_a_floor_is_invalid(setup):
+def test_a_fit_that_ends_below_a_floor_is_flagged_at_the_boundary(setup):
     """A yield below its floor (the model's: background >= 1 event, a boundary solution that
-    zfit does not flag) makes the fit invalid, naming the parameter, with no numbers. Here
-    the floor is set above the true background (400) so the fit must end below it."""
+    zfit does not flag) is reported with its numbers and named in ``at_boundary``. Here the
+    floor is set above the true background (400) so the fit must end below it."""
     from lhcml.inference import fit, model
 
     m = setup["model"]
@@ -110,9 +110,28 @@ def test_a_fit_that_ends_below_a_floor_is_invalid(setup):
     m.set_values(m.start_values(int(setup["sampler"].num_entries)))
     out = fit.minimize(setup["loss"], m.floating, poi=m.mu, opt=setup["opt"],
                        floors={m.n_bkg: 1.0e4})  # fmt: skip
-    assert out["valid"] is False and out["status"]["below_floor"] == [m.n_bkg.name]
-    assert "params" not in out
+    assert out["valid"] and out["status"]["at_boundary"] == [m.n_bkg.name]
+    assert out["params"][m.n_bkg.name]["value"] == pytest.approx(400.0, abs=4 * 20.0)
     assert fit.below_floor(m.floors) == []  # ~400 background events: above the real floor
+
+
+def test_errors_stay_right_when_a_background_coefficient_ends_at_zero(setup):
+    """Toys of a background with its last Bernstein coefficient c_2 = theta_2^2 = 0: fits
+    that want c_2 < 0 end at theta_2 = 0, where Minuit's Hessian is singular and it forces
+    the covariance positive-definite (on the default config's DDT tau21 this gave errors on
+    mu ~10x too small in 13 of 100 toys). Those errors come from zfit's numerical Hessian,
+    and the pulls stay standard normal."""
+    from lhcml.inference import fit, toys
+
+    m = setup["model"]
+    truth = {**setup["truth"], m.coeffs[1]: 0.0}
+    out = toys.run_toys(m, setup["sampler"], setup["loss"], truth, 30, fit.minimizer(mode=0))
+    s = out["summary"]
+    assert s["n_failed"] == 0 and s["n_hesse_np"] >= 1  # the fallback was exercised
+    errors = np.array(out["mu_err"])
+    assert errors.min() > 0.6 * np.median(errors)  # no collapsed error
+    assert abs(s["pull_mean"]) < 3 * s["pull_mean_err"]
+    assert abs(s["pull_width"] - 1.0) < 3 * s["pull_width_err"]
 
 
 def test_mutable_data_reuses_the_likelihood(setup):

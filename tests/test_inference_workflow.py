@@ -78,7 +78,11 @@ def test_fit_results(ci_run, tagger):
         assert abs(fit["mu"] - INF["mu_inj"]) < 4 * fit["mu_err"]
         assert fit["significance"] is not None and fit["significance"] > 0
         assert fit["toys"]["n_toys"] == INF["toys"]
-        assert fit["status"]["covariance_posdef"]
+        # Minuit's covariance, or the numerical Hessian where Minuit's is not accurate
+        if fit["status"]["hesse_method"] == "minuit_hesse":
+            assert fit["status"]["covariance_posdef"]
+        else:
+            assert fit["status"]["hesse_method"] == "hesse_np"
     else:  # a failed fit reports no numbers
         assert fit["mu"] is None and fit["mu_err"] is None and fit.get("significance") is None
         assert "params" not in fit

@@ -59,6 +59,8 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 5.0
             + "\n"
             + f"significance {fit['significance'] or 0:.2f}$\\sigma$ (asymptotic)"
         )
+        if (fit.get("status") or {}).get("at_boundary"):
+            text += "\nbackground yield at its bound 0:\nthe pass region looks like signal"
         ax.text(0.97, 0.55, text, transform=ax.transAxes, ha="right", va="top", fontsize=16)
     else:
         ax.text(0.5, 0.5, "fit invalid: no result", transform=ax.transAxes, ha="center",
@@ -93,7 +95,9 @@ def plot_toys(tagger: str, toys: dict, paths) -> None:
                 label="N(0, 1)")  # fmt: skip
         ax.text(0.03, 0.95, f"mean {summary['pull_mean']:.2f} $\\pm$ {summary['pull_mean_err']:.2f}"
                 f"\nwidth {summary['pull_width']:.2f} $\\pm$ {summary['pull_width_err']:.2f}"
-                f"\nfailed fits: {summary['n_failed']}", transform=ax.transAxes, va="top",
+                f"\nfailed fits: {summary['n_failed']}"
+                f"\nbackground at bound 0: {summary.get('n_at_boundary', 0)}",
+                transform=ax.transAxes, va="top",
                 fontsize=16)  # fmt: skip
         ax.legend(title=_name(tagger), fontsize=15)
     else:

@@ -6,8 +6,11 @@ component) loaded into the same zfit data object, so the compiled likelihood is 
 
     pull = (mu_hat - mu_gen) / sigma_hesse(mu_hat)
 
-and for an unbiased fit with correct errors the pulls are standard normal. Failed toy
-fits are counted and left out of the pull distribution (never replaced by numbers).
+and for an unbiased fit with correct errors the pulls are standard normal. The Hesse error
+is Minuit's, or zfit's numerical Hessian where Minuit's covariance is not accurate
+(:func:`lhcml.inference.fit.hesse`; counted in ``n_hesse_np``). Failed toy fits are
+counted and left out of the pull distribution (never replaced by numbers); toys that end
+with the background yield at its bound are counted in ``n_at_boundary``.
 """
 
 from __future__ import annotations
@@ -53,27 +56,31 @@ def run_toys(model, sampler, loss, generating: dict, n_toys: int, opt) -> dict:
     Returns per-toy ``mu``, ``mu_err`` (Hesse, NaN for failed fits), event counts,
     validity, and the pull summary.
     """
-    from lhcml.inference.fit import below_floor  # imports zfit: only where toys are fitted
+    from lhcml.inference.fit import below_floor, hesse, valid_minimum  # imports zfit
 
     mu_hat, mu_err, n_events, valid = [], [], [], []
+    n_hesse_np = n_at_boundary = 0
     by_name = {p.name: float(v) for p, v in generating.items()}
     for _ in tqdm(range(n_toys), desc="toys", mininterval=5.0):
         sampler.resample(params=by_name)
         model.set_values(generating)
         result = opt.minimize(loss)
-        ok = bool(result.valid) and not below_floor(model.floors)
+        ok = valid_minimum(result, model.floors)
         err = math.nan
         if ok:
-            hesse = result.hesse(name="hesse")
-            err = float(hesse[model.mu]["error"]) if model.mu in hesse else math.nan
-            ok = math.isfinite(err) and err > 0
+            errors, method = hesse(result, [model.mu])
+            err = errors[model.mu]
+            ok = math.isfinite(err)
+            n_hesse_np += ok and method == "hesse_np"
+            n_at_boundary += ok and bool(below_floor(model.floors))
         mu_hat.append(float(model.mu.value()) if ok else math.nan)
         mu_err.append(err if ok else math.nan)
         n_events.append(int(sampler.num_entries))
         valid.append(ok)
     mu_gen = float(generating[model.mu])
     summary = pull_summary(mu_hat, mu_err, mu_gen)
-    summary.update(n_toys=n_toys, n_failed=int(n_toys - sum(valid)), mu_generated=mu_gen)
+    summary.update(n_toys=n_toys, n_failed=int(n_toys - sum(valid)), mu_generated=mu_gen,
+                   n_hesse_np=int(n_hesse_np), n_at_boundary=int(n_at_boundary))  # fmt: skip
     log.info("toys: %s", summary)
     return {
         "summary": summary,
