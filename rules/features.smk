@@ -48,6 +48,8 @@ rule plot_features:
         lumi_fb=config["lumi_fb"],
     log:
         f"{RESULTS}/logs/plot_features.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_features.tsv"
     threads: 1
     resources:
         mem_mb=4000,

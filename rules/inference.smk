@@ -26,6 +26,8 @@ rule inference_pseudodata:
         supply_sigma=INFERENCE["supply_sigma"],
     log:
         f"{RESULTS}/logs/inference/pseudodata.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_pseudodata.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -53,6 +55,8 @@ rule inference_ams:
         min_background_jets=AMS["min_background_jets"],
     log:
         f"{RESULTS}/logs/inference/{{fittagger}}/ams.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_ams/{{fittagger}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -134,6 +138,8 @@ rule inference_summary:
         taggers=FIT_TAGGERS,
     log:
         f"{RESULTS}/logs/inference/summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_summary.tsv"
     threads: 1
     resources:
         mem_mb=1000,

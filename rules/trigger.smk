@@ -50,6 +50,8 @@ rule trigger_dataset:
         seed=config["seed"],
     log:
         f"{RESULTS}/logs/trigger/dataset.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_dataset.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -107,6 +109,8 @@ rule trigger_profile:
         hls=TRIGGER["hls"],
     log:
         f"{RESULTS}/logs/trigger/profile_{{tmodel}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_profile/{{tmodel}}.tsv"
     threads: 1
     resources:
         mem_mb=3000,
@@ -157,6 +161,8 @@ rule trigger_evaluate:
         hls_models=TRIGGER_HLS_MODELS,
     log:
         f"{RESULTS}/logs/trigger/evaluate.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_evaluate.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -181,6 +187,8 @@ rule trigger_plots:
         plot_dir=lambda w, output: os.path.dirname(output.bops_pdf),
     log:
         f"{RESULTS}/logs/trigger/plots.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_plots.tsv"
     threads: 1
     resources:
         mem_mb=2000,

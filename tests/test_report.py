@@ -39,6 +39,24 @@ def test_benchmark_summary_lists_every_job(ci_run):
     assert all(s > 0 for times in by_rule.values() for s in times)
 
 
+def test_every_rule_that_does_work_has_a_benchmark_file():
+    """The per-rule table of `make bench` covers every job: only the aggregation rules
+    (which read the other rules' benchmark files or outputs) and the target rules have
+    no ``benchmark:`` directive."""
+    import re
+
+    exempt = {"all", "summary", "benchmark_summary", "report"}
+    missing = []
+    for smk in sorted((ROOT / "rules").glob("*.smk")):
+        blocks = re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]
+        for block in blocks:
+            name = block.split(":", 1)[0].strip()
+            is_target = "script:" not in block and "shell:" not in block
+            if name not in exempt and not is_target and "    benchmark:" not in block:
+                missing.append(f"{smk.name}: {name}")
+    assert not missing, f"rules without benchmark: {missing}"
+
+
 def test_every_plot_is_pdf_and_png_and_in_the_html_report(ci_run):
     report = ci_run / "results" / "report.html"
     run_snakemake(ci_run, "--report", str(report))
