@@ -143,6 +143,8 @@ def minimize(
     errors = {}
     if valid and want_hesse:
         errors, out["status"]["hesse_method"] = hesse(result, params)
+        # the covariance quality of Minuit's Hesse (Migrad's own estimate is replaced)
+        out["status"].update({k: v for k, v in _status(result).items() if k.startswith("cov")})
         valid = all(math.isfinite(e) for e in errors.values())
     if valid:
         report = {}
