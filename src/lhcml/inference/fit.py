@@ -44,6 +44,12 @@ def minimizer(
     return zfit.minimize.Minuit(tol=tol, maxiter=maxiter, mode=mode, verbosity=verbosity)
 
 
+def _fmin(result):
+    """iminuit's FunctionMinimum behind a zfit result (its latest state), or None."""
+    minuit = result.info.get("minuit") if isinstance(result.info, dict) else None
+    return getattr(minuit, "fmin", None)
+
+
 def _status(result) -> dict:
     """Fit status and covariance quality from zfit's result and iminuit's FunctionMinimum."""
     status = {
@@ -52,8 +58,7 @@ def _status(result) -> dict:
         "edm": float(result.edm) if result.edm is not None else None,
         "nll_min": float(result.fmin),
     }
-    minuit = result.info.get("minuit") if isinstance(result.info, dict) else None
-    fmin = getattr(minuit, "fmin", None)
+    fmin = _fmin(result)
     if fmin is not None:
         status.update(
             minuit_valid=bool(fmin.is_valid),
@@ -85,8 +90,7 @@ def valid_minimum(result, floors=None) -> bool:
     """
     if result.valid:
         return True
-    minuit = result.info.get("minuit") if isinstance(result.info, dict) else None
-    fmin = getattr(minuit, "fmin", None)
+    fmin = _fmin(result)
     if not result.converged or (fmin is not None and not fmin.is_valid):
         return False
     allowed = {p.name for p in floors or {}}
@@ -95,8 +99,7 @@ def valid_minimum(result, floors=None) -> bool:
 
 def minuit_covariance_ok(result) -> bool:
     """Whether Minuit's last covariance (after Hesse) is accurate and not forced pos-def."""
-    minuit = result.info.get("minuit") if isinstance(result.info, dict) else None
-    fmin = getattr(minuit, "fmin", None)
+    fmin = _fmin(result)
     if fmin is None:
         return True
     return bool(fmin.has_accurate_covar) and not bool(fmin.has_made_posdef_covar)
