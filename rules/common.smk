@@ -165,7 +165,10 @@ def lambda_name(value):
     return f"{float(value):g}"
 
 
+# R50 vs 1/JSD scans: lambda for the networks, the smooth map's mass bandwidth for the DDTs
 SCANS = {m: [lambda_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
+SCANS.update({t: [lambda_name(v) for v in DECOR["ddt"]["scan"]] for t in MD_DDT})
+SCAN_PARAMETERS = {m: "lambda" if m in MD_NETWORKS else "mass_bandwidth" for m in SCANS}
 
 
 def decorrelation_summary_input(wildcards):
@@ -174,7 +177,7 @@ def decorrelation_summary_input(wildcards):
         "features": FEATURE_TABLES["test"],
         "scores": [f"{RESULTS}/scores/{t}/test.parquet" for t in DECOR_TAGGERS],
         "metas": [f"{RESULTS}/models/{t}/meta.json" for t in MD_TAGGERS],
-        "scan_dirs": [f"{RESULTS}/decorrelation/scan/{m}" for m in MD_NETWORKS],
+        "scan_dirs": [f"{RESULTS}/decorrelation/scan/{m}" for m in SCANS],
     }
 
 

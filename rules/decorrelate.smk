@@ -2,7 +2,8 @@
 #
 #   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
 #       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: test scores)
-#   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores
+#   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores, and the
+#       scan of the smooth map's mass bandwidth (.../scan/{mdtagger}/mass_bandwidth_{value}/)
 #   decorrelation_summary -> results/decorrelation/summary.json, results/metrics/{mdtagger}.json
 #   plot_decorrelation -> results/plots/decorrelation/
 #
@@ -52,6 +53,7 @@ rule train_ddt:
         model=f"{RESULTS}/models/{{mdtagger}}/model.json",
         meta=f"{RESULTS}/models/{{mdtagger}}/meta.json",
         **{s: f"{RESULTS}/scores/{{mdtagger}}/{s}.parquet" for s in SPLITS},
+        scan=directory(f"{RESULTS}/decorrelation/scan/{{mdtagger}}"),
     wildcard_constraints:
         mdtagger="|".join(MD_DDT) or "none",
     params:
@@ -63,6 +65,7 @@ rule train_ddt:
             "pt_bins": DECOR["ddt"]["pt_bins"],
             "signal_efficiency": DECOR["ddt"]["signal_efficiency"],
         },
+        scan=DECOR["ddt"]["scan"],
     log:
         f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
     benchmark:
@@ -87,6 +90,7 @@ rule decorrelation_summary:
         taggers=DECOR_TAGGERS,
         md_taggers=MD_TAGGERS,
         scans=SCANS,
+        scan_parameters=SCAN_PARAMETERS,
         main_lambdas={m: DECOR[m]["lambda"] for m in MD_NETWORKS},
         binning=DECOR["msd_binning"],
         qcd_efficiencies=DECOR["qcd_efficiencies"],

@@ -14,4 +14,6 @@ train_ddt_and_score(
     meta_path=snakemake.output.meta,
     score_paths={s: snakemake.output[s] for s in SPLITS},
     params=snakemake.params.hyper,
+    scan_dir=snakemake.output.scan,
+    scan_bandwidths=snakemake.params.scan,
 )

@@ -1,4 +1,4 @@
-"""Snakemake script: R50 and 1/JSD of every tagger and lambda-scan point; MD metrics."""
+"""Snakemake script: R50 and 1/JSD of every tagger and scan point; the MD metrics."""
 
 from lhcml.decorrelation.workflow import scan_points, summarise, write_summary
 from lhcml.logs import log_to_file
@@ -7,12 +7,11 @@ log_to_file(snakemake.log[0])
 inp, params = snakemake.input, snakemake.params
 tagger_scores = dict(zip(params.taggers, inp.scores, strict=True))
 md_metas = dict(zip(params.md_taggers, inp.metas, strict=True))
-scans = {
-    method: scan_points(
-        lams, scan_dir, params.main_lambdas[method], tagger_scores[method], md_metas[method]
-    )
-    for (method, lams), scan_dir in zip(params.scans.items(), inp.scan_dirs, strict=True)
-}
+scans = {}
+for (tagger, values), scan_dir in zip(params.scans.items(), inp.scan_dirs, strict=True):
+    main = params.main_lambdas.get(tagger)  # a network's own lambda is a scan point
+    scans[tagger] = scan_points(values, scan_dir, main, tagger_scores[tagger], md_metas[tagger],
+                                parameter=params.scan_parameters[tagger])  # fmt: skip
 summary, metrics = summarise(
     features_path=inp.features,
     tagger_scores=tagger_scores,
@@ -22,6 +21,7 @@ summary, metrics = summarise(
     n_bootstrap=params.bootstrap,
     seed=params.seed,
     efficiencies=params.qcd_efficiencies,
+    scan_parameters=params.scan_parameters,
 )
 write_summary(
     snakemake.output.summary,

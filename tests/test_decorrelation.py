@@ -15,6 +15,7 @@ from lhcml.decorrelation.jsd import (
     jensen_shannon,
     jsd_at_background_efficiencies,
     mass_jsd,
+    random_cut_jsd,
 )
 from lhcml.decorrelation.workflow import load_decorrelated, train_network
 from lhcml.io import write_json
@@ -59,6 +60,28 @@ def test_mass_function_tagger_sculpts_and_random_score_does_not():
     assert flat["jsd"] < 0.005  # only the finite-statistics floor (~1e-3 here)
     assert flat["inv_jsd"] > 100 * sculpt["inv_jsd"]
     assert sculpt["r50"] > 5 and flat["r50"] == pytest.approx(2.0, rel=0.1)
+
+
+def test_random_cut_floor_is_the_statistical_jsd_of_an_uninformative_cut():
+    y, msd, _ = toy(40000, 21)
+    qcd = msd[y == 0]
+    w = np.ones(len(qcd))
+    for n_pass in (200, 2000):
+        passing = np.zeros(len(qcd), dtype=bool)
+        passing[:n_pass] = True
+        floor = random_cut_jsd(qcd, passing, w, EDGES, seed=3)
+        # the chi2 approximation: (k - 1) / (8 ln 2) * (1/N_pass + 1/N_fail)
+        k = np.count_nonzero(np.histogram(qcd, EDGES)[0])
+        expected = (k - 1) / (8 * math.log(2)) * (1 / n_pass + 1 / (len(qcd) - n_pass))
+        assert floor == pytest.approx(expected, rel=0.3), n_pass
+    # the metric reports it at the tagger's own cut: random scores sit at their floor (on
+    # average: one JSD scatters by sqrt(2 / (k - 1)) ~ 30%), a mass window far above it
+    flat = [decorrelation_metrics(y, np.random.default_rng(s).random(len(y)), msd,
+                                  np.ones(len(y)), EDGES) for s in range(10)]  # fmt: skip
+    assert np.mean([e["jsd"] for e in flat]) == pytest.approx(flat[0]["jsd_random_cut"], rel=0.3)
+    sculpt = decorrelation_metrics(y, -np.abs(msd - 85.0), msd, np.ones(len(y)), EDGES)
+    assert sculpt["jsd"] > 100 * sculpt["jsd_random_cut"]
+    assert sculpt["inv_jsd_random_cut"] == pytest.approx(1 / sculpt["jsd_random_cut"])
 
 
 def test_bootstrap_matches_the_tagger_metrics_and_covers_the_spread():
@@ -173,6 +196,34 @@ def test_smooth_ddt_map_is_flat_in_mass_where_the_binned_map_is_not():
     assert jsd_flat(msd, smooth.score(score, rho, pt) >= 0) < 0.5 * jsd_flat(
         msd, binned.score(score, rho, pt) >= 0
     )
+
+
+def test_ddt_mass_bandwidth_scan_trades_rejection_for_decorrelation():
+    """A wider kernel in ln m_SD averages the mass dependence away: less flattening, so
+    more sculpting and (the score peaks at the W/Z mass) more rejection at 50% signal."""
+    score, rho, pt, msd = mass_peaked_qcd(40000, seed=14)
+    rng = np.random.default_rng(15)
+    n_sig = 20000
+    sig_pt = 300 * np.exp(rng.uniform(0, np.log(3), n_sig))
+    sig_m = rng.normal(85, 8, n_sig)
+    sig_score = 2 * np.exp(-0.5 * ((sig_m - 85) / 15) ** 2) + rng.normal(1, 1, n_sig)
+    y = np.r_[np.zeros(len(score), int), np.ones(n_sig, int)]
+    s, r, p = np.r_[score, sig_score], np.r_[rho, 2 * np.log(sig_m / sig_pt)], np.r_[pt, sig_pt]
+    m, w = np.r_[msd, sig_m], np.ones(len(y))
+    params = {"map": "binned", "rho_bins": 10, "pt_bins": 2}
+    points = []
+    for bandwidth in (0.05, 0.3, 2.0):
+        scan = ddt.smooth_scan_params(params, bandwidth)
+        assert scan["map"] == "smooth" and scan["smooth"]["mass_bandwidth"] == bandwidth
+        assert scan["rho_bins"] == 10 and params["map"] == "binned"  # the tagger's untouched
+        tagger, info = ddt.train("bdt", s, r, p, y, w, scan)
+        assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
+        points.append(decorrelation_metrics(y, tagger.score(s, r, p), m, w, EDGES))
+    r50 = [e["r50"] for e in points]
+    jsd = [e["jsd"] for e in points]
+    assert r50[0] < r50[1] < r50[2], r50
+    assert jsd[0] < jsd[1] < jsd[2], jsd
+    assert jsd[2] > 10 * jsd[0]
 
 
 def test_ddt_unknown_map_is_refused():

@@ -13,6 +13,9 @@ spectrum unsculpted at that working point. The design point eps is either given
 ``signal_efficiency`` (0.5: the working point of R50 and the JSD) of the training split's
 signal. rho and pT enter only through the map; the mass is not a tagger input.
 
+The R50 vs 1/JSD trade-off of a DDT is scanned with the smooth map's mass bandwidth
+(:func:`smooth_scan_params`), as the networks' is with lambda.
+
 Two maps (``map``):
 
 * ``binned`` (:class:`DDTMap`): ``pt_bins`` pT bins of equal QCD population; within each,
@@ -361,3 +364,16 @@ def train(base: str, base_score, rho, pt, y, weight, params: dict):
         "train_signal_efficiency": sig_eff,
     }
     return tagger, info
+
+
+def smooth_scan_params(params: dict, mass_bandwidth: float) -> dict:
+    """``params`` with the smooth map at ``mass_bandwidth``: one point of the DDT scan.
+
+    The mass bandwidth is the DDT's decorrelation strength: a narrow kernel follows the
+    QCD quantile closely in m_SD (flat QCD efficiency, little sculpting), a wide one
+    averages over masses and leaves the base tagger's mass dependence (its R50 and its
+    sculpting). The other smooth-map settings and the design point are kept.
+    """
+    smooth = {**DEFAULTS["smooth"], **(params.get("smooth") or {}),
+              "mass_bandwidth": float(mass_bandwidth)}  # fmt: skip
+    return {**params, "map": "smooth", "smooth": smooth}

@@ -15,6 +15,9 @@ Conventions (as in the decorrelation literature, e.g. Kasieczka & Shih 2020)
   cut is re-derived and both R50 and the JSD are recomputed. Finite statistics bias the
   JSD upwards (two samples of one spectrum still differ by fluctuations): with N_pass
   passing QCD jets in k bins the floor is roughly (k - 1) / (8 ln2 N_pass).
+  :func:`random_cut_jsd` measures it: the mean JSD of random cuts that pass the same
+  QCD fraction as the tagger (a cut that knows nothing of the mass); a tagger cannot be
+  shown to sculpt less than that, so 1/JSD is bounded by its inverse at that efficiency.
 """
 
 from __future__ import annotations
@@ -86,6 +89,31 @@ def _point(y, score, msd, weight, edges, signal_efficiency):
     return auc_from_curve(eps_s, eps_b), eps_b_at(eps_s, eps_b, signal_efficiency), threshold, jsd
 
 
+#: Random cuts averaged by :func:`random_cut_jsd`.
+RANDOM_CUTS = 20
+
+
+def random_cut_jsd(msd, passing, weight, edges, seed: int = 0, n_cuts: int = RANDOM_CUTS):
+    """Mean JSD of ``n_cuts`` random cuts passing as many jets as ``passing`` does.
+
+    Each cut passes a random subset (seeded) of the same number of jets, so its pass and
+    fail spectra differ only by statistical fluctuations: the finite-statistics floor of
+    :func:`mass_jsd` at that efficiency, with these weights. NaN with no jet passing.
+    """
+    msd = np.asarray(msd, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    n_pass = int(np.count_nonzero(passing))
+    if n_pass == 0 or n_pass == len(msd):
+        return math.nan
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_cuts):
+        cut = np.zeros(len(msd), dtype=bool)
+        cut[rng.choice(len(msd), n_pass, replace=False)] = True
+        values.append(mass_jsd(msd, cut, weight, edges))
+    return float(np.mean(values))
+
+
 def _std(values) -> float | None:
     values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
@@ -106,6 +134,8 @@ def decorrelation_metrics(
     ``msd`` (GeV), ``weight`` (physics weights), ``edges`` (m_SD bin edges, GeV). Errors
     are standard deviations over ``n_bootstrap`` Poisson replicas (None without); infinite
     R50 or 1/JSD replicas are left out of the spread. Infinite values are reported as None.
+    ``jsd_random_cut`` (and its inverse) is the finite-statistics floor at the same QCD
+    efficiency (:func:`random_cut_jsd`).
     """
     y = np.asarray(y)
     keep = (y == 0) | (y == 1)
@@ -128,6 +158,10 @@ def decorrelation_metrics(
         "inv_jsd_err": None,
         "bootstrap": int(n_bootstrap),
     }
+    qcd = y == 0
+    floor = random_cut_jsd(msd[qcd], score[qcd] >= threshold, weight[qcd], edges, seed)
+    out["jsd_random_cut"] = _finite_or_none(floor)
+    out["inv_jsd_random_cut"] = _finite_or_none(inverse(floor))
     if n_bootstrap > 0:
         rng = np.random.default_rng(seed)  # the replicas of lhcml.taggers.metrics.evaluate
         reps = []

@@ -14,6 +14,8 @@ from lhcml.plotting import label, save_figure, use_style
 #: Colours of the QCD spectra at decreasing QCD efficiency.
 CUT_COLORS = ("#3f90da", "#e76300", "#832db6", "#1845fb")
 MARKERS = {True: "o", False: "s"}
+#: Legend symbols of the scanned parameters.
+SCAN_SYMBOLS = {"lambda": r"$\lambda$", "mass_bandwidth": r"$h_m$"}
 
 
 def _plt():
@@ -24,17 +26,20 @@ def _plt():
 
 
 def plot_plane(summary: dict, *paths) -> None:
-    """1/JSD vs R50 (log-log) of every tagger, with the lambda-scan curves.
+    """1/JSD vs R50 (log-log) of every tagger, with the scan curves.
 
     Filled circles: decorrelated taggers; open squares: the others; lines: the scans of
-    the decorrelation strength lambda (labelled), as in Kasieczka & Shih (2020), Fig. 2.
-    Taggers with infinite R50 or 1/JSD are left out of the plane.
+    the decorrelation strength (labelled), as in Kasieczka & Shih (2020), Fig. 2: lambda
+    for the networks, the smooth map's mass bandwidth for the DDTs. The dotted line joins
+    the finite-statistics ceilings of 1/JSD at the taggers' R50 (random cuts passing the
+    same QCD jets, ``inv_jsd_random_cut``). Taggers with infinite R50 or 1/JSD are left out.
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(11, 9))
     cycle = [*plt.get_cmap("tab10").colors, "black"]  # ten taggers, distinct colours
     names = list(summary["taggers"]) + [m for m in summary["scan"] if m not in summary["taggers"]]
     colors = {t: cycle[i % len(cycle)] for i, t in enumerate(names)}  # a scan = its tagger
+    parameters = summary.get("scan_parameters", {})
     for method, points in summary["scan"].items():
         pts = [p for p in points if p["r50"] is not None and p["inv_jsd"] is not None]
         if not pts:
@@ -42,14 +47,21 @@ def plot_plane(summary: dict, *paths) -> None:
         x = [p["r50"] for p in pts]
         y = [p["inv_jsd"] for p in pts]
         color = colors[method]
-        ax.plot(x, y, "-", color=color, lw=1.5, alpha=0.7, label=f"{display_name(method)} "
-                r"$\lambda$ scan")  # fmt: skip
+        name = parameters.get(method, "lambda")
+        symbol = SCAN_SYMBOLS.get(name, name)
+        ax.plot(x, y, "-", color=color, lw=1.5, alpha=0.7,
+                label=f"{display_name(method)} {symbol} scan")  # fmt: skip
         ax.errorbar(x, y, xerr=[p["r50_err"] or 0 for p in pts],
                     yerr=[p["inv_jsd_err"] or 0 for p in pts], fmt=".", color=color,
                     ms=6, lw=1, capsize=0)  # fmt: skip
         for p in pts:
-            ax.annotate(f"$\\lambda$={p['lambda']:g}", (p["r50"], p["inv_jsd"]),
+            ax.annotate(f"{symbol}={p[name]:g}", (p["r50"], p["inv_jsd"]),
                         textcoords="offset points", xytext=(5, 5), fontsize=13, color=color)  # fmt: skip
+    ceiling = sorted((e["r50"], e["inv_jsd_random_cut"]) for e in summary["taggers"].values()
+                     if e["r50"] is not None and e.get("inv_jsd_random_cut") is not None)  # fmt: skip
+    if ceiling:
+        ax.plot(*zip(*ceiling, strict=True), ":", color="grey", lw=2,
+                label="random cut, same QCD efficiency")  # fmt: skip
     for tagger, e in summary["taggers"].items():
         if e["r50"] is None or e["inv_jsd"] is None:
             continue
@@ -66,10 +78,25 @@ def plot_plane(summary: dict, *paths) -> None:
     ax.set_ylabel(r"1/JSD (QCD $m_\mathrm{SD}$, pass vs fail)")
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi * 4)
+    _shade_target(ax, summary)
     ax.legend(loc="upper right", fontsize=14, ncol=2, frameon=True, facecolor="white",
               edgecolor="none", framealpha=0.9)  # fmt: skip
     label(ax)
     save_figure(fig, *paths)
+
+
+def _shade_target(ax, summary: dict) -> None:
+    """Shade the stage's target: half the reference's R50 and ten times its 1/JSD."""
+    ref = (summary.get("comparison") or {}).get("reference")
+    entry = summary["taggers"].get(ref) if ref else None
+    if not entry or not entry["r50"] or not entry["inv_jsd"]:
+        return
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    ax.fill_between([0.5 * entry["r50"], xlim[1]], 10 * entry["inv_jsd"], ylim[1],
+                    color="green", alpha=0.08, lw=0,
+                    label=f"target: 1/2 R50, 10x 1/JSD of {display_name(ref)}")  # fmt: skip
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
 
 
 def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_range,

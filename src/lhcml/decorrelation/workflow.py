@@ -105,7 +105,7 @@ def train_network_and_score(
     for value in scan_lambdas:
         if float(value) == float(lam):
             continue  # the tagger itself is this scan point
-        folder = Path(scan_dir) / f"lambda_{float(value):g}"
+        folder = Path(scan_dir) / scan_folder("lambda", value)
         scan_model, scan_meta = train_network(tagger, method, tables["train"], tables["val"],
                                               features, params, value, seed, threads)  # fmt: skip
         scan_model.save(folder / "model.keras")
@@ -147,19 +147,11 @@ def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
                         column(table, "pt", np.float64))  # fmt: skip
 
 
-def train_ddt_and_score(
-    tagger: str, base: str, feature_paths: dict, base_score_paths: dict, model_path, meta_path,
-    score_paths: dict, params: dict,
-) -> dict:  # fmt: skip
-    """Fit the DDT map of ``base`` on the training split's QCD jets; save; score splits."""
+def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
+    """Fit one DDT map on the training jets; return ``(DDTTagger, meta)``."""
     from lhcml.decorrelation import ddt
 
     start = time.perf_counter()
-    table = read_table(feature_paths["train"])
-    sel = binary_jets(table)
-    jets = select(table, sel)
-    require_columns(jets, ["rho", "pt", "weight"], "the DDT taggers")
-    base_score = _base_scores(table, base_score_paths["train"])[sel]
     model, info = ddt.train(
         base, base_score, column(jets, "rho"), column(jets, "pt"), column(jets, "y"),
         column(jets, "weight", np.float64), params,
@@ -173,13 +165,50 @@ def train_ddt_and_score(
         "versions": _versions("ddt"),
         **info,
     }
+    return model, meta
+
+
+def train_ddt_and_score(
+    tagger: str, base: str, feature_paths: dict, base_score_paths: dict, model_path, meta_path,
+    score_paths: dict, params: dict, scan_dir=None, scan_bandwidths=(),
+) -> dict:  # fmt: skip
+    """Fit the DDT map of ``base`` on the training split's QCD jets; save; score splits.
+
+    Then, for each mass bandwidth of ``scan_bandwidths``, fit the smooth map at that
+    bandwidth (:func:`lhcml.decorrelation.ddt.smooth_scan_params`) and write
+    ``{scan_dir}/mass_bandwidth_{value:g}/`` (model.json, meta.json and the test-split
+    scores test.parquet): the DDT's R50 vs 1/JSD trade-off.
+    """
+    from lhcml.decorrelation import ddt
+
+    table = read_table(feature_paths["train"])
+    sel = binary_jets(table)
+    jets = select(table, sel)
+    require_columns(jets, ["rho", "pt", "weight"], "the DDT taggers")
+    base_score = _base_scores(table, base_score_paths["train"])[sel]
+    model, meta = _fit_ddt(tagger, base, jets, base_score, params)
     model.save(model_path)
     write_json(meta_path, meta)
+    splits = {split: read_table(feature_paths[split]) for split in score_paths}
     for split, path in score_paths.items():
-        features = read_table(feature_paths[split])
-        score = ddt_scores(model, features, base_score_paths[split])
-        write_table(_scores_table(features, score), path)
+        score = ddt_scores(model, splits[split], base_score_paths[split])
+        write_table(_scores_table(splits[split], score), path)
         log.info("%s: %s split scored -> %s", tagger, split, path)
+    if scan_dir is not None:
+        Path(scan_dir).mkdir(parents=True, exist_ok=True)
+    test = splits.get("test")
+    if scan_bandwidths and test is None:
+        test = read_table(feature_paths["test"])
+    for value in scan_bandwidths:
+        folder = Path(scan_dir) / scan_folder("mass_bandwidth", value)
+        point, point_meta = _fit_ddt(tagger, base, jets, base_score,
+                                     ddt.smooth_scan_params(params, value))  # fmt: skip
+        point_meta["mass_bandwidth"] = float(value)
+        point.save(folder / ddt.MODEL_FILE)
+        write_json(folder / "meta.json", point_meta)
+        score = ddt_scores(point, test, base_score_paths["test"])
+        write_table(_scores_table(test, score), folder / "test.parquet")
+        log.info("%s: scan point mass bandwidth %g -> %s", tagger, value, folder)
     return meta
 
 
@@ -217,14 +246,24 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
     return validate_metrics(metrics_record(meta, y, w, {k: entry[k] for k in keys}))
 
 
-def scan_points(lambdas, scan_dir, main_lambda, main_scores, main_meta) -> list[tuple]:
-    """``[(lambda, test scores, meta.json)]`` of a scan (the tagger's own files at its lambda)."""
+def scan_folder(parameter: str, value) -> str:
+    """Folder of one scan point: ``lambda_10``, ``mass_bandwidth_0.2``."""
+    return f"{parameter}_{float(value):g}"
+
+
+def scan_points(values, scan_dir, main_value=None, main_scores=None, main_meta=None,
+                parameter: str = "lambda") -> list[tuple]:  # fmt: skip
+    """``[(value, test scores, meta.json)]`` of a scan.
+
+    At ``main_value`` (a network's own lambda) the point is the tagger's own files; the
+    other points are in ``{scan_dir}/{parameter}_{value:g}/``.
+    """
     points = []
-    for value in lambdas:
-        if float(value) == float(main_lambda):
+    for value in values:
+        if main_value is not None and float(value) == float(main_value):
             points.append((float(value), main_scores, main_meta))
         else:
-            folder = Path(scan_dir) / f"lambda_{float(value):g}"
+            folder = Path(scan_dir) / scan_folder(parameter, value)
             points.append((float(value), folder / "test.parquet", folder / "meta.json"))
     return points
 
@@ -232,13 +271,17 @@ def scan_points(lambdas, scan_dir, main_lambda, main_scores, main_meta) -> list[
 def summarise(
     features_path, tagger_scores: dict, md_taggers: dict, scans: dict, binning: dict,
     n_bootstrap: int, seed: int, efficiencies, reference: str = "dnn",
+    scan_parameters: dict | None = None,
 ) -> tuple[dict, dict]:  # fmt: skip
     """The decorrelation summary and the metrics of the decorrelated taggers.
 
     ``tagger_scores``: {tagger: test score path} for every tagger (plain and decorrelated);
-    ``md_taggers``: {decorrelated tagger: meta.json path}; ``scans``: {method: [(lambda,
-    test score path, meta path), ...]}. Returns ``(summary, {tagger: metrics})``.
+    ``md_taggers``: {decorrelated tagger: meta.json path}; ``scans``: {tagger: [(value,
+    test score path, meta path), ...]}, the value being that of ``scan_parameters[tagger]``
+    (default ``lambda``; ``mass_bandwidth`` for the DDT scans). Returns ``(summary,
+    {tagger: metrics})``.
     """
+    scan_parameters = {m: (scan_parameters or {}).get(m, "lambda") for m in scans}
     features = read_table(features_path)
     edges = bin_edges(binning)
     args = (edges, n_bootstrap, seed, efficiencies)
@@ -247,20 +290,23 @@ def summarise(
         taggers[tagger] = {"decorrelated": tagger in md_taggers,
                            **tagger_entry(features, path, *args)}  # fmt: skip
         log.info(
-            "%-12s R50 %s +- %s, 1/JSD %s +- %s", tagger, _fmt(taggers[tagger]["r50"]),
-            _fmt(taggers[tagger]["r50_err"]), _fmt(taggers[tagger]["inv_jsd"]),
-            _fmt(taggers[tagger]["inv_jsd_err"]),
+            "%-12s R50 %s +- %s, 1/JSD %s +- %s (random-cut floor %s)", tagger,
+            _fmt(taggers[tagger]["r50"]), _fmt(taggers[tagger]["r50_err"]),
+            _fmt(taggers[tagger]["inv_jsd"]), _fmt(taggers[tagger]["inv_jsd_err"]),
+            _fmt(taggers[tagger]["inv_jsd_random_cut"]),
         )  # fmt: skip
     scan_out = {}
     for method, points in scans.items():
         scan_out[method] = []
-        for lam, path, meta_path in sorted(points, key=lambda p: p[0]):
+        name = scan_parameters[method]
+        for value, path, meta_path in sorted(points, key=lambda p: p[0]):
             e = tagger_entry(features, path, *args)
             meta = read_json(meta_path)
-            scan_out[method].append({"lambda": float(lam), "train_seconds": meta["train_seconds"],
+            scan_out[method].append({name: float(value), "train_seconds": meta["train_seconds"],
                                      **e})  # fmt: skip
-            log.info("scan %s lambda %g: R50 %s, 1/JSD %s", method, lam, _fmt(e["r50"]),
-                     _fmt(e["inv_jsd"]))  # fmt: skip
+            log.info("scan %s %s %g: R50 %s, 1/JSD %s (random-cut floor %s)", method, name,
+                     value, _fmt(e["r50"]), _fmt(e["inv_jsd"]),
+                     _fmt(e["inv_jsd_random_cut"]))  # fmt: skip
     metrics = {t: md_metrics(taggers[t], read_json(m), features) for t, m in md_taggers.items()}
     summary = {
         "split": "test",
@@ -270,6 +316,7 @@ def summarise(
         "bootstrap": n_bootstrap,
         "taggers": taggers,
         "scan": scan_out,
+        "scan_parameters": scan_parameters,
         "comparison": compare(taggers, reference),
     }
     return summary, metrics
