@@ -1,10 +1,11 @@
-"""Fast calorimeter simulation: time per shower of the trained GAN (``make run``'s
-results/models/calo/{particle}/generator.keras) vs the reference shower simulator, per
+"""Fast calorimeter simulation: time per shower of the trained GAN and its layer-energy flow
+(``make run``'s results/models/calo/{particle}/generator.keras and energy_flow.npz) vs the
+reference shower simulator, per
 particle and batch size (``calo.timing.batch_sizes``), TensorFlow with ``calo.threads``.
 
 The timing functions are the ones of the calo_generate rule (:mod:`lhcml.calo.timing`: one
-untimed warm-up, wall time divided by the batch; the GAN time includes the latent sampling
-and the decoding to GeV). Here every batch size, the large ones included, is timed in
+untimed warm-up, wall time divided by the batch; the GAN time includes the latent sampling,
+the decoding to GeV and the flow's layer energies). Here every batch size, the large ones included, is timed in
 ``--repeats`` independent runs and the median kept."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from common import table
 
 from lhcml.calo.showersim import SimulatorParams
 from lhcml.calo.timing import time_gan, time_reference
-from lhcml.calo.workflow import load_generator
+from lhcml.calo.workflow import load_energy_flow, load_generator
 from lhcml.io import read_json
 
 TITLE = "Calorimeter showers: GAN vs reference simulator"
@@ -29,12 +30,13 @@ def medians(timer, repeats: int) -> dict[str, float]:
     return {b: statistics.median(run[b] for run in runs) for b in runs[0]}
 
 
-def bench_particle(particle, generator, latent_dim, sim, e_range, batch_sizes, seed, repeats):
+def bench_particle(particle, generator, latent_dim, sim, e_range, batch_sizes, seed, repeats,
+                   flow=None):  # fmt: skip
     """One table row per batch size: median seconds per shower of both, and the speed-up."""
     ref = medians(lambda r: time_reference(particle, sim, e_range, batch_sizes, seed + r, 1),
                   repeats)  # fmt: skip
-    gan = medians(lambda r: time_gan(generator, latent_dim, e_range, batch_sizes, seed + r, 1),
-                  repeats)  # fmt: skip
+    gan = medians(lambda r: time_gan(generator, latent_dim, e_range, batch_sizes, seed + r, 1,
+                                     flow), repeats)  # fmt: skip
     return [
         {"particle": particle, "batch": int(b), "reference_seconds_per_shower": ref[b],
          "gan_seconds_per_shower": gan[b], "speedup": ref[b] / gan[b]}
@@ -64,8 +66,10 @@ def run(args) -> dict | None:
         meta = read_json(os.path.join(models_dir, particle, "meta.json"))
         generator = load_generator(os.path.join(models_dir, particle, "generator.keras"),
                                    seed, threads)  # fmt: skip
+        flow_path = os.path.join(models_dir, particle, "energy_flow.npz")
+        flow = load_energy_flow(flow_path if os.path.exists(flow_path) else None)
         rows += bench_particle(particle, generator, meta["params"]["latent_dim"], sim, e_range,
-                               batch_sizes, seed, args.repeats)  # fmt: skip
+                               batch_sizes, seed, args.repeats, flow)  # fmt: skip
     import tensorflow as tf  # configured by load_generator (the first set-up in a process wins)
 
     threads = tf.config.threading.get_intra_op_parallelism_threads()
@@ -76,7 +80,7 @@ def run(args) -> dict | None:
         f"time of a batch / batch size, medians of {args.repeats} runs per batch size.",
         "",
         *table(
-            ["particle", "batch", "reference ms/shower", "GAN ms/shower", "speed-up"],
+            ["particle", "batch", "reference ms/shower", "GAN + flow ms/shower", "speed-up"],
             [
                 [
                     r["particle"],

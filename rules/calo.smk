@@ -2,7 +2,8 @@
 # validation and timing. Independent of the main analysis chain.
 #
 #   calo_simulate (per particle x chunk; skipped for particles with calo.files)
-#     -> calo_train -> calo_generate (GAN showers + timing) -> calo_validate -> calo_plots
+#     -> calo_train (GAN for the cells + flow for the layer energies)
+#     -> calo_generate (GAN showers + timing) -> calo_validate -> calo_plots
 #   results/calo/reference/{particle}/{chunk}.h5   results/models/calo/{particle}/
 #   results/calo/{particle}/{generated.h5,timing.json,metrics.json}   results/plots/calo/
 #
@@ -40,11 +41,13 @@ rule calo_train:
         reference=calo_reference,
     output:
         model=f"{RESULTS}/models/calo/{{particle}}/generator.keras",
+        flow=f"{RESULTS}/models/calo/{{particle}}/energy_flow.npz",
         meta=f"{RESULTS}/models/calo/{{particle}}/meta.json",
     params:
         train_fraction=CALO.get("train_fraction", 0.7),
         e_range=CALO_E_RANGE,
         gan=CALO.get("gan", {}),
+        energy_flow=CALO.get("energy_flow", {}),
         seed=CALO.get("seed", 0),
     log:
         f"{RESULTS}/logs/calo/train/{{particle}}.log",
@@ -66,6 +69,7 @@ rule calo_generate:
     input:
         reference=calo_reference,
         model=rules.calo_train.output.model,
+        flow=rules.calo_train.output.flow,
         meta=rules.calo_train.output.meta,
     output:
         showers=f"{RESULTS}/calo/{{particle}}/generated.h5",

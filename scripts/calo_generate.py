@@ -19,4 +19,5 @@ generate_and_time(
     threads=snakemake.threads,
     showers_path=snakemake.output.showers,
     timing_path=snakemake.output.timing,
+    flow_path=snakemake.input.flow,
 )

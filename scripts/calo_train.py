@@ -1,4 +1,5 @@
-"""Snakemake script: train the energy-conditioned GAN of one particle (lhcml.calo.gan)."""
+"""Snakemake script: train the energy-conditioned GAN (lhcml.calo.gan) and the layer-energy
+flow (lhcml.calo.energyflow) of one particle."""
 
 from lhcml.calo.workflow import train_gan
 from lhcml.logs import log_to_file
@@ -14,4 +15,6 @@ train_gan(
     threads=snakemake.threads,
     model_path=snakemake.output.model,
     meta_path=snakemake.output.meta,
+    flow_params=snakemake.params.energy_flow,
+    flow_path=snakemake.output.flow,
 )

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import yaml
 
+from lhcml.calo.energyflow import LayerEnergyFlow
 from lhcml.calo.geometry import LAYER_SHAPES
 from lhcml.calo.io import read_showers
 from lhcml.calo.showershapes import FEATURES
@@ -45,6 +46,15 @@ def test_metrics_have_every_field(ci_run, particle):
         assert timing["gan_seconds_per_shower"][str(b)] > 0
     meta = read_json(ci_run / "results" / "models" / "calo" / particle / "meta.json")
     assert len(meta["history"]["critic_loss"]) == CI["gan"]["epochs"]
+    # the layer-energy flow: trained by likelihood (the NLL falls), saved beside the GAN
+    nll = meta["energy_flow"]["nll"]
+    assert len(nll) == CI["energy_flow"]["epochs"] and nll[-1] < nll[0], nll
+    flow = LayerEnergyFlow.load(
+        ci_run / "results" / "models" / "calo" / particle / "energy_flow.npz"
+    )
+    sample = flow.sample(np.full(200, 50.0), np.random.default_rng(1))
+    assert sample.shape == (200, 3) and np.all(sample >= 0)
+    assert 0.05 < np.median(sample.sum(axis=1)) / 50.0 < 1.5  # e+ ~1, pi+ ~0.35 (leakage)
     assert (
         ci_run / "results" / "models" / "calo" / particle / "generator.keras"
     ).stat().st_size > 0

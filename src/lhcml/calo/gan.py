@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from lhcml.calo.geometry import N_CELLS, flatten_layers, split_layers
+from lhcml.config import dataclass_from_mapping
 
 log = logging.getLogger("lhcml.calo.gan")
 
@@ -57,11 +58,7 @@ class GanParams:
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> GanParams:
-        mapping = dict(mapping or {})
-        unknown = sorted(set(mapping) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"calo.gan: unknown keys {unknown}")
-        return cls(**mapping)
+        return dataclass_from_mapping(cls, mapping, "calo.gan")
 
 
 def encode_cells(showers: dict) -> np.ndarray:
@@ -226,10 +223,13 @@ def _predictor(generator, latent_dim: int):
 
 
 def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generator,
-             batch_size: int = 10000) -> dict:  # fmt: skip
+             batch_size: int = 10000, energy_flow=None) -> dict:  # fmt: skip
     """Showers (CaloGAN keys) for the incident ``energy`` values (GeV).
 
-    The GAN models the cells only: ``overflow`` is returned as zeros.
+    With ``energy_flow`` (a :class:`lhcml.calo.energyflow.LayerEnergyFlow`) each layer's
+    cells are rescaled to the layer energy the flow samples for that shower (the GAN gives
+    the shape, the flow the energies). The GAN models the cells only: ``overflow`` is
+    returned as zeros.
     """
     energy = np.asarray(energy, dtype=np.float64).ravel()
     cells = np.empty((energy.size, N_CELLS))
@@ -240,6 +240,10 @@ def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generat
         z = rng.standard_normal((hi - lo, latent_dim)).astype(np.float32)
         y = predict(z, c[lo:hi]).numpy()
         cells[lo:hi] = decode_cells(y, energy[lo:hi])
+        if energy_flow is not None:
+            from lhcml.calo.energyflow import rescale_layers
+
+            cells[lo:hi] = rescale_layers(cells[lo:hi], energy_flow.sample(energy[lo:hi], rng))
     out = {"energy": energy}
     for i, image in enumerate(split_layers(cells)):
         out[f"layer_{i}"] = image

@@ -3,7 +3,7 @@
 Each measurement simulates (or generates) ``batch`` showers with incident energies uniform
 in the configured range and divides the wall time (``time.perf_counter``) by ``batch``;
 batches below 1000 showers are repeated and the median is kept. The GAN time includes the
-latent sampling and the decoding of the cells to GeV; it runs with the rule's thread count,
+latent sampling, the decoding of the cells to GeV and the layer energies of the flow; it runs with the rule's thread count,
 as does the (single-threaded, NumPy) simulator. These are wall-clock numbers: they live in
 the ``timing`` section of the metrics, which results/summary.json leaves out.
 """
@@ -45,12 +45,15 @@ def time_reference(particle, params, e_range, batch_sizes, seed: int, repeats: i
     )
 
 
-def time_gan(generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
+def time_gan(generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5,
+             energy_flow=None) -> dict:  # fmt: skip
+    """Seconds per shower of :func:`lhcml.calo.gan.generate` (with the energy flow if given)."""
     from lhcml.calo.gan import generate
 
     rng = np.random.default_rng(seed)
     return time_per_shower(
-        lambda b: generate(generator, rng.uniform(*e_range, b), e_range, latent_dim, rng),
+        lambda b: generate(generator, rng.uniform(*e_range, b), e_range, latent_dim, rng,
+                           energy_flow=energy_flow),
         batch_sizes, repeats,
     )  # fmt: skip
 

@@ -49,22 +49,34 @@ def split(showers: dict, train_fraction: float) -> tuple[dict, dict]:
 
 
 def train_gan(particle, inputs, train_fraction, e_range, gan_params, seed, threads,
-              model_path, meta_path) -> None:  # fmt: skip
+              model_path, meta_path, flow_params=None, flow_path=None) -> None:  # fmt: skip
+    """Train the GAN (cells) and, with ``flow_path``, the layer-energy flow of a particle."""
+    from lhcml.calo import energyflow
     from lhcml.calo.gan import GanParams, params_dict, train
 
     params = GanParams.from_mapping(gan_params)
     train_set, _ = split(read_many(inputs), train_fraction)
     log.info("%s: training the GAN on %d showers", particle, len(train_set["energy"]))
     generator, _, history = train(train_set, params, e_range, seed, threads)
-    with atomic_path(model_path) as tmp:
-        generator.save(tmp)
-    write_json(meta_path, {
+    meta = {
         "particle": particle, "n_train": len(train_set["energy"]), "seed": seed,
         "threads": threads, "energy_range": list(e_range), "params": params_dict(params),
         "history": {k: v for k, v in history.items() if k not in ("epoch_seconds", "train_seconds")},
         "timing": {"epoch_seconds": history["epoch_seconds"],
                    "train_seconds": history["train_seconds"]},
-    })  # fmt: skip
+    }  # fmt: skip
+    if flow_path is not None:
+        fparams = energyflow.FlowParams.from_mapping(flow_params)
+        log.info("%s: training the layer-energy flow, %s", particle, fparams)
+        flow, fhistory = energyflow.train(train_set, fparams, e_range, seed, threads)
+        flow.save(flow_path)
+        meta["energy_flow"] = {"params": energyflow.params_dict(fparams), "nll": fhistory["nll"],
+                               "train_seconds": fhistory["train_seconds"]}  # fmt: skip
+        log.info("%s: flow trained in %.1f s -> %s", particle, fhistory["train_seconds"],
+                 flow_path)  # fmt: skip
+    with atomic_path(model_path) as tmp:
+        generator.save(tmp)
+    write_json(meta_path, meta)
     log.info("%s: trained in %.1f s -> %s", particle, history["train_seconds"], model_path)
 
 
@@ -75,28 +87,39 @@ def load_generator(model_path, seed: int, threads: int = 1):
     return keras.models.load_model(model_path, compile=False, safe_mode=False)
 
 
-def generate_showers(particle, generator, meta, test_energy, seed, output) -> None:
+def load_energy_flow(flow_path):
+    """The saved layer-energy flow, or None without a path."""
+    if flow_path is None:
+        return None
+    from lhcml.calo.energyflow import LayerEnergyFlow
+
+    return LayerEnergyFlow.load(flow_path)
+
+
+def generate_showers(particle, generator, meta, test_energy, seed, output,
+                     energy_flow=None) -> None:  # fmt: skip
     """GAN showers for the incident energies of the reference test split."""
     from lhcml.calo.gan import generate
 
     rng = np.random.default_rng(particle_seed(seed, particle, 10**6))
     start = time.perf_counter()
     showers = generate(generator, test_energy, meta["energy_range"],
-                       meta["params"]["latent_dim"], rng)  # fmt: skip
+                       meta["params"]["latent_dim"], rng, energy_flow=energy_flow)  # fmt: skip
     write_showers(output, showers, attrs={"particle": particle, "generator": "lhcml.calo.gan"})
     log.info("%s: %d GAN showers in %.2f s -> %s", particle, len(test_energy),
              time.perf_counter() - start, output)  # fmt: skip
 
 
 def measure_timing(particle, generator, meta, sim_params, e_range, batch_sizes, repeats, seed,
-                   threads, output) -> None:  # fmt: skip
+                   threads, output, energy_flow=None) -> None:  # fmt: skip
     """Seconds per shower of the reference and the GAN per batch size -> timing.json."""
     from lhcml.calo.showersim import SimulatorParams
     from lhcml.calo.timing import time_gan, time_reference, timing_report
 
     ref = time_reference(particle, SimulatorParams.from_mapping(sim_params), e_range,
                          batch_sizes, seed, repeats)  # fmt: skip
-    gan = time_gan(generator, meta["params"]["latent_dim"], e_range, batch_sizes, seed, repeats)
+    gan = time_gan(generator, meta["params"]["latent_dim"], e_range, batch_sizes, seed, repeats,
+                   energy_flow)  # fmt: skip
     report = timing_report(ref, gan)
     for b in report["reference_seconds_per_shower"]:
         log.info("%s batch %6s: reference %.3g s/shower, GAN %.3g s/shower (x%.0f)", particle, b,
@@ -106,14 +129,15 @@ def measure_timing(particle, generator, meta, sim_params, e_range, batch_sizes, 
 
 def generate_and_time(particle, inputs, model_path, meta_path, train_fraction, sim_params,
                       e_range, batch_sizes, repeats, seed, threads, showers_path,
-                      timing_path) -> None:  # fmt: skip
-    """Load the generator once: GAN showers for the test split, then the timing."""
+                      timing_path, flow_path=None) -> None:  # fmt: skip
+    """Load the generator (and flow) once: GAN showers for the test split, then the timing."""
     meta = read_json(meta_path)
     _, test = split(read_many(inputs), train_fraction)
     generator = load_generator(model_path, seed, threads)
-    generate_showers(particle, generator, meta, test["energy"], seed, showers_path)
+    flow = load_energy_flow(flow_path)
+    generate_showers(particle, generator, meta, test["energy"], seed, showers_path, flow)
     measure_timing(particle, generator, meta, sim_params, e_range, batch_sizes, repeats, seed,
-                   threads, timing_path)  # fmt: skip
+                   threads, timing_path, flow)  # fmt: skip
 
 
 def validate(particle, inputs, generated_path, meta_path, timing_path, train_fraction,

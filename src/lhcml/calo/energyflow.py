@@ -1,0 +1,246 @@
+"""Layer energies of a shower from a conditional normalising flow (CaloFlow's "Flow I").
+
+The GAN (:mod:`lhcml.calo.gan`) generates the 504 cells at once, and its total energy is
+the sum of cells whose compressed values it gets right only to a few per cent each, so
+E_tot / E_inc comes out far broader than the calorimeter resolution (1-3% for e+). As in
+CaloFlow (Krause & Shih, arXiv:2106.05285), the energy deposited in each layer is learnt
+by a separate model, p(E_0, E_1, E_2 | E_inc), and the generated cells of each layer are
+rescaled to that energy: the GAN supplies the shower shape, the flow its energies.
+
+Model
+    Codes ``u_l = log10(E_l / E_inc + FLOOR)`` (``FLOOR`` = 1e-5 keeps empty layers finite),
+    standardised with the training mean and standard deviation, are the image of a
+    standard normal under a masked autoregressive flow (Papamakarios et al. 2017):
+    ``n_mades`` :class:`tfp.bijectors.MaskedAutoregressiveFlow` blocks (MADE networks
+    with ``hidden_units`` ReLU layers, conditioned on the incident-energy condition ``c``
+    of :func:`lhcml.calo.gan.encode_energy`), with a cyclic permutation of the three
+    dimensions between blocks. Trained by maximum likelihood (Adam); TensorFlow
+    Probability provides the bijectors. The learning rate decays to 0 (cosine) over the
+    epochs and gradients are clipped to norm 1.
+
+Sampling draws the normal vectors from the caller's NumPy generator (so generation is as
+reproducible as the GAN's latent vectors), maps them through the flow, and clips each layer
+fraction to [0, ``MAX_FRACTION``].
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
+from lhcml.config import dataclass_from_mapping
+from lhcml.io import atomic_path
+
+log = logging.getLogger("lhcml.calo.energyflow")
+
+#: Added to the layer fraction before the logarithm (an empty layer has code -5).
+FLOOR = 1e-5
+#: Largest layer energy / incident energy a sample may have.
+MAX_FRACTION = 1.5
+#: Bound on each block's shift and log scale (standardised codes): keeps training stable.
+CLIP = 5.0
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    """Flow hyperparameters (config section ``calo.energy_flow``)."""
+
+    n_mades: int = 4
+    hidden_units: list[int] = field(default_factory=lambda: [64, 64])
+    epochs: int = 50
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None) -> FlowParams:
+        return dataclass_from_mapping(cls, mapping, "calo.energy_flow")
+
+
+def layer_energies(showers: dict) -> np.ndarray:
+    """(N, 3) energy deposited in each layer (GeV; negative cells count as 0)."""
+    cells = np.clip(flatten_layers([showers[f"layer_{i}"] for i in range(N_LAYERS)]), 0, None)
+    return np.stack([cells[:, o : o + n].sum(axis=1)
+                     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)], axis=1)  # fmt: skip
+
+
+def encode_layers(energies: np.ndarray, incident: np.ndarray) -> np.ndarray:
+    """Codes ``log10(E_l / E_inc + FLOOR)``, (N, 3) float64."""
+    incident = np.asarray(incident, dtype=np.float64)[:, None]
+    return np.log10(np.asarray(energies, dtype=np.float64) / incident + FLOOR)
+
+
+def decode_layers(codes: np.ndarray, incident: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`encode_layers`, fractions clipped to [0, MAX_FRACTION]: GeV."""
+    frac = np.clip(10.0 ** np.asarray(codes, dtype=np.float64) - FLOOR, 0.0, MAX_FRACTION)
+    return frac * np.asarray(incident, dtype=np.float64)[:, None]
+
+
+def rescale_layers(cells: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(N, 504) cells with each layer scaled to sum to ``targets`` (N, 3) GeV.
+
+    The shape (relative cell energies, empty cells) is kept; a layer the GAN left empty
+    stays empty (its target energy is lost).
+    """
+    out = np.array(cells, dtype=np.float64)
+    for layer, (o, n) in enumerate(zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)):
+        total = out[:, o : o + n].sum(axis=1)
+        scale = np.where(total > 0, targets[:, layer] / np.where(total > 0, total, 1.0), 0.0)
+        out[:, o : o + n] *= scale[:, None]
+    return out
+
+
+def rescale_showers(showers: dict, targets: np.ndarray) -> dict:
+    """``showers`` (CaloGAN keys) with :func:`rescale_layers` applied to the cells."""
+    cells = flatten_layers([showers[f"layer_{i}"] for i in range(N_LAYERS)])
+    out = dict(showers)
+    for i, image in enumerate(split_layers(rescale_layers(cells, targets))):
+        out[f"layer_{i}"] = image
+    return out
+
+
+class LayerEnergyFlow:
+    """The conditional flow p(u | c) and its standardisation of the codes."""
+
+    def __init__(self, params: FlowParams, mean, std, e_range):
+        from lhcml.tf_setup import import_tensorflow
+
+        tf, _ = import_tensorflow()  # no-op when TensorFlow is already set up (threads kept)
+        import tensorflow_probability as tfp
+
+        self.params = params
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+        self.e_range = tuple(float(e) for e in e_range)
+        self._tf, self._tfp = tf, tfp
+        self.mades = [
+            tfp.bijectors.AutoregressiveNetwork(
+                params=2,
+                event_shape=(N_LAYERS,),
+                hidden_units=list(params.hidden_units),
+                conditional=True,
+                conditional_event_shape=(1,),
+                activation="relu",
+            )  # fmt: skip
+            for _ in range(params.n_mades)
+        ]
+        self.log_prob(np.zeros((1, N_LAYERS), np.float32), np.zeros((1, 1), np.float32))
+        # sampling as one traced graph for any batch size: building the bijector chain
+        # eagerly costs ~0.3 s per call, which would dominate small batches
+        spec = (tf.TensorSpec((None, N_LAYERS), tf.float32), tf.TensorSpec((None, 1), tf.float32))
+        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z),
+                                    input_signature=spec)  # fmt: skip
+
+    def _bijector(self, cond):
+        tfb = self._tfp.bijectors
+        tf = self._tf
+        blocks = []
+        for made in self.mades:
+
+            def shift_and_log_scale(y, *_, made=made, **__):
+                out = tf.clip_by_value(made(y, conditional_input=cond), -CLIP, CLIP)
+                return tf.unstack(out, axis=-1)  # shift, log scale
+
+            blocks += [tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=shift_and_log_scale),
+                       tfb.Permute(list(range(1, N_LAYERS)) + [0])]  # fmt: skip
+        return tfb.Chain(blocks[::-1][1:])  # the last permutation is dropped
+
+    def _distribution(self, cond):
+        tfd = self._tfp.distributions
+        base = tfd.MultivariateNormalDiag(loc=self._tf.zeros(N_LAYERS))
+        return tfd.TransformedDistribution(base, self._bijector(cond))
+
+    def log_prob(self, u_std, cond):
+        """log p of standardised codes given conditions (TensorFlow tensors)."""
+        return self._distribution(cond).log_prob(u_std)
+
+    @property
+    def trainable_variables(self):
+        return [v for made in self.mades for v in made.trainable_variables]
+
+    def standardise(self, codes: np.ndarray) -> np.ndarray:
+        return ((codes - self.mean) / self.std).astype(np.float32)
+
+    def condition(self, incident) -> np.ndarray:
+        from lhcml.calo.gan import encode_energy
+
+        return encode_energy(incident, *self.e_range)
+
+    def sample(self, incident, rng: np.random.Generator) -> np.ndarray:
+        """(N, 3) layer energies (GeV) for the incident energies (GeV)."""
+        incident = np.asarray(incident, dtype=np.float64).ravel()
+        z = rng.standard_normal((incident.size, N_LAYERS)).astype(np.float32)
+        u_std = self._forward(self._tf.constant(z), self._tf.constant(self.condition(incident)))
+        u_std = u_std.numpy().astype(np.float64)
+        return decode_layers(u_std * self.std + self.mean, incident)
+
+    def save(self, path) -> None:
+        """Weights, standardisation and parameters in one ``.npz`` file (atomic)."""
+        arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, mean=self.mean, std=self.std, e_range=np.asarray(self.e_range),
+                     params=np.asarray(repr(asdict(self.params))), **arrays)  # fmt: skip
+
+    @classmethod
+    def load(cls, path) -> LayerEnergyFlow:
+        import ast
+
+        with np.load(path, allow_pickle=False) as data:
+            params = FlowParams(**ast.literal_eval(str(data["params"])))
+            flow = cls(params, data["mean"], data["std"], data["e_range"])
+            variables = flow.trainable_variables
+            missing = [i for i in range(len(variables)) if f"w{i}" not in data]
+            if missing:
+                raise ValueError(f"{path}: no weights w{missing[0]} for the flow of {params}")
+            for i, v in enumerate(variables):
+                v.assign(data[f"w{i}"])
+        return flow
+
+
+def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 1):
+    """Fit the flow to the layer energies of ``showers``; return ``(flow, history)``.
+
+    ``history``: the mean negative log-likelihood (standardised codes, nats) per epoch and
+    the training time.
+    """
+    from lhcml.tf_setup import import_tensorflow
+
+    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    codes = encode_layers(layer_energies(showers), showers["energy"])
+    std = codes.std(axis=0)
+    flow = LayerEnergyFlow(params, codes.mean(axis=0), np.where(std > 0, std, 1.0), e_range)
+    u, c = flow.standardise(codes), flow.condition(showers["energy"])
+    n, bs = len(u), min(params.batch_size, len(u))
+    steps = params.epochs * (n // bs)  # cosine decay to 0 and clipped gradients: the
+    # likelihood of a flow has sharp spikes at a constant learning rate
+    schedule = keras.optimizers.schedules.CosineDecay(params.learning_rate, max(steps, 1))
+    opt = keras.optimizers.Adam(schedule, clipnorm=1.0)
+    variables = flow.trainable_variables
+
+    @tf.function
+    def step(u_batch, c_batch):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(flow.log_prob(u_batch, c_batch))
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    rng = np.random.default_rng(seed)
+    history = {"nll": []}
+    start = time.perf_counter()
+    for epoch in range(params.epochs):
+        order = rng.permutation(n)
+        losses = [float(step(tf.constant(u[idx]), tf.constant(c[idx])))
+                  for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))]  # fmt: skip
+        history["nll"].append(float(np.mean(losses)))
+        if (epoch + 1) % 10 == 0 or epoch + 1 == params.epochs:
+            log.info("energy flow epoch %3d/%d: NLL %.4f", epoch + 1, params.epochs,
+                     history["nll"][-1])  # fmt: skip
+    history["train_seconds"] = time.perf_counter() - start
+    return flow, history
+
+
+def params_dict(params: FlowParams) -> dict:
+    return asdict(params)
