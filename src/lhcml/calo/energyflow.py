@@ -25,6 +25,7 @@ fraction to [0, ``MAX_FRACTION``].
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -182,14 +183,12 @@ class LayerEnergyFlow:
         arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, mean=self.mean, std=self.std, e_range=np.asarray(self.e_range),
-                     params=np.asarray(repr(asdict(self.params))), **arrays)  # fmt: skip
+                     params=np.asarray(json.dumps(asdict(self.params))), **arrays)  # fmt: skip
 
     @classmethod
     def load(cls, path) -> LayerEnergyFlow:
-        import ast
-
         with np.load(path, allow_pickle=False) as data:
-            params = FlowParams(**ast.literal_eval(str(data["params"])))
+            params = FlowParams(**json.loads(str(data["params"])))
             flow = cls(params, data["mean"], data["std"], data["e_range"])
             variables = flow.trainable_variables
             missing = [i for i in range(len(variables)) if f"w{i}" not in data]
