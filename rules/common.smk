@@ -160,14 +160,14 @@ DECOR_PLOTS = f"{RESULTS}/plots/decorrelation"
 DECOR_TAGGERS = [*TAGGERS, *MD_TAGGERS]
 
 
-def lambda_name(value):
-    """Lambda as it appears in paths: 10.0 -> '10', 0.5 -> '0.5'."""
+def scan_value_name(value):
+    """A scan value (lambda, DDT mass bandwidth) as in paths: 10.0 -> "10", 0.5 -> "0.5"."""
     return f"{float(value):g}"
 
 
 # R50 vs 1/JSD scans: lambda for the networks, the smooth map's mass bandwidth for the DDTs
-SCANS = {m: [lambda_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
-SCANS.update({t: [lambda_name(v) for v in DECOR["ddt"]["scan"]] for t in MD_DDT})
+SCANS = {m: [scan_value_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
+SCANS.update({t: [scan_value_name(v) for v in DECOR["ddt"]["scan"]] for t in MD_DDT})
 SCAN_PARAMETERS = {m: "lambda" if m in MD_NETWORKS else "mass_bandwidth" for m in SCANS}
 
 
