@@ -209,3 +209,210 @@ rule trigger:
 
 SUMMARY_INPUTS["trigger"] = [rules.trigger_evaluate.output.metrics]
 STAGE_OUTPUTS.extend(rules.trigger.input)
+
+
+# --- Design-space scan, BDT on the FPGA, L1 rate (lhcml.trigger.scan, .bdt, .l1) ---------
+#
+#   trigger_scan (group) -> trigger_scan_summary -> trigger_l1 -> trigger_decisions
+#   results/trigger/scan/   results/trigger/l1.json   results/trigger/l1_decisions.parquet
+#   trigger_bdt: results/trigger/bdt/ (xgboost, conifer C++ emulation)
+
+from lhcml.trigger.scan import design_points, group_points  # noqa: E402
+
+if "float" not in TRIGGER_MODELS:
+    raise WorkflowError(
+        "invalid configuration: config key 'trigger.models': the design-space scan starts "
+        "from the float model, add 'float'"
+    )
+try:
+    TRIGGER_SCAN_GROUPS = group_points(
+        design_points(TRIGGER["scan"]), TRIGGER["scan"]["groups"]
+    )
+except ValueError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+TRIGGER_SCAN_DIR = f"{TRIGGER_DIR}/scan"
+TRIGGER_FLOAT = f"{TRIGGER_DIR}/models/float"
+TRIGGER_BG_SAMPLE = sorted(
+    {TRIGGER["classes"][c]["sample"] for c in TRIGGER["l1"]["background_classes"]}
+)[0]
+
+
+# Each job loads TensorFlow and the float model once and compiles its points (g++, tens of
+# seconds each); the groups run in parallel.
+rule trigger_scan:
+    input:
+        model=f"{TRIGGER_FLOAT}/model.h5",
+        meta=f"{TRIGGER_FLOAT}/meta.json",
+        train=TRIGGER_SPLITS["train"],
+        test=TRIGGER_SPLITS["test"],
+    output:
+        result=f"{TRIGGER_SCAN_DIR}/group{{group}}.json",
+        scores=f"{TRIGGER_SCAN_DIR}/group{{group}}.parquet",
+    params:
+        points=lambda w: TRIGGER_SCAN_GROUPS[int(w.group)],
+        hls=TRIGGER["hls"],
+        profile_jets=TRIGGER["scan"]["profile_jets"],
+        work_dir=lambda w: f"{TRIGGER_SCAN_DIR}/.work{w.group}",
+        seed=TRIGGER["seed"],
+    wildcard_constraints:
+        group=r"\d+",
+    log:
+        f"{RESULTS}/logs/trigger/scan_{{group}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_scan/{{group}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../envs/trigger.yaml"
+    script:
+        "../scripts/trigger_scan.py"
+
+
+rule trigger_scan_summary:
+    input:
+        test=TRIGGER_SPLITS["test"],
+        float_meta=f"{TRIGGER_FLOAT}/meta.json",
+        float_scores=f"{TRIGGER_DIR}/scores/float/keras.parquet",
+        results=expand(rules.trigger_scan.output.result, group=range(len(TRIGGER_SCAN_GROUPS))),
+        scores=expand(rules.trigger_scan.output.scores, group=range(len(TRIGGER_SCAN_GROUPS))),
+    output:
+        summary=f"{TRIGGER_SCAN_DIR}/scan.json",
+        table=f"{TRIGGER_SCAN_DIR}/scan.csv",
+        pdf=f"{TRIGGER_PLOTS}/scan_pareto.pdf",
+        png=report(
+            f"{TRIGGER_PLOTS}/scan_pareto.png",
+            caption="../report/trigger_pareto.rst",
+            category="Trigger",
+            subcategory="Design-space scan",
+        ),
+    params:
+        choice=TRIGGER["scan"]["choice"],
+    log:
+        f"{RESULTS}/logs/trigger/scan_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_scan_summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/trigger.yaml"
+    script:
+        "../scripts/trigger_scan_summary.py"
+
+
+rule trigger_bdt:
+    input:
+        train=TRIGGER_SPLITS["train"],
+        test=TRIGGER_SPLITS["test"],
+        float_meta=f"{TRIGGER_FLOAT}/meta.json",
+    output:
+        model=f"{TRIGGER_DIR}/bdt/xgboost.json",
+        project=directory(f"{TRIGGER_DIR}/bdt/conifer_prj"),
+        scores=f"{TRIGGER_DIR}/scores/bdt/conifer.parquet",
+        result=f"{TRIGGER_DIR}/bdt/bdt.json",
+    params:
+        bdt=TRIGGER["bdt"],
+        seed=TRIGGER["seed"],
+    log:
+        f"{RESULTS}/logs/trigger/bdt.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_bdt.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        "../envs/trigger.yaml"
+    script:
+        "../scripts/trigger_bdt.py"
+
+
+rule trigger_l1:
+    input:
+        test=TRIGGER_SPLITS["test"],
+        skim=f"{RESULTS}/skim/{TRIGGER_BG_SAMPLE}.parquet",
+        cutflow=f"{RESULTS}/skim/{TRIGGER_BG_SAMPLE}.cutflow.json",
+        scan=rules.trigger_scan_summary.output.summary,
+        scan_scores=rules.trigger_scan_summary.input.scores,
+        float_scores=f"{TRIGGER_DIR}/scores/float/keras.parquet",
+        bdt_scores=rules.trigger_bdt.output.scores,
+    output:
+        l1=f"{TRIGGER_DIR}/l1.json",
+        curves=f"{TRIGGER_DIR}/l1_curves.json",
+        pdf=f"{TRIGGER_PLOTS}/l1_efficiency_vs_rate.pdf",
+        png=report(
+            f"{TRIGGER_PLOTS}/l1_efficiency_vs_rate.png",
+            caption="../report/trigger_l1.rst",
+            category="Trigger",
+            subcategory="L1 rate",
+        ),
+    params:
+        classes=TRIGGER["classes"],
+        l1=TRIGGER["l1"],
+    log:
+        f"{RESULTS}/logs/trigger/l1.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_l1.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/trigger.yaml"
+    script:
+        "../scripts/trigger_l1.py"
+
+
+# The chosen design rebuilt (one more g++ compile) and run on every analysis test jet.
+rule trigger_decisions:
+    input:
+        features=FEATURE_TABLES["test"],
+        skims=expand(f"{RESULTS}/skim/{{sample}}.parquet", sample=SAMPLES),
+        model=f"{TRIGGER_FLOAT}/model.h5",
+        meta=f"{TRIGGER_FLOAT}/meta.json",
+        train=TRIGGER_SPLITS["train"],
+        trigger_test=TRIGGER_SPLITS["test"],
+        scan=rules.trigger_scan_summary.output.summary,
+        scan_scores=rules.trigger_scan_summary.input.scores,
+        l1=rules.trigger_l1.output.l1,
+    output:
+        decisions=f"{TRIGGER_DIR}/l1_decisions.parquet",
+        summary=f"{TRIGGER_DIR}/l1_decisions.json",
+    params:
+        samples=SAMPLES,
+        grooming=TRIGGER["grooming"],
+        hls=TRIGGER["hls"],
+        profile_jets=TRIGGER["scan"]["profile_jets"],
+        work_dir=f"{TRIGGER_DIR}/.decisions_work",
+        seed=TRIGGER["seed"],
+    log:
+        f"{RESULTS}/logs/trigger/decisions.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trigger_decisions.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/trigger.yaml"
+    script:
+        "../scripts/trigger_decisions.py"
+
+
+rule trigger_design:
+    input:
+        rules.trigger_scan_summary.output,
+        rules.trigger_bdt.output,
+        rules.trigger_l1.output,
+        rules.trigger_decisions.output,
+
+
+SUMMARY_INPUTS["trigger_design"] = [
+    rules.trigger_scan_summary.output.summary,
+    rules.trigger_bdt.output.result,
+    rules.trigger_l1.output.l1,
+]
+STAGE_OUTPUTS.extend(rules.trigger_design.input)

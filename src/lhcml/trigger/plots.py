@@ -61,3 +61,99 @@ def accuracy_vs_bops(metrics: dict, path_base) -> None:
     ax.grid(True, which="both", alpha=0.3)
     label(ax)
     save_figure(fig, path_base)
+
+
+STRATEGY_MARKERS = {"Latency": "o", "Resource": "s", "distributed_arithmetic": "^"}
+
+
+def pareto(summary: dict, path_base) -> None:
+    """Emulated accuracy of every scan point against its cost: BOPs (left) and da4ml's LUT
+    estimate (right); colour = bit width, marker = strategy, the Pareto front in BOPs as a
+    line, the chosen design circled, the float model and the accuracy floor as lines."""
+    import numpy as np
+
+    use_style()
+    points = summary["points"]
+    bits = np.array([p["bits"] for p in points])
+    acc = np.array([p["emulated"]["accuracy"] for p in points])
+    costs = {
+        "BOPs": np.array([p["estimates"]["bops"] for p in points]),
+        f"LUT estimate ({summary['estimator']}, distributed arithmetic)": np.array(
+            [p["estimates"]["da4ml"]["lut"] for p in points]
+        ),
+    }
+    floor = summary["float"]["accuracy"] - summary["choice"]["max_accuracy_loss"]
+    fig, axes = plt.subplots(1, 2, figsize=(18, 8), sharey=True)
+    for ax, (xlabel, cost) in zip(axes, costs.items(), strict=True):
+        for strategy, marker in STRATEGY_MARKERS.items():
+            sel = np.array([p["strategy"] == strategy for p in points])
+            if sel.any():
+                sc = ax.scatter(cost[sel], acc[sel], c=bits[sel], cmap="viridis", vmin=4,
+                                vmax=16, marker=marker, s=90, label=strategy)  # fmt: skip
+        if xlabel == "BOPs":
+            front = np.array([p["pareto"] for p in points])
+            order = np.argsort(cost[front])
+            ax.plot(cost[front][order], acc[front][order], color="0.5", lw=1.5, zorder=0,
+                    label="Pareto front")  # fmt: skip
+        i = next(i for i, p in enumerate(points) if p["name"] == summary["chosen"])
+        ax.scatter(cost[i], acc[i], s=400, facecolors="none", edgecolors="red", lw=2.5,
+                   label=f"chosen: {summary['chosen']}")  # fmt: skip
+        ax.axhline(summary["float"]["accuracy"], color="tab:blue", ls="--",
+                   label="float (Keras)")  # fmt: skip
+        ax.axhline(floor, color="tab:red", ls=":", label="accuracy floor of the choice")
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel, fontsize=16)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("Emulated test accuracy (5 classes)")
+    axes[0].legend(fontsize=12, loc="lower right")
+    fig.colorbar(sc, ax=axes, label="bit width")
+    label(axes[0])
+    save_figure(fig, path_base)
+
+
+def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
+    """Left: W/Z efficiency vs L1 rate of the float network, the chosen design, the BDT and
+    the 16-bit / lowest-bit scan points; right: the W/Z efficiency at the target rate of
+    every scan point against its BOPs. The target rate and the pT-only rate are marked."""
+    import numpy as np
+
+    use_style()
+    designs = l1["designs"]
+    target = l1["params"]["target_rate_khz"]
+    fig, axes = plt.subplots(1, 2, figsize=(18, 8))
+    ax = axes[0]
+    shown = ["float (Keras)", "BDT (conifer)", scan["chosen"]]
+    by_bits = sorted(scan["points"], key=lambda p: p["bits"])
+    shown += [p["name"] for p in (by_bits[0], by_bits[-1]) if p["name"] not in shown]
+    for name in shown:
+        curve = curves[name]
+        eff = curve["signal_efficiency"]
+        ax.step(curve["rate_khz"], eff, where="post",
+                label=f"{name} ({designs[name]['signal_efficiency']:.3f} at target)")  # fmt: skip
+    ax.axvline(target, color="tab:red", ls=":", label=f"target {target:g} kHz")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"L1 rate [kHz] (QCD, pT > {l1['params']['pt_threshold']:g} GeV)")
+    ax.set_ylabel("W/Z jet efficiency")
+    ax.legend(fontsize=11, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    label(ax)
+    ax = axes[1]
+    for strategy, marker in STRATEGY_MARKERS.items():
+        pts = [p for p in scan["points"] if p["strategy"] == strategy]
+        if pts:
+            sc = ax.scatter([p["estimates"]["bops"] for p in pts],
+                            [designs[p["name"]]["signal_efficiency"] for p in pts],
+                            c=[p["bits"] for p in pts], cmap="viridis", vmin=4, vmax=16,
+                            marker=marker, s=90, label=strategy)  # fmt: skip
+    ax.axhline(designs["float (Keras)"]["signal_efficiency"], color="tab:blue", ls="--",
+               label="float (Keras)")  # fmt: skip
+    ax.axhline(designs["BDT (conifer)"]["signal_efficiency"], color="tab:green", ls="-.",
+               label="BDT (conifer)")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("BOPs")
+    ax.set_ylabel(f"W/Z efficiency at {target:g} kHz")
+    ax.legend(fontsize=12)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.colorbar(sc, ax=ax, label="bit width")
+    save_figure(fig, path_base)
+
