@@ -122,8 +122,10 @@ def evaluate_tagger(score, pt, classes, weight, params, sigma_pb) -> dict:
     pt_only = float(l1_rate(np.sum(weight[passes_pt]), sigma_pb, lumi, f_bx))
     return {
         "threshold": t,
-        "rate_khz": float(l1_rate(np.sum(weight[passes_pt & (np.asarray(score) >= t)]),
-                                  sigma_pb, lumi, f_bx)) / 1e3,
+        "rate_khz": float(
+            l1_rate(np.sum(weight[passes_pt & (np.asarray(score) >= t)]), sigma_pb, lumi, f_bx)
+        )
+        / 1e3,
         "signal_efficiency": efficiency(score, passes_pt, signal, t),
         "pt_only_rate_khz": pt_only / 1e3,
         "pt_only_signal_efficiency": efficiency(score, passes_pt, signal, -math.inf),

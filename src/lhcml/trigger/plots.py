@@ -115,7 +115,6 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     """Left: W/Z efficiency vs L1 rate of the float network, the chosen design, the BDT and
     the 16-bit / lowest-bit scan points; right: the W/Z efficiency at the target rate of
     every scan point against its BOPs. The target rate and the pT-only rate are marked."""
-    import numpy as np
 
     use_style()
     designs = l1["designs"]
@@ -156,4 +155,3 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     ax.grid(True, which="both", alpha=0.3)
     fig.colorbar(sc, ax=ax, label="bit width")
     save_figure(fig, path_base)
-

@@ -8,7 +8,9 @@ tutorial; the quantisation-aware QKeras models stay in ``metrics.json``):
    (:func:`magnitude_prune`, no retraining);
 2. *bits*: every weight, bias and layer output gets ``ap_fixed<bits, I>``, with the integer
    bits ``I`` (sign included) from a numerical profile of the pruned network on training
-   jets (:func:`lhcml.trigger.hls.profile_precisions`, ``guard_bits`` more on activations);
+   jets (:func:`lhcml.trigger.hls.profile_precisions`, ``guard_bits`` more on activations;
+   layer outputs round to nearest and saturate, ``AP_RND, AP_SAT``, instead of hls4ml's
+   default truncation and wrap-around, which bias and overflow at low widths);
    the weights and biases are rounded to that grid in the Keras model itself
    (:func:`quantise`: nearest, saturated), so the C++ types hold them exactly and the
    distributed-arithmetic optimiser sees constants on the grid. The network input stays
@@ -162,6 +164,9 @@ def design_model(model, keras, point: Mapping, x_profile: np.ndarray, guard_bits
         layer.set_weights([magnitude_prune(w, point["pruning"]).astype(w.dtype), b])
     prof = hls.profile_precisions(clone, x_profile, width=point["bits"], guard_bits=guard_bits)
     precision = prof["precision"]
+    for name, types in precision.items():  # layer outputs: round to nearest, saturate
+        if name != "features" and "result" in types:
+            types["result"] = types["result"].replace(">", ",RND,SAT>")
     for layer in models.dense_layers(clone):
         w, b = layer.get_weights()
         qw = quantise(w, *parse_fixed(precision[layer.name]["weight"]))
@@ -233,8 +238,9 @@ def estimates(model, precision: Mapping, point: Mapping) -> dict:
         "da4ml": {
             "label": "estimate",
             "estimator": da4ml_version(),
-            "applies_to": "this design" if da else
-            "the same arithmetic in distributed arithmetic (this design uses multipliers)",
+            "applies_to": "this design"
+            if da
+            else "the same arithmetic in distributed arithmetic (this design uses multipliers)",
             "lut": sum(v["cost"] for v in layers.values()),
             "adder_depth": sum(v["latency"] for v in layers.values()),
             "layers": layers,
@@ -257,8 +263,10 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
     cost, accuracy = np.asarray(cost, float), np.asarray(accuracy, float)
     front = np.ones(len(cost), dtype=bool)
     for i in range(len(cost)):
-        better = (cost <= cost[i]) & (accuracy >= accuracy[i]) & (
-            (cost < cost[i]) | (accuracy > accuracy[i])
+        better = (
+            (cost <= cost[i])
+            & (accuracy >= accuracy[i])
+            & ((cost < cost[i]) | (accuracy > accuracy[i]))
         )
         front[i] = not better.any()
     return front

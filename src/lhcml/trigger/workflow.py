@@ -308,8 +308,11 @@ def run_scan_group(points, model_path, meta_path, train_path, test_path, work_di
         quantised_keras = models.predict(qmodel, x[rows])
         synthesis = hls.synthesize(hls_model, p["backend"], bool(p["synthesize"]))
         est = scan.estimates(qmodel, precision, point)
-        da_costs = {layer.name: float(layer.attributes["da_kernel_cost"])
-                    for layer in hls_model.get_layers() if "da_kernel_cost" in layer.attributes}
+        da_costs = {
+            layer.name: float(layer.attributes["da_kernel_cost"])
+            for layer in hls_model.get_layers()
+            if "da_kernel_cost" in layer.attributes
+        }
         if da_costs:  # what hls4ml's own distributed-arithmetic pass solved
             est["da4ml"]["hls4ml_kernel_lut"] = sum(da_costs.values())
         shutil.rmtree(project, ignore_errors=True)
@@ -571,7 +574,7 @@ def run_decisions(features_test_path, skim_paths, model_path, meta_path, train_p
     """
     import shutil
 
-    from lhcml.trigger import l1, scan
+    from lhcml.trigger import scan
 
     keys = read_table(features_test_path)
     models.require_columns(keys, KEYS, needed_by="the L1 decision table")
