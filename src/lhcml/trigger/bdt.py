@@ -13,7 +13,7 @@ Two conifer details handled here:
 
 * the C++ backend includes ``ap_fixed.h`` (taken from hls4ml's bundled ap_types, or from
   ``XILINX_AP_INCLUDE`` when set) and ``nlohmann/json.hpp`` (Debian ``nlohmann-json3-dev``,
-  conda-forge ``nlohmann_json``), which the conifer 1.11 wheel does not ship;
+  found on g++'s include path), which the conifer 1.11 wheel does not ship;
 * xgboost >= 3 stores a multi-class model's intercept (``base_score``) already as margins,
   one per class; conifer 1.11 takes their logit, which is wrong (NaN for negative values),
   so the intercept is set from the booster (:func:`base_margin`).
@@ -64,12 +64,13 @@ def check_compiler() -> None:
     gxx = shutil.which("g++")
     if gxx is None:
         raise RuntimeError("g++ is not on PATH: conifer's C++ emulation needs it")
-    search = [os.environ.get("JSON_ROOT", ""), os.environ.get("CONDA_PREFIX", "") + "/include",
-              "/usr/include", "/usr/local/include"]  # fmt: skip
+    # g++'s own search path: CPATH, then the system include directories
+    search = [*filter(None, os.environ.get("CPATH", "").split(":")), "/usr/local/include",
+              "/usr/include"]  # fmt: skip
     if not any(Path(d, "nlohmann", "json.hpp").is_file() for d in search if d):
         raise RuntimeError(
             "nlohmann/json.hpp not found (conifer's C++ backend includes it): install the "
-            "Debian package nlohmann-json3-dev or conda-forge nlohmann_json"
+            "Debian package nlohmann-json3-dev (or put its include directory on CPATH)"
         )
 
 
