@@ -41,7 +41,7 @@ DEFAULT_BDT = {
     "n_estimators": 20,
     "max_depth": 4,
     "learning_rate": 0.3,
-    "precision": "ap_fixed<18,8>",
+    "precision": "ap_fixed<24,8>",
 }
 
 
