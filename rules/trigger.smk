@@ -231,6 +231,8 @@ try:
 except ValueError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 TRIGGER_SCAN_DIR = f"{TRIGGER_DIR}/scan"
+# the analysis's jets that get an L1 decision: pseudo-data (test) and templates
+TRIGGER_DECISION_SPLITS = ["test", config["inference"]["template_split"]]
 TRIGGER_FLOAT = f"{TRIGGER_DIR}/models/float"
 TRIGGER_BG_SAMPLE = sorted(
     {TRIGGER["classes"][c]["sample"] for c in TRIGGER["l1"]["background_classes"]}
@@ -275,6 +277,7 @@ rule trigger_scan_summary:
         test=TRIGGER_SPLITS["test"],
         float_meta=f"{TRIGGER_FLOAT}/meta.json",
         float_scores=f"{TRIGGER_DIR}/scores/float/keras.parquet",
+        metrics=rules.trigger_evaluate.output.metrics,
         results=expand(rules.trigger_scan.output.result, group=range(len(TRIGGER_SCAN_GROUPS))),
         scores=expand(rules.trigger_scan.output.scores, group=range(len(TRIGGER_SCAN_GROUPS))),
     output:
@@ -366,10 +369,11 @@ rule trigger_l1:
         "../scripts/trigger_l1.py"
 
 
-# The chosen design rebuilt (one more g++ compile) and run on every analysis test jet.
+# The chosen design rebuilt (one more g++ compile) and run on the analysis's test jets and
+# template jets.
 rule trigger_decisions:
     input:
-        features=FEATURE_TABLES["test"],
+        features=[FEATURE_TABLES[s] for s in TRIGGER_DECISION_SPLITS],
         skims=expand(f"{RESULTS}/skim/{{sample}}.parquet", sample=SAMPLES),
         model=f"{TRIGGER_FLOAT}/model.h5",
         meta=f"{TRIGGER_FLOAT}/meta.json",
@@ -382,6 +386,7 @@ rule trigger_decisions:
         decisions=f"{TRIGGER_DIR}/l1_decisions.parquet",
         summary=f"{TRIGGER_DIR}/l1_decisions.json",
     params:
+        splits=TRIGGER_DECISION_SPLITS,
         samples=SAMPLES,
         grooming=TRIGGER["grooming"],
         hls=TRIGGER["hls"],

@@ -1,11 +1,11 @@
-"""Snakemake script: the chosen design's emulated L1 decision for every analysis test jet."""
+"""Snakemake script: the chosen design's emulated L1 decision for the analysis's test and template jets."""
 
 from lhcml.logs import log_to_file
 from lhcml.trigger.workflow import run_decisions
 
 log_to_file(snakemake.log[0])
 run_decisions(
-    features_test_path=snakemake.input.features,
+    feature_paths=dict(zip(snakemake.params.splits, snakemake.input.features, strict=True)),
     skim_paths=dict(zip(snakemake.params.samples, snakemake.input.skims, strict=True)),
     model_path=snakemake.input.model,
     meta_path=snakemake.input.meta,

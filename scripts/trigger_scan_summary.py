@@ -16,4 +16,5 @@ summarise_scan(
     output=snakemake.output.summary,
     table_path=snakemake.output.table,
     plot_base=os.path.splitext(snakemake.output.pdf)[0],
+    metrics_path=snakemake.input.metrics,
 )

@@ -16,6 +16,10 @@ CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["trigger"]
 SCAN = {**CFG["scan"], **CI["scan"]}
 L1 = {**CFG["l1"], **CI.get("l1", {})}
 KEYS = ["sample", "run", "luminosityBlock", "event"]
+CFG_INFERENCE = {
+    **yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["inference"],
+    **yaml.safe_load((ROOT / "config" / "ci.yaml").read_text()).get("inference", {}),
+}
 
 
 @pytest.fixture(scope="module")
@@ -134,11 +138,16 @@ def test_l1_rate_by_hand_and_efficiency_at_the_target(ci_run, trig):
     assert f["signal_efficiency"] > prescaled
 
 
-def test_decision_table_covers_the_analysis_test_jets(ci_run, trig):
+def test_decision_table_covers_the_analysis_test_and_template_jets(ci_run, trig):
     dec = pd.read_parquet(trig / "l1_decisions.parquet")
-    feats = pd.read_parquet(ci_run / "results" / "features" / "test.parquet", columns=KEYS)
     assert not dec.duplicated(KEYS).any()
-    assert len(dec.merge(feats, on=KEYS)) == len(feats) == len(dec)
+    splits = ["test", CFG_INFERENCE["template_split"]]
+    assert sorted(dec["split"].unique()) == sorted(splits)
+    for split in splits:
+        path = ci_run / "results" / "features" / f"{split}.parquet"
+        feats = pd.read_parquet(path, columns=KEYS)
+        mine = dec[dec["split"] == split]
+        assert len(mine.merge(feats, on=KEYS)) == len(feats) == len(mine)
     summary = read_json(trig / "l1_decisions.json")
     assert summary["check_against_scan"]["jets"] > 0
     assert summary["check_against_scan"]["max_abs_diff"] == 0.0

@@ -98,6 +98,12 @@ def pareto(summary: dict, path_base) -> None:
         i = next(i for i, p in enumerate(points) if p["name"] == summary["chosen"])
         ax.scatter(cost[i], acc[i], s=400, facecolors="none", edgecolors="red", lw=2.5,
                    label=f"chosen: {summary['chosen']}")  # fmt: skip
+        if xlabel == "BOPs":
+            for name, ref in summary.get("trained_models", {}).items():
+                ax.scatter(ref["bops"], ref["accuracy"], marker="*", s=250, color="black",
+                           zorder=3)  # fmt: skip
+                ax.annotate(f"{name} (trained, hls4ml)", (ref["bops"], ref["accuracy"]),
+                            textcoords="offset points", xytext=(8, -14), fontsize=11)  # fmt: skip
         ax.axhline(summary["float"]["accuracy"], color="tab:blue", ls="--",
                    label="float (Keras)")  # fmt: skip
         ax.axhline(floor, color="tab:red", ls=":", label="accuracy floor of the choice")
@@ -114,7 +120,7 @@ def pareto(summary: dict, path_base) -> None:
 def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     """Left: W/Z efficiency vs L1 rate of the float network, the chosen design, the BDT and
     the 16-bit / lowest-bit scan points; right: the W/Z efficiency at the target rate of
-    every scan point against its BOPs. The target rate and the pT-only rate are marked."""
+    every scan point against its BOPs, with the float network and the BDT as lines."""
 
     use_style()
     designs = l1["designs"]

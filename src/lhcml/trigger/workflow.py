@@ -337,10 +337,12 @@ def run_scan_group(points, model_path, meta_path, train_path, test_path, work_di
 
 
 def summarise_scan(test_path, float_meta_path, float_scores_path, group_results, group_scores,
-                   choice, output, table_path, plot_base) -> dict:  # fmt: skip
+                   choice, output, table_path, plot_base, metrics_path=None) -> dict:  # fmt: skip
     """Merge the scan jobs: per point the emulated metrics, the Pareto front (BOPs vs
     accuracy) and the chosen design (:func:`lhcml.trigger.scan.choose`); writes the JSON,
-    a CSV table and the Pareto plot."""
+    a CSV table and the Pareto plot. With ``metrics_path`` (results/trigger/metrics.json) the
+    hls4ml emulations of the trained models (float, quantisation-aware QKeras, pruned) are
+    added as references (``trained_models``), not as scan points."""
     from lhcml.trigger import plots, scan
 
     target = _targets(read_table(test_path))
@@ -372,6 +374,13 @@ def summarise_scan(test_path, float_meta_path, float_scores_path, group_results,
                    "then distributed_arithmetic, Latency, Resource"},
         "chosen": chosen, "estimator": scan.da4ml_version(), "points": records,
     }  # fmt: skip
+    if metrics_path:
+        trained = read_json(metrics_path)["models"]
+        out["trained_models"] = {
+            name: {"accuracy": m["hls4ml"]["accuracy"], "bops": m["bops"],
+                   "bits": (m["quantisation"] or {}).get("bits")}
+            for name, m in trained.items() if "hls4ml" in m
+        }  # fmt: skip
     write_json(output, out)
     table = pd.DataFrame([scan_row(r) for r in records])
     with atomic_path(table_path) as tmp:
@@ -563,22 +572,28 @@ def analysis_trigger_features(keys: pd.DataFrame, skim_paths: dict, grooming) ->
     return pd.concat(parts, ignore_index=True)
 
 
-def run_decisions(features_test_path, skim_paths, model_path, meta_path, train_path,
+def run_decisions(feature_paths, skim_paths, model_path, meta_path, train_path,
                   trigger_test_path, scan_path, scan_scores, l1_path, grooming, hls_params,
                   profile_jets, work_dir, output, summary_path, seed, threads=1) -> dict:  # fmt: skip
-    """The emulated L1 decision of the chosen design for every analysis test jet.
+    """The emulated L1 decision of the chosen design for every jet of the analysis's feature
+    tables ``feature_paths`` (``{split: path}``: the test split and the template split).
 
-    Writes ``output`` (parquet: :data:`KEYS`, ``l1_pt``, ``l1_score`` = emulated p_W + p_Z,
-    ``l1_pass``) and a summary; checks that the jets also in the trigger test split get
-    the scan's emulated outputs bit for bit.
+    Writes ``output`` (parquet: :data:`KEYS`, ``split``, ``l1_pt``, ``l1_score`` = emulated
+    p_W + p_Z, ``l1_pass``) and a summary; checks that the jets also in the trigger test
+    split get the scan's emulated outputs bit for bit.
     """
     import shutil
 
     from lhcml.trigger import scan
 
-    keys = read_table(features_test_path)
-    models.require_columns(keys, KEYS, needed_by="the L1 decision table")
+    parts = []
+    for split, path in feature_paths.items():
+        frame = read_table(path)
+        models.require_columns(frame, KEYS, needed_by=f"the L1 decision table ({path})")
+        parts.append(frame[KEYS].assign(split=split))
+    keys = pd.concat(parts, ignore_index=True)
     table = analysis_trigger_features(keys[KEYS], skim_paths, grooming)
+    table = table.merge(keys, on=KEYS, how="left", validate="one_to_one")
     summary_scan, l1_res = read_json(scan_path), read_json(l1_path)
     chosen = summary_scan["chosen"]
     point = next(p for p in summary_scan["points"] if p["name"] == chosen)
@@ -602,7 +617,7 @@ def run_decisions(features_test_path, skim_paths, model_path, meta_path, train_p
     params = l1_res["params"]
     threshold = l1_res["designs"][chosen]["threshold"]
     score = w_z_score(probs, params["signal_classes"])
-    out = table[KEYS].copy()
+    out = table[[*KEYS, "split"]].copy()
     out["l1_pt"] = table["pt"].to_numpy()
     out["l1_score"] = score
     out["l1_pass"] = (out["l1_pt"] > float(params["pt_threshold"])) & (score >= threshold)
@@ -621,7 +636,8 @@ def run_decisions(features_test_path, skim_paths, model_path, meta_path, train_p
     summary = {
         "design": chosen, "threshold": threshold, "pt_threshold": params["pt_threshold"],
         "target_rate_khz": params["target_rate_khz"], "jets": int(len(out)),
-        "pass_fraction": {s: float(g["l1_pass"].mean()) for s, g in out.groupby("sample")},
+        "pass_fraction": {f"{split}/{sample}": float(g["l1_pass"].mean())
+                          for (split, sample), g in out.groupby(["split", "sample"])},
         "check_against_scan": check,
     }  # fmt: skip
     write_json(summary_path, summary)
