@@ -81,3 +81,36 @@ def test_profiled_precisions_hold_the_float_model(keras):
     bits = int(prof["precision"]["fc1"]["weight"].split(",")[1].rstrip(">"))
     assert 2.0 ** (bits - 1) > w_max >= 2.0 ** (bits - 2) or bits == 1
     assert prof["precision"]["features"]["result"] == hls.INPUT_PRECISION
+
+
+@pytest.mark.slow
+def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(keras, tmp_path):
+    """A tiny float network (16-8-5) as an 8-bit scan point, converted with the Latency and
+    the distributed-arithmetic strategies: both emulations compute the same network, and
+    hls4ml's own da4ml solution costs what the scan's estimate says. (Two small g++
+    compiles; the ci scan has no distributed-arithmetic point, its C++ takes minutes.)"""
+    from lhcml.trigger import scan
+
+    model, x, _ = train_tiny(keras, "float", epochs=3)
+    hls4ml = hls.import_hls4ml()
+    out, lut = {}, {}
+    for strategy in ("Latency", "distributed_arithmetic"):
+        point = {"bits": 8, "reuse_factor": 1, "pruning": 0.25, "strategy": strategy}
+        qmodel, precision = scan.design_model(model, keras, point, x[:1000], guard_bits=1)
+        config = hls.hls_config(hls4ml, qmodel, point, precision)
+        hls_model = hls.convert(hls4ml, qmodel, config, tmp_path / strategy, {})
+        hls.compile_model(hls_model)
+        out[strategy] = hls.emulate(hls_model, x[:1000])
+        lut[strategy] = sum(float(layer.attributes["da_kernel_cost"])
+                            for layer in hls_model.get_layers()
+                            if "da_kernel_cost" in layer.attributes)  # fmt: skip
+        keras_out = models.predict(qmodel, x[:1000])
+        assert np.mean(out[strategy].argmax(1) == keras_out.argmax(1)) >= 0.98, strategy
+    a, b = out["Latency"], out["distributed_arithmetic"]
+    assert np.mean(a.argmax(1) == b.argmax(1)) >= 0.99
+    assert np.abs(a - b).max() < 0.05
+    assert lut["Latency"] == 0 < lut["distributed_arithmetic"]
+    est = scan.estimates(qmodel, precision, point)
+    assert est["da4ml"]["lut"] == pytest.approx(lut["distributed_arithmetic"], rel=0.1)
+    assert est["analytic"]["multipliers"] == 0
+    assert est["sparsity"]["fc1"] == pytest.approx(0.25, abs=0.01)
