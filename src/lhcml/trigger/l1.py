@@ -40,7 +40,7 @@ DEFAULT_L1 = {
     "pt_threshold": 400.0,
     "luminosity_cm2s": 2.0e34,
     "bunch_crossing_mhz": 40.0,
-    "target_rate_khz": 0.02,
+    "target_rate_khz": 0.005,
     "signal_classes": ["W", "Z"],
     "background_classes": ["gluon", "quark"],
 }
