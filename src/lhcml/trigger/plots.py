@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 
 from lhcml.plotting import label, save_figure, use_style
 
@@ -103,11 +104,13 @@ def pareto(summary: dict, path_base) -> None:
                 ax.scatter(ref["bops"], ref["accuracy"], marker="*", s=250, color="black",
                            zorder=3)  # fmt: skip
                 ax.annotate(f"{name} (trained, hls4ml)", (ref["bops"], ref["accuracy"]),
-                            textcoords="offset points", xytext=(8, -14), fontsize=11)  # fmt: skip
+                            textcoords="offset points", xytext=(-10, 8), ha="right",
+                            fontsize=11)  # fmt: skip
         ax.axhline(summary["float"]["accuracy"], color="tab:blue", ls="--",
                    label="float (Keras)")  # fmt: skip
         ax.axhline(floor, color="tab:red", ls=":", label="accuracy floor of the choice")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(xlabel, fontsize=16)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("Emulated test accuracy (5 classes)")
@@ -155,8 +158,9 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     ax.axhline(designs["BDT (conifer)"]["signal_efficiency"], color="tab:green", ls="-.",
                label="BDT (conifer)")  # fmt: skip
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("BOPs")
-    ax.set_ylabel(f"W/Z efficiency at {target:g} kHz")
+    ax.set_ylabel(f"W/Z efficiency at {target:g} kHz", fontsize=18)
     ax.legend(fontsize=12)
     ax.grid(True, which="both", alpha=0.3)
     fig.colorbar(sc, ax=ax, label="bit width")

@@ -641,7 +641,7 @@ def run_decisions(feature_paths, skim_paths, model_path, meta_path, train_path,
         "check_against_scan": check,
     }  # fmt: skip
     write_json(summary_path, summary)
-    log.info("L1 decisions of %d analysis test jets with %s: pass fractions %s; check %s",
+    log.info("L1 decisions of %d analysis jets with %s: pass fractions %s; check %s",
              len(out), chosen, summary["pass_fraction"], check)  # fmt: skip
     if check["jets"] and check["max_abs_diff"] > 1e-9:
         raise RuntimeError(f"the rebuilt design {chosen} differs from the scan's emulation "
