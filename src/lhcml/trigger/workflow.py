@@ -348,7 +348,12 @@ def summarise_scan(test_path, float_meta_path, float_scores_path, group_results,
     target = _targets(read_table(test_path))
     frows, fprobs = _probs(float_scores_path)
     reference = metrics.model_metrics(target[frows], fprobs, CLASSES)
-    records = [r for path in group_results for r in read_json(path)["points"]]
+    # group i holds points i, i + n, i + 2n, ... (lhcml.trigger.scan.group_points): restore
+    # the order of the configuration
+    groups = [read_json(path)["points"] for path in group_results]
+    records = [None] * sum(len(g) for g in groups)
+    for i, group in enumerate(groups):
+        records[i :: len(groups)] = group
     scores = pd.concat([read_table(p) for p in group_scores], ignore_index=True)
     models.require_columns(scores, ["point", "row", *PROB_COLUMNS], needed_by="the scan")
     for record in records:
