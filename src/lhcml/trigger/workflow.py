@@ -331,6 +331,7 @@ def run_scan_group(points, model_path, meta_path, train_path, test_path, work_di
                  point["name"], record["agreement_vs_float"]["argmax_agreement"], est["bops"],
                  est["da4ml"]["lut"], record["seconds"])  # fmt: skip
         del hls_model
+    shutil.rmtree(work_dir, ignore_errors=True)
     write_table(pd.concat(frames, ignore_index=True), scores_path)
     write_json(result_path, {"points": records})
     return records
