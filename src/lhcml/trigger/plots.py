@@ -91,6 +91,10 @@ def pareto(summary: dict, path_base) -> None:
             if sel.any():
                 sc = ax.scatter(cost[sel], acc[sel], c=bits[sel], cmap="viridis", vmin=4,
                                 vmax=16, marker=marker, s=90, label=strategy)  # fmt: skip
+        for j, p in enumerate(points):  # pruned points: their pruning fraction
+            if p["pruning"] > 0:
+                ax.annotate(f"pruned {p['pruning']:.0%}", (cost[j], acc[j]), fontsize=11,
+                            textcoords="offset points", xytext=(8, -4))  # fmt: skip
         if xlabel == "BOPs":
             front = np.array([p["pareto"] for p in points])
             order = np.argsort(cost[front])
