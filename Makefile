@@ -23,8 +23,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Optional: Snakemake's Slurm and HTCondor executor plugins and dask-jobqueue, for
 # `snakemake --profile profiles/slurm` (or htcondor). Not in the default environment.
+# The HTCondor bindings warn on every import (so on every Snakemake start, which loads all
+# executor plugins) when no HTCondor configuration exists; the .pth file makes the venv's
+# Python set CONDOR_CONFIG=/dev/null in that case only, which is what the bindings then use.
 setup-cluster: setup
 	$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -r requirements-cluster.lock
+	cp tools/cluster/lhcml-condor-config.pth "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/"
 
 # The whole default analysis, then Snakemake's HTML report of it (results/report.html).
 run: setup
