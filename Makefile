@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup setup-cluster run test bench lint dryrun lock env-locks clean
+.PHONY: setup setup-cluster run test test-fast bench lint dag dryrun lock env-locks clean
 
 setup: $(VENV)/.installed
 
@@ -38,16 +38,25 @@ run: setup
 dryrun: setup
 	$(BIN)/snakemake -n --configfile config/config.yaml
 
+# Two tiers. The fast one needs no run of the DAG (unit tests, physics checks, dry runs):
+# a few minutes. `make test` runs it first, then the tests that share one whole-DAG run of
+# config/ci.yaml (marker `workflow`, set by tests/conftest.py) and the cluster tests.
 # As root with apt-get, the tests also start a local Slurm (tools/slurm/local-slurm.sh) and
 # run the workflow through it, which needs the cluster extras; otherwise that test skips
 # and says why.
+FAST_TIER := not workflow and not cluster
+
+test-fast: setup
+	$(BIN)/pytest -m "$(FAST_TIER)"
+
 test: setup
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory setup-cluster; \
 	else \
 		echo "note: not root or no apt-get: the Slurm test will be skipped"; \
 	fi
-	$(BIN)/pytest
+	$(BIN)/pytest -m "$(FAST_TIER)"
+	$(BIN)/pytest -m "not ($(FAST_TIER))"
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
 bench: run
