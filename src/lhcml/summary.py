@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -45,6 +46,26 @@ def package_versions(packages=KEY_PACKAGES) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+#: The libraries that train each kind of model; their versions go into the model's meta.json.
+TRAINING_LIBRARIES = {
+    "bdt": ("xgboost",),
+    "dnn": ("tensorflow", "tf_keras"),
+    "deepsets": ("tensorflow", "tf_keras"),
+    "adversarial": ("tensorflow", "tf_keras"),
+    "disco": ("tensorflow", "tf_keras"),
+}
+
+
+def training_versions(kind: str) -> dict[str, str | None]:
+    """Python's version and those of the libraries that trained a model of ``kind``
+    (:data:`TRAINING_LIBRARIES`; kinds that need none, such as cut-based and DDT, get
+    Python's only). The modules are imported already by the training."""
+    out = {"python": platform.python_version()}
+    for name in TRAINING_LIBRARIES.get(kind, ()):
+        out[name] = getattr(importlib.import_module(name), "__version__", None)
+    return out
 
 
 def is_timing_key(key: str) -> bool:

@@ -57,7 +57,7 @@ def module_of(tagger: str) -> ModuleType:
 
 
 def model_file(tagger: str) -> str:
-    """File name of a tagger's model inside results/models/{tagger}/."""
+    """File name of a tagger's model inside its folder results/models/{tagger}/model/."""
     return {"bdt": "model.json", "dnn": "model.keras", "deepsets": "model.keras"}.get(
         kind_of(tagger), "model.json"
     )
