@@ -1,4 +1,4 @@
-"""Boosted W/Z vs QCD jet taggers (DESIGN.md section 3.3).
+"""Boosted W/Z vs QCD jet taggers (docs/physics.md, "Taggers").
 
 =================  =========================================================  ==============
 tagger             model                                                      inputs

@@ -145,7 +145,7 @@ def evaluate(
     return out
 
 
-#: JSON schema of results/metrics/{tagger}.json (DESIGN.md section 7).
+#: JSON schema of results/metrics/{tagger}.json (docs/architecture.md, "Results files").
 METRICS_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "tagger metrics on the test split",
