@@ -62,6 +62,16 @@ test: setup
 bench: run
 	$(BIN)/python benchmarks/run.py
 
+# The picture of the DAG in the README and docs/architecture.md: Snakemake's rule graph of
+# the default config, drawn by graphviz (apt-get install graphviz). Redraw after changing rules.
+dag: setup
+	@command -v dot >/dev/null || { echo "error: graphviz's dot not found (e.g. apt-get install graphviz)"; exit 1; }
+	tmp=$$(mktemp -d) && \
+	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --configfile $(CURDIR)/config/config.yaml \
+		--directory $$tmp --rulegraph dot all > $$tmp/rulegraph.dot && \
+	dot -Tsvg $$tmp/rulegraph.dot > docs/dag.svg.tmp && mv docs/dag.svg.tmp docs/dag.svg && \
+	rm -rf $$tmp
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
