@@ -91,9 +91,12 @@ def test_from_mapping_overrides_and_refuses_unknown_keys():
 def test_my_rule_files_have_no_defaults_of_their_own():
     """``section.get("key", default)`` in a rule file would be a second default."""
     pattern = re.compile(r"""\b[A-Z_]+\.get\(\s*["'][a-z_]+["']\s*,""")
-    for name in ("calo", "train", "decorrelate", "features", "generate", "report"):
-        text = (ROOT / "rules" / f"{name}.smk").read_text()
-        assert not pattern.search(text), f"rules/{name}.smk: {pattern.search(text).group(0)}"
+    stages = ("calo", "train", "decorrelate", "features", "generate", "report")
+    files = [ROOT / "rules" / f"{name}.smk" for name in stages]
+    files += sorted((ROOT / "rules" / "helpers").glob("*.smk"))
+    for path in files:
+        match = pattern.search(path.read_text())
+        assert not match, f"{path.relative_to(ROOT)}: {match and match.group(0)}"
 
 
 def test_unknown_section_is_named():
