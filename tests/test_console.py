@@ -7,6 +7,7 @@ terminal shows only ``CalledProcessError ... message: None`` and the log's path.
 
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -37,3 +38,30 @@ def test_without_the_workflow_profile_the_terminal_lacks_the_error(tmp_path):
     """The control: what the profile adds (so the test above can fail)."""
     _, out = _run_calo_train_on_a_broken_file(tmp_path, "--workflow-profile", "none")
     assert "CaloFormatError" not in out
+
+
+def _condor_config_seen(env: dict) -> str:
+    """CONDOR_CONFIG as a Python that has the .pth of `make setup-cluster` sees it."""
+    code = (
+        "import os, site; "
+        f"site.addsitedir({str(ROOT / 'tools' / 'cluster')!r}); "
+        "print(os.environ.get('CONDOR_CONFIG'))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def test_no_condor_warning_on_local_starts(tmp_path):
+    """The HTCondor bindings (loaded by Snakemake's plugin registry on every start once the
+    cluster extras are installed) warn when no HTCondor configuration exists, then use
+    /dev/null. The .pth file sets that value first, so they stay quiet; a site's own
+    setting is kept."""
+    configs = ("/etc/condor/condor_config", "/usr/local/etc/condor_config")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    if any(Path(p).is_file() for p in configs):
+        assert _condor_config_seen(env) == "None"  # a real HTCondor host: untouched
+    else:
+        assert _condor_config_seen(env) == "/dev/null"
+    assert _condor_config_seen({**env, "CONDOR_CONFIG": "/site/condor"}) == "/site/condor"
