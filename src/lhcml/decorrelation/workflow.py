@@ -23,7 +23,13 @@ from lhcml.decorrelation.jsd import (
 )
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
-from lhcml.tables import check_aligned, read_table, require_columns, score_table, write_table
+from lhcml.tables import (
+    aligned_scores,
+    read_table,
+    require_columns,
+    score_table,
+    write_table,
+)
 from lhcml.taggers.inputs import binary_jets, column, select
 from lhcml.taggers.metrics import metrics_record, validate_metrics
 
@@ -117,9 +123,7 @@ def kind_of_meta(meta: dict) -> str:
 
 
 def _base_scores(table, scores_path) -> np.ndarray:
-    scores = read_table(scores_path)
-    check_aligned(table, scores, str(scores_path))
-    return column(scores, "score", np.float64)
+    return aligned_scores(table, scores_path)
 
 
 def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
@@ -198,11 +202,10 @@ def train_ddt_and_score(
 
 
 def _test_arrays(features, scores_path):
-    scores = read_table(scores_path)
-    check_aligned(features, scores, str(scores_path))
+    score = aligned_scores(features, scores_path)
     sel = binary_jets(features)
     test = select(features, sel)
-    return (column(test, "y"), column(scores, "score", np.float64)[sel],
+    return (column(test, "y"), score[sel],
             column(test, "msd", np.float64), column(test, "weight", np.float64))  # fmt: skip
 
 

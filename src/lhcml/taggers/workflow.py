@@ -15,7 +15,7 @@ import numpy as np
 from lhcml import tables
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
-from lhcml.tables import check_aligned, read_table, write_table
+from lhcml.tables import aligned_scores, read_table, write_table
 from lhcml.taggers import kind_of, model_file, module_of
 from lhcml.taggers.inputs import binary_jets, column, select
 from lhcml.taggers.metrics import evaluate, metrics_record, validate_metrics
@@ -104,11 +104,10 @@ def score_splits(model_path, meta_path, feature_paths: dict, output_paths: dict,
 def evaluate_tagger(features_path, scores_path, meta_path, n_bootstrap: int, seed: int) -> dict:
     """The metrics of results/metrics/{tagger}.json on the test split (physics weights)."""
     features = read_table(features_path)
-    scores = read_table(scores_path)
-    check_aligned(features, scores, str(scores_path))
+    score = aligned_scores(features, scores_path)
     meta = read_json(meta_path)
     sel = binary_jets(features)
-    features, score = select(features, sel), column(scores, "score", np.float64)[sel]
+    features, score = select(features, sel), score[sel]
     y = column(features, "y")
     w = column(features, "weight", np.float64)
     result = evaluate(y, score, w, n_bootstrap=n_bootstrap, seed=seed)
@@ -130,10 +129,8 @@ def write_metrics(path, metrics: dict) -> None:
 
 def _test_scores(features, score_path) -> tuple[np.ndarray, np.ndarray]:
     """Binary-class mask of the test table and the scores of those jets (rows checked)."""
-    scores = read_table(score_path)
-    check_aligned(features, scores, str(score_path))
     sel = binary_jets(features)
-    return sel, column(scores, "score", np.float64)[sel]
+    return sel, aligned_scores(features, score_path)[sel]
 
 
 def plot_tagger(metrics_path, scores_path, features_path, score_plot, msd_plot, msd_range) -> None:
