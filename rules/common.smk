@@ -1,5 +1,5 @@
 # Helpers shared by the workflow: config validation, sample bookkeeping, input functions,
-# the names several stages share. Each stage's own helpers sit at the top of its rule file.
+# the names several stages share. A stage's own helpers are in rules/helpers/<stage>.smk.
 
 import os
 import sys
