@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup setup-cluster run test bench lint dryrun lock env-locks clean
+.PHONY: setup setup-cluster run test test-fast bench lint dag dryrun lock env-locks clean
 
 setup: $(VENV)/.installed
 
@@ -23,8 +23,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Optional: Snakemake's Slurm and HTCondor executor plugins and dask-jobqueue, for
 # `snakemake --profile profiles/slurm` (or htcondor). Not in the default environment.
+# The HTCondor bindings warn on every import (so on every Snakemake start, which loads all
+# executor plugins) when no HTCondor configuration exists; the .pth file makes the venv's
+# Python set CONDOR_CONFIG=/dev/null in that case only, which is what the bindings then use.
 setup-cluster: setup
 	$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -r requirements-cluster.lock
+	cp tools/cluster/lhcml-condor-config.pth "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/"
 
 # The whole default analysis, then Snakemake's HTML report of it (results/report.html).
 run: setup
@@ -34,20 +38,39 @@ run: setup
 dryrun: setup
 	$(BIN)/snakemake -n --configfile config/config.yaml
 
+# Two tiers. The fast one needs no run of the DAG (unit tests, physics checks, dry runs):
+# a few minutes. `make test` runs it first, then the tests that share one whole-DAG run of
+# config/ci.yaml (marker `workflow`, set by tests/conftest.py) and the cluster tests.
 # As root with apt-get, the tests also start a local Slurm (tools/slurm/local-slurm.sh) and
 # run the workflow through it, which needs the cluster extras; otherwise that test skips
 # and says why.
+FAST_TIER := not workflow and not cluster
+
+test-fast: setup
+	$(BIN)/pytest -m "$(FAST_TIER)"
+
 test: setup
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory setup-cluster; \
 	else \
 		echo "note: not root or no apt-get: the Slurm test will be skipped"; \
 	fi
-	$(BIN)/pytest
+	$(BIN)/pytest -m "$(FAST_TIER)"
+	$(BIN)/pytest -m "not ($(FAST_TIER))"
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
 bench: run
 	$(BIN)/python benchmarks/run.py
+
+# The picture of the DAG in the README and docs/architecture.md: Snakemake's rule graph of
+# the default config, drawn by graphviz (apt-get install graphviz). Redraw after changing rules.
+dag: setup
+	@command -v dot >/dev/null || { echo "error: graphviz's dot not found (e.g. apt-get install graphviz)"; exit 1; }
+	tmp=$$(mktemp -d) && \
+	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --configfile $(CURDIR)/config/config.yaml \
+		--directory $$tmp --rulegraph dot all > $$tmp/rulegraph.dot && \
+	dot -Tsvg $$tmp/rulegraph.dot > docs/dag.svg.tmp && mv docs/dag.svg.tmp docs/dag.svg && \
+	rm -rf $$tmp
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 # lhcml: a machine-learning analysis of LHC data, from generated (or real NanoAOD) events
-# to published results. See README.md for how to run it and DESIGN.md-style stage
-# contracts in the rule files. Every stage has a named target rule (e.g. `snakemake skim`).
+# to published results. See README.md for how to run it and docs/architecture.md for the
+# stages and the contract of each results file. Every stage has a named target rule (e.g. `snakemake skim`).
 
 from snakemake.utils import min_version
 

@@ -1,5 +1,5 @@
-# CaloGAN branch (DESIGN.md section 4, lhcml.calo): reference showers, a GAN per particle,
-# validation and timing. Independent of the main analysis chain.
+# CaloGAN branch (docs/physics.md "CaloGAN branch", lhcml.calo): reference showers, a GAN
+# per particle, validation and timing. Independent of the main analysis chain.
 #
 #   calo_simulate (per particle x chunk; skipped for particles with calo.files)
 #     -> calo_train (GAN for the cells + flow for the layer energies)
@@ -9,6 +9,10 @@
 #
 # The first calo.train_fraction of each particle's showers train the GAN; the rest are the
 # reference test set, and the GAN generates one shower per test-set incident energy.
+
+
+include: "helpers/calo.smk"
+
 
 wildcard_constraints:
     particle="|".join(CALO_PARTICLES) or "none",
@@ -20,8 +24,8 @@ rule calo_simulate:
     params:
         n_events=lambda w: calo_chunk_events(w.chunk),
         e_range=CALO_E_RANGE,
-        simulator=CALO.get("simulator", {}),
-        seed=CALO.get("seed", 0),
+        simulator=CALO["simulator"],
+        seed=CALO["seed"],
     log:
         f"{RESULTS}/logs/calo/simulate/{{particle}}/{{chunk}}.log",
     benchmark:
@@ -44,16 +48,16 @@ rule calo_train:
         flow=f"{RESULTS}/models/calo/{{particle}}/energy_flow.npz",
         meta=f"{RESULTS}/models/calo/{{particle}}/meta.json",
     params:
-        train_fraction=CALO.get("train_fraction", 0.7),
+        train_fraction=CALO["train_fraction"],
         e_range=CALO_E_RANGE,
-        gan=CALO.get("gan", {}),
-        energy_flow=CALO.get("energy_flow", {}),
-        seed=CALO.get("seed", 0),
+        gan=CALO["gan"],
+        energy_flow=CALO["energy_flow"],
+        seed=CALO["seed"],
     log:
         f"{RESULTS}/logs/calo/train/{{particle}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/calo_train/{{particle}}.tsv"
-    threads: CALO.get("threads", 1)
+    threads: CALO["threads"]
     resources:
         mem_mb=4000,
         runtime=60,
@@ -75,17 +79,17 @@ rule calo_generate:
         showers=f"{RESULTS}/calo/{{particle}}/generated.h5",
         timing=f"{RESULTS}/calo/{{particle}}/timing.json",
     params:
-        train_fraction=CALO.get("train_fraction", 0.7),
-        simulator=CALO.get("simulator", {}),
+        train_fraction=CALO["train_fraction"],
+        simulator=CALO["simulator"],
         e_range=CALO_E_RANGE,
-        batch_sizes=CALO.get("timing", {}).get("batch_sizes", [1, 100, 10000]),
-        repeats=CALO.get("timing", {}).get("repeats", 5),
-        seed=CALO.get("seed", 0),
+        batch_sizes=CALO["timing"]["batch_sizes"],
+        repeats=CALO["timing"]["repeats"],
+        seed=CALO["seed"],
     log:
         f"{RESULTS}/logs/calo/generate/{{particle}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/calo_generate/{{particle}}.tsv"
-    threads: CALO.get("threads", 1)
+    threads: CALO["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
@@ -104,14 +108,14 @@ rule calo_validate:
     output:
         metrics=f"{RESULTS}/calo/{{particle}}/metrics.json",
     params:
-        train_fraction=CALO.get("train_fraction", 0.7),
-        classifier=CALO.get("classifier", {}),
-        seed=CALO.get("seed", 0),
+        train_fraction=CALO["train_fraction"],
+        classifier=CALO["classifier"],
+        seed=CALO["seed"],
     log:
         f"{RESULTS}/logs/calo/validate/{{particle}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/calo_validate/{{particle}}.tsv"
-    threads: CALO.get("threads", 1)
+    threads: CALO["threads"]
     resources:
         mem_mb=4000,
         runtime=20,
@@ -137,7 +141,7 @@ rule calo_plots:
         training_pdf=f"{CALO_PLOTS}/training.pdf",
         training_png=calo_plot("training", "calo_training", "GAN training"),
     params:
-        train_fraction=CALO.get("train_fraction", 0.7),
+        train_fraction=CALO["train_fraction"],
     log:
         f"{RESULTS}/logs/calo/plots/{{particle}}.log",
     benchmark:

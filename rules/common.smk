@@ -1,4 +1,5 @@
-# Helpers shared by the workflow: config validation, sample bookkeeping, input functions.
+# Helpers shared by the workflow: config validation, sample bookkeeping, input functions,
+# the names several stages share. A stage's own helpers are in rules/helpers/<stage>.smk.
 
 import os
 import sys
@@ -13,7 +14,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from lhcml.config import ConfigError, validate_config  # noqa: E402 (needs the path above)
+from lhcml.config import ConfigError, schema_defaults, validate_config  # noqa: E402
 
 try:
     validate_config(config, command_line=workflow.config_settings.overwrite_config)
@@ -95,147 +96,20 @@ def skim_threads(wildcards):
     return skim["workers"] if local else 1
 
 
-# --- Taggers (rules/train.smk) ------------------------------------------------------
+# --- Names shared by several stages ------------------------------------------------
 
-from lhcml.taggers import CUT_BASED_TAGGERS, model_file
+from lhcml.tables import SPLITS
 
-TRAIN = config["train"]
-TAGGERS = TRAIN["taggers"]
-SPLITS = ["train", "val", "test"]
+#: The feature tables of each split (rules/features.smk), read by the later stages.
 FEATURE_TABLES = {s: f"{RESULTS}/features/{s}.parquet" for s in SPLITS}
-CUT_TAGGERS = [t for t in TAGGERS if t in CUT_BASED_TAGGERS] or ["none"]
 
 
-def tagger_model(wildcards):
-    """The model and meta.json of a trained tagger."""
-    folder = f"{RESULTS}/models/{wildcards.tagger}"
-    return {"model": f"{folder}/{model_file(wildcards.tagger)}", "meta": f"{folder}/meta.json"}
-
-
-PLOTS = f"{RESULTS}/plots/taggers"
-
-
-def plot_outputs():
-    """Named outputs of plot_taggers: PDFs, and PNGs flagged for the HTML report."""
-
-    def png(name, caption, subcategory):
-        return report(
-            f"{PLOTS}/{name}.png",
-            caption=f"../report/{caption}.rst",
-            category="Taggers",
-            subcategory=subcategory,
-        )
-
-    out = {
-        "roc_pdf": f"{PLOTS}/roc.pdf",
-        "roc_png": png("roc", "roc", "ROC curves"),
-        "scores_pdf": [f"{PLOTS}/scores_{t}.pdf" for t in TAGGERS],
-        "scores_png": [png(f"scores_{t}", "scores", "Score distributions") for t in TAGGERS],
-        "msd_pdf": [f"{PLOTS}/msd_sculpting_{t}.pdf" for t in TAGGERS],
-        "msd_png": [
-            png(f"msd_sculpting_{t}", "msd_sculpting", "QCD mass sculpting") for t in TAGGERS
-        ],
-    }
-    if "bdt" in TAGGERS:
-        out["importance_pdf"] = f"{PLOTS}/bdt_importance.pdf"
-        out["importance_png"] = png("bdt_importance", "bdt_importance", "BDT")
-    return out
-
-
-# --- Mass-decorrelated taggers (rules/decorrelate.smk) -------------------------------
-
-from lhcml.decorrelation import DDT_BASES, NN_METHODS
-
-DECOR = config["decorrelate"]
-MD_TAGGERS = DECOR["taggers"]
-MD_NETWORKS = [t for t in MD_TAGGERS if t in NN_METHODS]
-MD_DDT = [t for t in MD_TAGGERS if t in DDT_BASES]
-for _t in MD_DDT:
-    if DDT_BASES[_t] not in TAGGERS:
-        raise WorkflowError(
-            f"decorrelate.taggers has {_t}, which transforms the {DDT_BASES[_t]} tagger: "
-            f"add {DDT_BASES[_t]} to train.taggers"
-        )
-DECOR_PLOTS = f"{RESULTS}/plots/decorrelation"
-DECOR_TAGGERS = [*TAGGERS, *MD_TAGGERS]
-
-
-def scan_value_name(value):
-    """A scan value (lambda, DDT mass bandwidth) as in paths: 10.0 -> "10", 0.5 -> "0.5"."""
-    return f"{float(value):g}"
-
-
-# R50 vs 1/JSD scans: lambda for the networks, the smooth map's mass bandwidth for the DDTs
-SCANS = {m: [scan_value_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
-SCANS.update({t: [scan_value_name(v) for v in DECOR["ddt"]["scan"]] for t in MD_DDT})
-SCAN_PARAMETERS = {m: "lambda" if m in MD_NETWORKS else "mass_bandwidth" for m in SCANS}
-
-
-def decorrelation_summary_input(wildcards):
-    """Test scores of every tagger, the decorrelated taggers' meta, the scan folders."""
-    return {
-        "features": FEATURE_TABLES["test"],
-        "scores": [f"{RESULTS}/scores/{t}/test.parquet" for t in DECOR_TAGGERS],
-        "metas": [f"{RESULTS}/models/{t}/meta.json" for t in MD_TAGGERS],
-        "scan_dirs": [f"{RESULTS}/decorrelation/scan/{m}" for m in SCANS],
-    }
-
-
-def decorrelation_plot_outputs():
-    def png(name, caption, subcategory):
-        return report(
-            f"{DECOR_PLOTS}/{name}.png",
-            caption=f"../report/{caption}.rst",
-            category="Decorrelation",
-            subcategory=subcategory,
-        )
-
-    return {
-        "plane_pdf": f"{DECOR_PLOTS}/r50_vs_inv_jsd.pdf",
-        "plane_png": png("r50_vs_inv_jsd", "decorrelation_plane", "R50 vs 1/JSD"),
-        "spectra_pdf": [f"{DECOR_PLOTS}/msd_spectra_{t}.pdf" for t in DECOR_TAGGERS],
-        "spectra_png": [
-            png(f"msd_spectra_{t}", "decorrelation_spectra", "QCD mass spectra")
-            for t in DECOR_TAGGERS
-        ],
-    }
-
-
-# --- CaloGAN branch (rules/calo.smk, lhcml.calo) ------------------------------------
-
-CALO = config.get("calo", {})
-CALO_PARTICLES = CALO.get("particles", [])
-CALO_FILES = CALO.get("files", {})
-CALO_E_RANGE = [CALO.get("energy_min", 1.0), CALO.get("energy_max", 100.0)]
-
-
-def calo_events_per_chunk():
-    return -(-CALO["events"] // CALO["chunks"])
-
-
-def calo_chunk_events(chunk):
-    per_chunk = calo_events_per_chunk()
-    return min(per_chunk, CALO["events"] - per_chunk * int(chunk))
-
-
-def calo_reference(wildcards):
-    """Reference showers of a particle: the CaloGAN files of config, or simulated chunks."""
-    if wildcards.particle in CALO_FILES:
-        return CALO_FILES[wildcards.particle]
-    return [
-        f"{RESULTS}/calo/reference/{wildcards.particle}/{chunk}.h5"
-        for chunk in range(CALO["chunks"])
-    ]
-
-
-CALO_PLOTS = f"{RESULTS}/plots/calo/{{particle}}"
-
-
-def calo_plot(name, caption, subcategory):
+def report_png(path, caption, category, subcategory=None):
+    """A PNG flagged for the HTML report, with its caption report/{caption}.rst."""
     return report(
-        f"{CALO_PLOTS}/{name}.png",
+        path,
         caption=f"../report/{caption}.rst",
-        category="CaloGAN",
+        category=category,
         subcategory=subcategory,
     )
 

@@ -1,4 +1,5 @@
-# Stage 5: mass-decorrelated taggers (DESIGN.md section 3.4, lhcml.decorrelation).
+# Stage 5: mass-decorrelated taggers (docs/physics.md "Mass decorrelation",
+# lhcml.decorrelation).
 #
 #   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
 #       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: test scores)
@@ -10,6 +11,10 @@
 # Scores are written like the taggers' (results/scores/{name}/{split}.parquet), so later
 # stages use any tagger. The network rule scores right after training and trains the scan
 # points in the same job: TensorFlow starts once per method (most of a small job's time).
+
+
+include: "helpers/decorrelate.smk"
+
 
 rule train_decorrelated:
     input:

@@ -1,4 +1,4 @@
-# Stage 6: statistical inference (DESIGN.md sections 3.5-3.6, lhcml.inference).
+# Stage 6: statistical inference (docs/inference.md, lhcml.inference).
 #
 #   inference_pseudodata -> inference_ams (tagger) -> inference_fit (tagger) -> plots, summary
 #   results/inference/pseudodata.{parquet,json}   results/inference/{tagger}/ams.json

@@ -1,5 +1,6 @@
 # Publishing: results/summary.json (headline numbers of every stage, config hash, package
-# versions) and a summary of the per-rule benchmark files. The HTML report is Snakemake's:
+# versions), its rendering as a results page (results/results.md) and a summary of the
+# per-rule benchmark files. The HTML report is Snakemake's:
 #   snakemake report && snakemake --report results/report.html   (what `make run` does)
 
 
@@ -52,6 +53,30 @@ rule summary:
         "../scripts/summary.py"
 
 
+# summary.json as a page of tables (Markdown; also in the HTML report): the README points
+# here instead of quoting numbers.
+rule results_page:
+    input:
+        summary=rules.summary.output[0],
+    output:
+        page=report(
+            f"{RESULTS}/results.md",
+            caption="../report/results_page.rst",
+            category="Summary",
+        ),
+    log:
+        f"{RESULTS}/logs/results_page.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/results_page.py"
+
+
 rule report:
     input:
         rules.summary.output,
+        rules.results_page.output,

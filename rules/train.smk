@@ -1,117 +1,40 @@
-# Stage 4: boosted W/Z vs QCD taggers (DESIGN.md section 3.3, lhcml.taggers).
+# Stage 4: boosted W/Z vs QCD taggers (docs/physics.md "Taggers", lhcml.taggers).
 #
-#   train_{bdt,dnn,deepsets,cutbased} -> score_tagger -> evaluate_tagger -> plot_taggers
-#   results/models/{tagger}/   results/scores/{tagger}/{split}.parquet
+#   train_tagger -> score_tagger -> evaluate_tagger -> plot_taggers
+#   results/models/{tagger}/{model/,meta.json}   results/scores/{tagger}/{split}.parquet
 #   results/metrics/{tagger}.json   results/plots/taggers/
 #
 # Training uses the train split (early stopping on val); metrics and plots use the test
 # split only. Scoring is its own step, so later stages read scores and never retrain.
 
+
+include: "helpers/train.smk"
+
+
 wildcard_constraints:
     tagger="|".join(TAGGERS),
 
 
-rule train_bdt:
+rule train_tagger:
     input:
         train=FEATURE_TABLES["train"],
         val=FEATURE_TABLES["val"],
     output:
-        model=f"{RESULTS}/models/bdt/model.json",
-        meta=f"{RESULTS}/models/bdt/meta.json",
-    params:
-        tagger="bdt",
-        features=TRAIN["features"],
-        hyper=TRAIN["bdt"],
-        seed=TRAIN["seed"],
-    log:
-        f"{RESULTS}/logs/train/bdt.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train/bdt.tsv"
-    threads: TRAIN["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../envs/taggers.yaml"
-    script:
-        "../scripts/train_tagger.py"
-
-
-rule train_dnn:
-    input:
-        train=FEATURE_TABLES["train"],
-        val=FEATURE_TABLES["val"],
-    output:
-        model=f"{RESULTS}/models/dnn/model.keras",
-        meta=f"{RESULTS}/models/dnn/meta.json",
-    params:
-        tagger="dnn",
-        features=TRAIN["features"],
-        hyper=TRAIN["dnn"],
-        seed=TRAIN["seed"],
-    log:
-        f"{RESULTS}/logs/train/dnn.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train/dnn.tsv"
-    threads: TRAIN["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/taggers.yaml"
-    script:
-        "../scripts/train_tagger.py"
-
-
-rule train_deepsets:
-    input:
-        train=FEATURE_TABLES["train"],
-        val=FEATURE_TABLES["val"],
-    output:
-        model=f"{RESULTS}/models/deepsets/model.keras",
-        meta=f"{RESULTS}/models/deepsets/meta.json",
-    params:
-        tagger="deepsets",
-        features=TRAIN["features"],
-        hyper=TRAIN["deepsets"],
-        seed=TRAIN["seed"],
-    log:
-        f"{RESULTS}/logs/train/deepsets.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train/deepsets.tsv"
-    threads: TRAIN["threads"]
-    resources:
-        mem_mb=6000,
-        runtime=120,
-    conda:
-        "../envs/taggers.yaml"
-    script:
-        "../scripts/train_tagger.py"
-
-
-# The cut-based baselines fit nothing; the "model" records the variable (score = -variable).
-rule train_cutbased:
-    input:
-        train=FEATURE_TABLES["train"],
-        val=FEATURE_TABLES["val"],
-    output:
-        model=f"{RESULTS}/models/{{tagger}}/model.json",
+        model=directory(f"{RESULTS}/models/{{tagger}}/model"),
         meta=f"{RESULTS}/models/{{tagger}}/meta.json",
-    wildcard_constraints:
-        tagger="|".join(CUT_TAGGERS),
     params:
         tagger=lambda w: w.tagger,
-        features=[],
-        hyper={},
+        features=lambda w: train_params(w.tagger)["features"],
+        hyper=lambda w: train_params(w.tagger)["hyper"],
         seed=TRAIN["seed"],
     log:
         f"{RESULTS}/logs/train/{{tagger}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{tagger}}.tsv"
-    threads: 1
+    threads: lambda w: TRAIN["threads"] if w.tagger in ML_TAGGERS else 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda w: TRAIN_MEM_MB.get(w.tagger, 2000),
+        runtime=lambda w: TRAIN_RUNTIME.get(w.tagger, 10),
     conda:
         "../envs/taggers.yaml"
     script:
@@ -120,7 +43,8 @@ rule train_cutbased:
 
 rule score_tagger:
     input:
-        unpack(tagger_model),
+        model=rules.train_tagger.output.model,
+        meta=rules.train_tagger.output.meta,
         **FEATURE_TABLES,
     output:
         **{s: f"{RESULTS}/scores/{{tagger}}/{s}.parquet" for s in SPLITS},
@@ -168,7 +92,7 @@ rule plot_taggers:
         metrics=expand(rules.evaluate_tagger.output.metrics, tagger=TAGGERS),
         scores=expand(rules.evaluate_tagger.input.scores, tagger=TAGGERS),
         features=FEATURE_TABLES["test"],
-        **({"bdt_meta": rules.train_bdt.output.meta} if "bdt" in TAGGERS else {}),
+        **({"bdt_meta": f"{RESULTS}/models/bdt/meta.json"} if "bdt" in TAGGERS else {}),
     output:
         **plot_outputs(),
     params:

@@ -1,4 +1,4 @@
-# Branch: L1-trigger jet tagger on an FPGA (DESIGN.md section 5, lhcml.trigger).
+# Branch: L1-trigger jet tagger on an FPGA (docs/trigger.md, lhcml.trigger).
 #
 #   trigger_features (sample) -> trigger_dataset -> trigger_train (model)
 #   results/trigger/features/  results/trigger/dataset/  results/trigger/models/{model}/

@@ -2,7 +2,7 @@
 
 from lhcml.decorrelation.workflow import train_network_and_score
 from lhcml.logs import log_to_file
-from lhcml.taggers.workflow import SPLITS
+from lhcml.tables import SPLITS
 
 log_to_file(snakemake.log[0])
 out = snakemake.output

@@ -1,7 +1,8 @@
 """Snakemake script: apply a trained tagger to every split, write score tables."""
 
 from lhcml.logs import log_to_file
-from lhcml.taggers.workflow import SPLITS, score_splits
+from lhcml.tables import SPLITS
+from lhcml.taggers.workflow import score_splits
 
 log_to_file(snakemake.log[0])
 score_splits(

@@ -52,5 +52,14 @@ def ci_run(tmp_path_factory) -> Path:
     return workdir
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the whole-DAG run (fixture ``ci_run``, directly or through
+    another fixture) ``workflow``: ``make test-fast`` runs ``-m "not workflow and not
+    cluster"``, the tier that needs no DAG run."""
+    for item in items:
+        if "ci_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.workflow)
+
+
 def pytest_report_header(config):
     return f"lhcml tests from {ROOT} (LHCML_CI={os.environ.get('LHCML_CI', '0')})"

@@ -33,7 +33,9 @@ def toy_showers(n: int, seed: int) -> dict:
 @pytest.fixture(scope="module")
 def trained():
     showers = toy_showers(4000, 1)
-    params = ef.FlowParams(n_mades=3, hidden_units=[32, 32], epochs=25, batch_size=128)
+    params = ef.FlowParams.from_mapping(
+        {"n_mades": 3, "hidden_units": [32, 32], "epochs": 25, "batch_size": 128}
+    )
     flow, history = ef.train(showers, params, E_RANGE, seed=2)
     return flow, history
 

@@ -20,7 +20,9 @@ E_RANGE = (1.0, 100.0)
 @pytest.fixture(scope="module")
 def showers():
     rng = np.random.default_rng(4)
-    return simulate("eplus", rng.uniform(*E_RANGE, 256), rng, SimulatorParams(spot_factor=0.1))
+    return simulate(
+        "eplus", rng.uniform(*E_RANGE, 256), rng, SimulatorParams.from_mapping({"spot_factor": 0.1})
+    )
 
 
 def test_encoding_round_trip(showers):
@@ -31,8 +33,10 @@ def test_encoding_round_trip(showers):
 
 
 def test_gan_trains_and_generates_showers(showers):
-    params = GanParams(epochs=2, batch_size=64, latent_dim=8, generator_layers=[32],
-                       critic_layers=[32], n_critic=2)  # fmt: skip
+    params = GanParams.from_mapping(
+        {"epochs": 2, "batch_size": 64, "latent_dim": 8, "generator_layers": [32],
+         "critic_layers": [32], "n_critic": 2}
+    )  # fmt: skip
     generator, _, history = train(showers, params, E_RANGE, seed=1, threads=1)
     assert len(history["critic_loss"]) == 2
     assert all(np.isfinite(history[k]).all() for k in ("critic_loss", "generator_loss"))

@@ -11,7 +11,7 @@ from lhcml.calo.io import CaloFormatError, read_many, read_showers, write_shower
 from lhcml.calo.showersim import SimulatorParams, n_spots, simulate
 
 ENERGIES = np.array([2.0, 5.0, 10.0, 20.0, 50.0, 100.0])
-FAST = SimulatorParams(spot_factor=0.25)
+FAST = SimulatorParams.from_mapping({"spot_factor": 0.25})
 X0 = CALOGAN_MEDIUM.x0
 EDGES = np.arange(0.0, 481.0, 4.0)
 

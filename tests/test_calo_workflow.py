@@ -82,7 +82,9 @@ def test_caloGAN_files_replace_the_simulation(tmp_path):
 
     real = tmp_path / "eplus.hdf5"
     rng = np.random.default_rng(1)
-    write_showers(real, simulate("eplus", rng.uniform(1, 100, 20), rng, SimulatorParams()))
+    write_showers(
+        real, simulate("eplus", rng.uniform(1, 100, 20), rng, SimulatorParams.from_mapping(None))
+    )
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["calo"]["files"] = {"eplus": [str(real)]}
     path = tmp_path / "config.yaml"

@@ -37,7 +37,7 @@ def test_energy_resolution_matches_parametrisation(pdg, charge, expected):
 
 
 def test_particle_flow_ids_and_charges():
-    cfg = DetectorConfig()
+    cfg = DetectorConfig.from_mapping(None)
     ids = np.array([22, 130, 211, -211, 11, 13, 2112])
     q = np.array([0, 0, 1, -1, -1, -1, 0])
     px, py, pz, e, _, _ = _particles(len(ids), 0, 0, energy=50.0)

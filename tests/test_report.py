@@ -6,7 +6,7 @@ import csv
 import json
 
 from lhcml.config import load_config
-from lhcml.summary import config_hash, without_timings
+from lhcml.summary import config_hash, results_markdown, without_timings
 
 from conftest import ROOT, run_snakemake
 
@@ -45,7 +45,7 @@ def test_every_rule_that_does_work_has_a_benchmark_file():
     no ``benchmark:`` directive."""
     import re
 
-    exempt = {"all", "summary", "benchmark_summary", "report"}
+    exempt = {"all", "summary", "results_page", "benchmark_summary", "report"}
     missing = []
     for smk in sorted((ROOT / "rules").glob("*.smk")):
         blocks = re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]
@@ -66,3 +66,53 @@ def test_every_plot_is_pdf_and_png_and_in_the_html_report(ci_run):
     for png in pngs:
         assert png.with_suffix(".pdf").exists(), png
         assert png.name in html, f"{png} is not in the report"
+
+
+def test_results_page_renders_every_number_of_the_summary():
+    summary = {
+        "config_sha256": "abc123",
+        "python": "3.11.9",
+        "versions": {"numpy": "2.1.0", "zfit": None},
+        "stages": {
+            "train": {
+                "bdt": {"auc": 0.912345678, "r50": 38.04, "n_test": {"signal": 120}},
+                "tau21": {"auc": 0.7, "r50": None, "inputs": ["tau21"]},
+            },
+            "features": {"metrics": {"splits": [{"n": 10}, {"n": 5}]}},
+        },
+    }
+    page = results_markdown(summary)
+    assert "`abc123`" in page and "numpy 2.1.0" in page and "zfit" not in page
+    assert "## train" in page and "### bdt" in page and "### tau21" in page
+    assert "| auc | 0.9123 |" in page and "| r50 | 38.04 |" in page
+    assert "| n_test.signal | 120 |" in page
+    assert "| r50 | - |" in page and "| inputs | tau21 |" in page
+    assert "| splits[0].n | 10 |" in page and "| splits[1].n | 5 |" in page
+    assert "### metrics" not in page  # a stage with one metrics file has no sub-heading
+
+
+def test_results_page_of_the_run_shows_the_metrics_files_numbers(ci_run):
+    page = (ci_run / "results" / "results.md").read_text()
+    summary = json.loads((ci_run / "results" / "summary.json").read_text())
+    assert page == results_markdown(summary)
+    for tagger, metrics in summary["stages"]["train"].items():
+        on_disk = json.loads((ci_run / "results" / "metrics" / f"{tagger}.json").read_text())
+        assert f"| auc | {on_disk['auc']:.4g} |" in page, tagger
+        assert metrics["auc"] == on_disk["auc"]
+
+
+def test_report_captions_render_without_restructuredtext_errors():
+    """Every caption, filled in with the default config as Snakemake does, is valid
+    reStructuredText (``|eta|`` unescaped was an undefined substitution, once per plot)."""
+    import io
+    from types import SimpleNamespace
+
+    import jinja2
+    from docutils.core import publish_doctree
+
+    config = load_config(ROOT / "config" / "config.yaml")
+    for caption in sorted((ROOT / "report").glob("*.rst")):
+        text = jinja2.Template(caption.read_text()).render(snakemake=SimpleNamespace(config=config))
+        errors = io.StringIO()
+        publish_doctree(text, settings_overrides={"warning_stream": errors, "report_level": 2})
+        assert not errors.getvalue(), f"{caption.name}: {errors.getvalue()}"

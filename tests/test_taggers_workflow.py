@@ -123,6 +123,6 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
         if len(line.split()) == 2 and line.split()[1].isdigit()
     }
     assert counts == {
-        "train_bdt": 1, "score_tagger": 1, "evaluate_tagger": 1, "plot_taggers": 1, "train": 1,
+        "train_tagger": 1, "score_tagger": 1, "evaluate_tagger": 1, "plot_taggers": 1, "train": 1,
         "total": 5,
     }, proc.stdout + proc.stderr  # fmt: skip

@@ -16,6 +16,7 @@ naming the key. Config files are not coerced: a quoted number in a file is a typ
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 from pathlib import Path
@@ -163,14 +164,42 @@ def validate_config(
     return config
 
 
+@functools.cache
+def _shipped_schema() -> dict:
+    return load_schema()
+
+
+def schema_defaults(section: str) -> dict:
+    """The defaults the shipped schema declares for the config section ``section``.
+
+    ``section`` is a dotted key path (``"calo.gan"``, ``"train.bdt"``); nested sections
+    with defaults are filled recursively, exactly as :func:`validate_config` fills them.
+    This is the one place the library's parameter classes take their defaults from, so a
+    parameter class and the workflow can never disagree about one.
+    """
+    node = _shipped_schema()
+    for key in section.split("."):
+        try:
+            node = node["properties"][key]
+        except KeyError:
+            raise KeyError(f"config schema has no section {section!r}") from None
+    out: dict = {}
+    _fill_defaults(out, node)
+    return out
+
+
 def dataclass_from_mapping(cls, mapping: dict | None, what: str):
-    """Instantiate the dataclass ``cls`` from a config mapping; unknown keys raise naming
-    the key (``what`` names the config section in the message)."""
+    """Instantiate the dataclass ``cls`` from the config section ``what`` (dotted key path).
+
+    Keys missing from ``mapping`` take the schema's defaults for that section
+    (:func:`schema_defaults`); the dataclass itself declares none. Unknown keys raise
+    naming the key.
+    """
     mapping = dict(mapping or {})
     unknown = set(mapping) - set(cls.__dataclass_fields__)
     if unknown:
         raise KeyError(f"unknown {what} parameter(s): {', '.join(sorted(unknown))}")
-    return cls(**mapping)
+    return cls(**{**schema_defaults(what), **mapping})
 
 
 def load_config(path: str | os.PathLike) -> dict:

@@ -21,7 +21,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` on success.
 
     The temporary file keeps the suffix of ``path`` (some writers choose the format from
-    it) and is removed if the body raises. Temporaries of the same target left behind by a
+    it) and is removed if the body raises. Before the rename it gets the mode a newly
+    created file would have under the process's umask (``mkstemp`` creates it 0600), so
+    results in a group area are readable by the group. Temporaries of the same target left behind by a
     killed earlier attempt (SIGKILL allows no cleanup) are removed first.
     """
     path = Path(path)
@@ -34,10 +36,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it; it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | os.PathLike, data) -> None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
 def log_to_file(path: str | None, level: int = logging.INFO) -> None:
-    """Send ``logging`` records, warnings and stderr (progress bars) to ``path``.
+    """Send ``logging`` records, warnings, stdout and stderr (progress bars) to ``path``.
 
-    With ``path`` None the job logs to stderr. The format is
-    ``time level logger: message``.
+    The process's file descriptors 1 and 2 are redirected too, so what C++ libraries print
+    (TensorFlow's and XLA's start-up lines, hls4ml's compiler) lands in the log and not on
+    the terminal of the Snakemake run. With ``path`` None the job logs to stderr. The
+    format is ``time level logger: message``.
     """
     if path:
         stream = open(path, "w", buffering=1)  # noqa: SIM115 (lives as long as the job)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        sys.stdout = stream
         sys.stderr = stream
     logging.basicConfig(
         level=level,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -45,6 +46,26 @@ def package_versions(packages=KEY_PACKAGES) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+#: The libraries that train each kind of model; their versions go into the model's meta.json.
+TRAINING_LIBRARIES = {
+    "bdt": ("xgboost",),
+    "dnn": ("tensorflow", "tf_keras"),
+    "deepsets": ("tensorflow", "tf_keras"),
+    "adversarial": ("tensorflow", "tf_keras"),
+    "disco": ("tensorflow", "tf_keras"),
+}
+
+
+def training_versions(kind: str) -> dict[str, str | None]:
+    """Python's version and those of the libraries that trained a model of ``kind``
+    (:data:`TRAINING_LIBRARIES`; kinds that need none, such as cut-based and DDT, get
+    Python's only). The modules are imported already by the training."""
+    out = {"python": platform.python_version()}
+    for name in TRAINING_LIBRARIES.get(kind, ()):
+        out[name] = getattr(importlib.import_module(name), "__version__", None)
+    return out
 
 
 def is_timing_key(key: str) -> bool:
@@ -143,3 +164,69 @@ def plot_rule_times(rows: list[dict], path: str | os.PathLike) -> None:
     ax.set_xlim(0, max(totals.values(), default=1) * 1.35)
     path = Path(path)
     save_figure(fig, path.with_suffix(".pdf"), path)
+
+
+def _format_value(value) -> str:
+    """A summary value for the results page: 4 significant digits, lists inline."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(_format_value(v) for v in value)
+    return str(value)
+
+
+def _flatten(entry, prefix: str = "") -> list[tuple[str, object]]:
+    """(dotted key, value) rows of a nested metrics entry, in key order."""
+    if isinstance(entry, dict):
+        rows = []
+        for key in sorted(entry):
+            rows += _flatten(entry[key], f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    if isinstance(entry, list) and any(isinstance(v, dict | list) for v in entry):
+        rows = []
+        for i, value in enumerate(entry):
+            rows += _flatten(value, f"{prefix}[{i}]")
+        return rows
+    return [(prefix, entry)]
+
+
+def results_markdown(summary: dict) -> str:
+    """``results/summary.json`` as a Markdown page: provenance, then one table per metrics
+    file of each stage (nested keys dotted, numbers to 4 significant digits).
+
+    The page is generated from the run, so the numbers it shows are those of the run.
+    """
+    lines = [
+        "# lhcml results",
+        "",
+        "Generated from `results/summary.json` by the `results_page` rule; every number",
+        "comes from the run that wrote it.",
+        "",
+        f"* config sha256: `{summary.get('config_sha256', '-')}`",
+        f"* Python {summary.get('python', '-')}; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.get("versions", {}).items()) if v),
+        "",
+    ]
+    for stage, entries in summary.get("stages", {}).items():
+        lines += [f"## {stage}", ""]
+        for name, entry in entries.items():
+            rows = _flatten(entry)
+            if name != "metrics" or len(entries) > 1:
+                lines += [f"### {name}", ""]
+            lines += ["| quantity | value |", "|---|---|"]
+            lines += [f"| {key or name} | {_format_value(value)} |" for key, value in rows]
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_results_page(summary_path: str | os.PathLike, output: str | os.PathLike) -> None:
+    """Render the summary at ``summary_path`` (:func:`results_markdown`) to ``output``."""
+    from lhcml.io import atomic_path
+
+    page = results_markdown(read_json(summary_path))
+    with atomic_path(output) as tmp:
+        Path(tmp).write_text(page)

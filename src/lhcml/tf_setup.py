@@ -4,7 +4,7 @@ QKeras needs Keras 2, so every lhcml process uses ``tf_keras`` (Keras 2 shipped 
 TensorFlow 2.16+): ``TF_USE_LEGACY_KERAS=1`` must be set before TensorFlow is first
 imported. hls4ml 1.3 picks its converter from ``import keras`` (Keras 3 even in legacy
 mode), so :func:`alias_keras_to_tf_keras` points ``sys.modules["keras"]`` at ``tf_keras``
-before hls4ml is imported (DESIGN.md section 5).
+before hls4ml is imported (docs/trigger.md).
 
 Determinism: seeds from config go to Python, NumPy and TensorFlow, op determinism is
 enabled and the thread pools are sized from the rule's ``threads:``, so the same config

@@ -1,4 +1,4 @@
-"""CaloGAN branch: fast calorimeter simulation with a GAN (DESIGN.md section 4).
+"""CaloGAN branch: fast calorimeter simulation with a GAN (docs/physics.md, "CaloGAN branch").
 
 =====================  ==================================================================
 module                 job

@@ -13,7 +13,7 @@ Model
     standard normal under a masked autoregressive flow (Papamakarios et al. 2017):
     ``n_mades`` :class:`tfp.bijectors.MaskedAutoregressiveFlow` blocks (MADE networks
     with ``hidden_units`` ReLU layers, conditioned on the incident-energy condition ``c``
-    of :func:`lhcml.calo.gan.encode_energy`), with a cyclic permutation of the three
+    of :func:`lhcml.calo.encoding.encode_energy`), with a cyclic permutation of the three
     dimensions between blocks. Trained by maximum likelihood (Adam); TensorFlow
     Probability provides the bijectors. The learning rate decays to 0 (cosine) over the
     epochs and gradients are clipped to norm 1.
@@ -28,10 +28,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lhcml.calo.encoding import encode_energy, rescale_layers
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
 from lhcml.config import dataclass_from_mapping
 from lhcml.io import atomic_path
@@ -48,13 +49,13 @@ CLIP = 5.0
 
 @dataclass(frozen=True)
 class FlowParams:
-    """Flow hyperparameters (config section ``calo.energy_flow``)."""
+    """Flow hyperparameters (config section ``calo.energy_flow``; defaults: the schema's)."""
 
-    n_mades: int = 4
-    hidden_units: list[int] = field(default_factory=lambda: [64, 64])
-    epochs: int = 50
-    batch_size: int = 256
-    learning_rate: float = 1e-3
+    n_mades: int
+    hidden_units: list[int]
+    epochs: int
+    batch_size: int
+    learning_rate: float
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> FlowParams:
@@ -78,20 +79,6 @@ def decode_layers(codes: np.ndarray, incident: np.ndarray) -> np.ndarray:
     """Inverse of :func:`encode_layers`, fractions clipped to [0, MAX_FRACTION]: GeV."""
     frac = np.clip(10.0 ** np.asarray(codes, dtype=np.float64) - FLOOR, 0.0, MAX_FRACTION)
     return frac * np.asarray(incident, dtype=np.float64)[:, None]
-
-
-def rescale_layers(cells: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(N, 504) cells with each layer scaled to sum to ``targets`` (N, 3) GeV.
-
-    The shape (relative cell energies, empty cells) is kept; a layer the GAN left empty
-    stays empty (its target energy is lost).
-    """
-    out = np.array(cells, dtype=np.float64)
-    for layer, (o, n) in enumerate(zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)):
-        total = out[:, o : o + n].sum(axis=1)
-        scale = np.where(total > 0, targets[:, layer] / np.where(total > 0, total, 1.0), 0.0)
-        out[:, o : o + n] *= scale[:, None]
-    return out
 
 
 def rescale_showers(showers: dict, targets: np.ndarray) -> dict:
@@ -166,8 +153,6 @@ class LayerEnergyFlow:
         return ((codes - self.mean) / self.std).astype(np.float32)
 
     def condition(self, incident) -> np.ndarray:
-        from lhcml.calo.gan import encode_energy
-
         return encode_energy(incident, *self.e_range)
 
     def sample(self, incident, rng: np.random.Generator) -> np.ndarray:

@@ -29,10 +29,11 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lhcml.calo.encoding import encode_energy, rescale_layers
 from lhcml.calo.geometry import N_CELLS, flatten_layers, split_layers
 from lhcml.config import dataclass_from_mapping
 
@@ -44,17 +45,17 @@ _Y_SCALE = float(np.log1p(1.0 / EPS))
 
 @dataclass(frozen=True)
 class GanParams:
-    """GAN hyperparameters (config section ``calo.gan``)."""
+    """GAN hyperparameters (config section ``calo.gan``; defaults: the schema's)."""
 
-    epochs: int = 30
-    batch_size: int = 128
-    latent_dim: int = 32
-    generator_layers: list[int] = field(default_factory=lambda: [256, 512])
-    critic_layers: list[int] = field(default_factory=lambda: [512, 256])
-    learning_rate_generator: float = 2e-4
-    learning_rate_critic: float = 2e-4
-    n_critic: int = 5
-    gp_weight: float = 10.0
+    epochs: int
+    batch_size: int
+    latent_dim: int
+    generator_layers: list[int]
+    critic_layers: list[int]
+    learning_rate_generator: float
+    learning_rate_critic: float
+    n_critic: int
+    gp_weight: float
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> GanParams:
@@ -72,12 +73,6 @@ def decode_cells(y: np.ndarray, energy: np.ndarray) -> np.ndarray:
     """Inverse of :func:`encode_cells`: (N, 504) cell energies in GeV."""
     frac = EPS * np.expm1(np.clip(np.asarray(y, dtype=np.float64), 0, None) * _Y_SCALE)
     return frac * np.asarray(energy, dtype=np.float64)[:, None]
-
-
-def encode_energy(energy, e_min: float, e_max: float) -> np.ndarray:
-    """Condition c in [-1, 1] from the incident energy (GeV), float32, shape (N, 1)."""
-    c = 2 * np.log(np.asarray(energy, dtype=np.float64) / e_min) / np.log(e_max / e_min) - 1
-    return c.astype(np.float32).reshape(-1, 1)
 
 
 def build_generator(keras, params: GanParams):
@@ -241,8 +236,6 @@ def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generat
         y = predict(z, c[lo:hi]).numpy()
         cells[lo:hi] = decode_cells(y, energy[lo:hi])
         if energy_flow is not None:
-            from lhcml.calo.energyflow import rescale_layers
-
             cells[lo:hi] = rescale_layers(cells[lo:hi], energy_flow.sample(energy[lo:hi], rng))
     out = {"energy": energy}
     for i, image in enumerate(split_layers(cells)):

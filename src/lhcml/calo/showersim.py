@@ -84,6 +84,7 @@ from lhcml.calo.geometry import (
     SamplingMedium,
     cell_size,
 )
+from lhcml.config import dataclass_from_mapping
 
 log = logging.getLogger("lhcml.calo.showersim")
 
@@ -95,30 +96,25 @@ PHOTON_CONVERSION_X0 = 9.0 / 7.0
 
 @dataclass(frozen=True)
 class SimulatorParams:
-    """Simulator settings (config section ``calo.simulator``); defaults as in config.yaml."""
+    """Simulator settings (config section ``calo.simulator``; defaults: the schema's)."""
 
-    position_spread_mm: float = 2.5  # entry point uniform in +-spread in x and y
-    spot_factor: float = 1.0  # multiplies GFlash's number of spots
-    em_stochastic: float = 0.10  # a in sigma/E = a/sqrt(E), sqrt(GeV)
-    constant_term: float = 0.007  # b, per-event multiplicative
-    e_over_mip: float = 0.7  # electron / minimum-ionising response (GFlash e-hat)
-    had_stochastic: float = 0.40  # sampling term of the hadronic component, sqrt(GeV)
-    h_over_e: float = 0.60  # mean response of the non-pi0 hadronic component
-    had_response_spread: float = 0.10  # event-by-event relative spread of that response
-    em_fraction_exponent: float = 0.83  # Groom's m in <f_em> = 1 - (E/E0)^(m-1)
-    em_fraction_concentration: float = 8.0  # Beta(k <f>, k (1 - <f>)) fluctuations of f_em
-    had_core_mm: float = 20.0  # core radius of the hadronic radial profile
-    had_tail_mm: float = 80.0  # tail radius
-    had_core_fraction: float = 0.6  # probability of the core
+    position_spread_mm: float  # entry point uniform in +-spread in x and y
+    spot_factor: float  # multiplies GFlash's number of spots
+    em_stochastic: float  # a in sigma/E = a/sqrt(E), sqrt(GeV)
+    constant_term: float  # b, per-event multiplicative
+    e_over_mip: float  # electron / minimum-ionising response (GFlash e-hat)
+    had_stochastic: float  # sampling term of the hadronic component, sqrt(GeV)
+    h_over_e: float  # mean response of the non-pi0 hadronic component
+    had_response_spread: float  # event-by-event relative spread of that response
+    em_fraction_exponent: float  # Groom's m in <f_em> = 1 - (E/E0)^(m-1)
+    em_fraction_concentration: float  # Beta(k <f>, k (1 - <f>)) fluctuations of f_em
+    had_core_mm: float  # core radius of the hadronic radial profile
+    had_tail_mm: float  # tail radius
+    had_core_fraction: float  # probability of the core
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> SimulatorParams:
-        mapping = dict(mapping or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise ValueError(f"calo.simulator: unknown keys {unknown} (allowed: {sorted(known)})")
-        return cls(**mapping)
+        return dataclass_from_mapping(cls, mapping, "calo.simulator")
 
 
 # ---------------------------------------------------------------------------------------
@@ -396,7 +392,7 @@ def simulate(
     """
     from lhcml.calo.geometry import split_layers
 
-    params = params or SimulatorParams()
+    params = params or SimulatorParams.from_mapping(None)
     energy = np.asarray(energy, dtype=np.float64).ravel()
     if energy.size and (not np.all(np.isfinite(energy)) or energy.min() <= 0):
         raise ValueError("incident energies must be finite and positive (GeV)")

@@ -1,4 +1,4 @@
-"""Mass-decorrelated W/Z taggers and their metrics (DESIGN.md section 3.4).
+"""Mass-decorrelated W/Z taggers and their metrics (docs/physics.md, "Mass decorrelation").
 
 The soft-drop mass m_SD is the fit variable of the analysis: a tagger that learns it
 sculpts the QCD spectrum into a fake W/Z peak. The taggers here do not use the mass as an

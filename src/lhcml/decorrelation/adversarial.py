@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from lhcml.config import schema_defaults
 from lhcml.decorrelation import training
 from lhcml.decorrelation.data import prepare
 from lhcml.taggers.dnn import DNNTagger, build_model
@@ -34,18 +35,8 @@ log = logging.getLogger("lhcml.decorrelation.adversarial")
 KIND = "adversarial"
 MODEL_FILE = "model.keras"
 
-DEFAULTS = {
-    "layers": [64, 64, 64],
-    "dropout": 0.0,
-    "adversary_layers": [32, 32],
-    "mass_bins": 10,
-    "pretrain_epochs": 5,
-    "epochs": 20,
-    "batch_size": 256,
-    "learning_rate": 1.0e-3,
-    "adversary_learning_rate": 1.0e-3,
-    "adversary_steps": 1,
-}
+#: Hyperparameter defaults: the config schema's (section ``decorrelate.adversarial``).
+DEFAULTS = schema_defaults("decorrelate.adversarial")
 
 
 def mass_bin_edges(mass: np.ndarray, weight: np.ndarray, n_bins: int) -> np.ndarray:

@@ -45,6 +45,7 @@ import math
 
 import numpy as np
 
+from lhcml.config import schema_defaults
 from lhcml.io import atomic_path
 
 log = logging.getLogger("lhcml.decorrelation.ddt")
@@ -54,14 +55,9 @@ MODEL_FILE = "model.json"
 
 MAPS = ("binned", "smooth")
 
-DEFAULTS = {
-    "map": "binned",
-    "rho_bins": 12,
-    "pt_bins": 3,
-    "smooth": {"mass_bandwidth": 0.1, "pt_bandwidth": 1.0, "mass_grid": 40, "pt_grid": 8},
-    "qcd_efficiency": None,
-    "signal_efficiency": 0.5,
-}
+#: Hyperparameter defaults: the config schema's (section ``decorrelate.ddt``), plus the library-only
+#: ``qcd_efficiency`` (None: the design point is found from ``signal_efficiency``).
+DEFAULTS = {**schema_defaults("decorrelate.ddt"), "qcd_efficiency": None}
 
 #: QCD quantile range spanned by the smooth map's grid (clamped beyond).
 GRID_RANGE = (0.005, 0.995)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
+from lhcml.config import schema_defaults
 from lhcml.decorrelation import training
 from lhcml.decorrelation.data import prepare
 from lhcml.decorrelation.dcor import tf_distance_correlation
@@ -27,13 +28,8 @@ log = logging.getLogger("lhcml.decorrelation.disco")
 KIND = "disco"
 MODEL_FILE = "model.keras"
 
-DEFAULTS = {
-    "layers": [64, 64, 64],
-    "dropout": 0.0,
-    "epochs": 25,
-    "batch_size": 1024,
-    "learning_rate": 1.0e-3,
-}
+#: Hyperparameter defaults: the config schema's (section ``decorrelate.disco``).
+DEFAULTS = schema_defaults("decorrelate.disco")
 
 
 def make_step(tf, keras, clf, lam: float, p: dict):

@@ -10,11 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 import math
-import platform
 import time
 from pathlib import Path
 
-import awkward as ak
 import numpy as np
 
 from lhcml.decorrelation import kind_of
@@ -24,15 +22,16 @@ from lhcml.decorrelation.jsd import (
     jsd_at_background_efficiencies,
 )
 from lhcml.io import read_json, write_json
-from lhcml.taggers.inputs import ID_COLUMNS, binary_jets, column, require_columns, select
-from lhcml.taggers.metrics import validate_metrics
-from lhcml.taggers.workflow import (
-    check_aligned,
-    metrics_record,
+from lhcml.summary import training_versions
+from lhcml.tables import (
+    aligned_scores,
     read_table,
+    require_columns,
     score_table,
     write_table,
 )
+from lhcml.taggers.inputs import binary_jets, column, select
+from lhcml.taggers.metrics import metrics_record, validate_metrics
 
 log = logging.getLogger("lhcml.decorrelation")
 
@@ -41,19 +40,6 @@ NN_MODULES = {
     "adversarial": "lhcml.decorrelation.adversarial",
     "disco": "lhcml.decorrelation.disco",
 }
-
-
-def _versions(kind: str) -> dict:
-    out = {"python": platform.python_version()}
-    if kind in NN_MODULES:
-        for name in ("tensorflow", "tf_keras"):
-            out[name] = getattr(importlib.import_module(name), "__version__", None)
-    return out
-
-
-def _scores_table(table, score: np.ndarray) -> ak.Array:
-    require_columns(table, ID_COLUMNS, "the score table")
-    return ak.zip({**{c: table[c] for c in ID_COLUMNS}, "score": score}, depth_limit=1)
 
 
 # --- network taggers (adversarial, DisCo) -------------------------------------------
@@ -74,7 +60,7 @@ def train_network(tagger: str, method: str, train_table, val_table, features, pa
         "model_file": module.MODEL_FILE,
         "seed": seed,
         "threads": threads,
-        "versions": _versions(method),
+        "versions": training_versions(method),
         **info,
         **model.meta(),
     }
@@ -98,7 +84,7 @@ def train_network_and_score(
     model.save(model_path)
     write_json(meta_path, meta)
     for split, path in score_paths.items():
-        write_table(score_table(model, tables[split]), path)
+        write_table(score_table(tables[split], model.score(tables[split])), path)
         log.info("%s: %s split scored -> %s", tagger, split, path)
     if scan_dir is not None:
         Path(scan_dir).mkdir(parents=True, exist_ok=True)
@@ -110,7 +96,9 @@ def train_network_and_score(
                                               features, params, value, seed, threads)  # fmt: skip
         scan_model.save(folder / "model.keras")
         write_json(folder / "meta.json", scan_meta)
-        write_table(score_table(scan_model, tables["test"]), folder / "test.parquet")
+        write_table(
+            score_table(tables["test"], scan_model.score(tables["test"])), folder / "test.parquet"
+        )
         log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
     return meta
 
@@ -135,9 +123,7 @@ def kind_of_meta(meta: dict) -> str:
 
 
 def _base_scores(table, scores_path) -> np.ndarray:
-    scores = read_table(scores_path)
-    check_aligned(table, scores, str(scores_path))
-    return column(scores, "score", np.float64)
+    return aligned_scores(table, scores_path)
 
 
 def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
@@ -162,7 +148,7 @@ def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
         "kind": "ddt",
         "inputs": model.features,
         "model_file": ddt.MODEL_FILE,
-        "versions": _versions("ddt"),
+        "versions": training_versions("ddt"),
         **info,
     }
     return model, meta
@@ -192,7 +178,7 @@ def train_ddt_and_score(
     splits = {split: read_table(feature_paths[split]) for split in score_paths}
     for split, path in score_paths.items():
         score = ddt_scores(model, splits[split], base_score_paths[split])
-        write_table(_scores_table(splits[split], score), path)
+        write_table(score_table(splits[split], score), path)
         log.info("%s: %s split scored -> %s", tagger, split, path)
     if scan_dir is not None:
         Path(scan_dir).mkdir(parents=True, exist_ok=True)
@@ -207,7 +193,7 @@ def train_ddt_and_score(
         point.save(folder / ddt.MODEL_FILE)
         write_json(folder / "meta.json", point_meta)
         score = ddt_scores(point, test, base_score_paths["test"])
-        write_table(_scores_table(test, score), folder / "test.parquet")
+        write_table(score_table(test, score), folder / "test.parquet")
         log.info("%s: scan point mass bandwidth %g -> %s", tagger, value, folder)
     return meta
 
@@ -216,11 +202,10 @@ def train_ddt_and_score(
 
 
 def _test_arrays(features, scores_path):
-    scores = read_table(scores_path)
-    check_aligned(features, scores, str(scores_path))
+    score = aligned_scores(features, scores_path)
     sel = binary_jets(features)
     test = select(features, sel)
-    return (column(test, "y"), column(scores, "score", np.float64)[sel],
+    return (column(test, "y"), score[sel],
             column(test, "msd", np.float64), column(test, "weight", np.float64))  # fmt: skip
 
 

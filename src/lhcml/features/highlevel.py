@@ -1,4 +1,4 @@
-"""High-level jet features from the skimmed jet table (DESIGN.md section 3.2).
+"""High-level jet features from the skimmed jet table (docs/physics.md, "Features").
 
 =============  ==================================================================
 ``pt``         jet transverse momentum, GeV

@@ -20,7 +20,7 @@ resolution model, applied particle by particle (vectorised over a whole chunk):
 Calorimeter deposits are massless (as particle-flow photons and neutral hadrons are);
 tracks keep the generator mass. Reconstructed candidates carry a particle-flow type
 ``pdgId``: 11 / 13 (electron / muon), +-211 (charged hadron), 22 (photon), 130 (neutral
-hadron). The defaults are the values in ``config/config.yaml``.
+hadron). The defaults are those of the config schema (section ``detector``).
 """
 
 from __future__ import annotations
@@ -37,22 +37,23 @@ PF_PHOTON, PF_NEUTRAL_HADRON, PF_CHARGED_HADRON = 22, 130, 211
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    """Resolution parameters; energies and momenta in GeV, angles in radians."""
+    """Resolution parameters (config section ``detector``); energies and momenta in GeV,
+    angles in radians. Defaults: the schema's (:meth:`from_mapping`), none declared here."""
 
-    tracker_eta_max: float = 2.5
-    track_pt_min: float = 0.5
-    track_a: float = 1.0e-4
-    track_b: float = 0.005
-    ecal_eta_max: float = 3.0
-    ecal_a: float = 0.03
-    ecal_n: float = 0.2
-    ecal_c: float = 0.005
-    ecal_e_min: float = 0.5
-    hcal_eta_max: float = 5.0
-    hcal_a: float = 1.0
-    hcal_c: float = 0.05
-    hcal_e_min: float = 1.0
-    hcal_angle: float = 0.02
+    tracker_eta_max: float
+    track_pt_min: float
+    track_a: float
+    track_b: float
+    ecal_eta_max: float
+    ecal_a: float
+    ecal_n: float
+    ecal_c: float
+    ecal_e_min: float
+    hcal_eta_max: float
+    hcal_a: float
+    hcal_c: float
+    hcal_e_min: float
+    hcal_angle: float
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> DetectorConfig:
@@ -73,7 +74,7 @@ def simulate(
     pdg_id: np.ndarray,
     charge: np.ndarray,
     rng: np.random.Generator,
-    config: DetectorConfig = DetectorConfig(),
+    config: DetectorConfig | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Apply the detector response to a flat array of stable particles.
 
@@ -86,7 +87,7 @@ def simulate(
     rng
         The random generator (seeded by the caller: the response is deterministic).
     config
-        Resolution parameters.
+        Resolution parameters (None: the schema's defaults).
 
     Returns
     -------
@@ -96,6 +97,7 @@ def simulate(
         over the input telling which particles were reconstructed (to rebuild per-event
         counts with ``np.add.reduceat`` or ``ak.unflatten``).
     """
+    config = config or DetectorConfig.from_mapping(None)
     px, py, pz, energy = (np.asarray(a, dtype=np.float64) for a in (px, py, pz, energy))
     pdg_id = np.asarray(pdg_id)
     charge = np.asarray(charge)

@@ -31,17 +31,20 @@ vector.register_awkward()
 
 @dataclass(frozen=True)
 class RecoConfig:
-    """Jet reconstruction parameters (GeV, radians)."""
+    """Jet reconstruction parameters (config section ``reconstruction``; GeV, radians).
 
-    fatjet_r: float = 0.8
-    fatjet_pt_min: float = 170.0
-    jet_r: float = 0.4
-    jet_pt_min: float = 15.0
-    softdrop_beta: float = 0.0
-    softdrop_zcut: float = 0.1
-    nsub_beta: float = 1.0
-    nsub_axes: str = "wta_kt"
-    ecf_beta: float = 1.0
+    Defaults: the schema's (:meth:`from_mapping`), none declared here.
+    """
+
+    fatjet_r: float
+    fatjet_pt_min: float
+    jet_r: float
+    jet_pt_min: float
+    softdrop_beta: float
+    softdrop_zcut: float
+    nsub_beta: float
+    nsub_axes: str
+    ecf_beta: float
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> RecoConfig:

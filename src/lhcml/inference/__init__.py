@@ -1,6 +1,6 @@
 """Statistical inference: the jet-mass fit, its significance and the AMS working points.
 
-DESIGN.md sections 3.5 and 3.6. For each tagger:
+See docs/inference.md. For each tagger:
 
 1. :mod:`.ams` scans the cut on the tagger score and picks the one maximising the HiggsML
    Approximate Median Significance of the weighted W/Z and background yields in the W/Z

@@ -1,4 +1,4 @@
-"""Boosted W/Z vs QCD jet taggers (DESIGN.md section 3.3).
+"""Boosted W/Z vs QCD jet taggers (docs/physics.md, "Taggers").
 
 =================  =========================================================  ==============
 tagger             model                                                      inputs
@@ -57,7 +57,7 @@ def module_of(tagger: str) -> ModuleType:
 
 
 def model_file(tagger: str) -> str:
-    """File name of a tagger's model inside results/models/{tagger}/."""
+    """File name of a tagger's model inside its folder results/models/{tagger}/model/."""
     return {"bdt": "model.json", "dnn": "model.keras", "deepsets": "model.keras"}.get(
         kind_of(tagger), "model.json"
     )

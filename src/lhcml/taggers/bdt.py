@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from lhcml.config import schema_defaults
 from lhcml.io import atomic_path
 from lhcml.taggers.inputs import balanced_weights, binary_jets, column, high_level_matrix, select
 
@@ -21,15 +22,8 @@ log = logging.getLogger("lhcml.taggers.bdt")
 KIND = "bdt"
 MODEL_FILE = "model.json"
 
-DEFAULTS = {
-    "n_estimators": 1000,
-    "max_depth": 4,
-    "learning_rate": 0.05,
-    "early_stopping_rounds": 30,
-    "subsample": 0.8,
-    "colsample_bytree": 1.0,
-    "min_child_weight": 1.0,
-}
+#: Hyperparameter defaults: the config schema's (section ``train.bdt``).
+DEFAULTS = schema_defaults("train.bdt")
 
 #: Iterations between two lines of the evaluation log.
 LOG_EVERY = 25

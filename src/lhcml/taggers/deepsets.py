@@ -24,6 +24,7 @@ import logging
 
 import numpy as np
 
+from lhcml.config import schema_defaults
 from lhcml.taggers import keras_common
 from lhcml.taggers.inputs import (
     CONSTITUENT_COLUMNS,
@@ -43,17 +44,8 @@ log = logging.getLogger("lhcml.taggers.deepsets")
 KIND = "deepsets"
 MODEL_FILE = "model.keras"
 
-DEFAULTS = {
-    "phi_layers": [64, 64],
-    "latent_dim": 64,
-    "f_layers": [64, 64],
-    "dropout": 0.0,
-    "jet_features": ["pt"],
-    "epochs": 60,
-    "batch_size": 256,
-    "learning_rate": 1.0e-3,
-    "patience": 8,
-}
+#: Hyperparameter defaults: the config schema's (section ``train.deepsets``).
+DEFAULTS = schema_defaults("train.deepsets")
 
 
 class DeepSetsTagger:

@@ -13,6 +13,7 @@ import logging
 
 import numpy as np
 
+from lhcml.config import schema_defaults
 from lhcml.taggers import keras_common
 from lhcml.taggers.inputs import (
     Standardizer,
@@ -29,14 +30,8 @@ log = logging.getLogger("lhcml.taggers.dnn")
 KIND = "dnn"
 MODEL_FILE = "model.keras"
 
-DEFAULTS = {
-    "layers": [64, 64, 64],
-    "dropout": 0.1,
-    "epochs": 60,
-    "batch_size": 256,
-    "learning_rate": 1.0e-3,
-    "patience": 8,
-}
+#: Hyperparameter defaults: the config schema's (section ``train.dnn``).
+DEFAULTS = schema_defaults("train.dnn")
 
 
 class DNNTagger:

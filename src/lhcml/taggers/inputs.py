@@ -22,54 +22,19 @@ from __future__ import annotations
 import numpy as np
 
 from lhcml.standardize import Standardizer  # noqa: F401 (re-exported)
-
-#: Event identifiers carried into every score table.
-ID_COLUMNS: tuple[str, ...] = ("sample", "run", "luminosityBlock", "event")
+from lhcml.tables import (  # noqa: F401 (the table contract, re-exported for the taggers)
+    ID_COLUMNS,
+    MissingColumnError,
+    column,
+    columns_of,
+    require_columns,
+)
 
 #: Constituent columns of the feature tables (padded to a fixed length, with a mask).
 CONSTITUENT_COLUMNS: tuple[str, ...] = ("cons_rel_pt", "cons_deta", "cons_dphi", "cons_mask")
 
 #: Per-particle inputs of the constituent models, built by :func:`constituent_inputs`.
 PARTICLE_FEATURES: tuple[str, ...] = ("rel_pt", "log_rel_pt", "deta", "dphi")
-
-
-class MissingColumnError(KeyError):
-    """A feature table lacks a column a tagger needs; ``column`` names it."""
-
-    def __init__(self, column: str, needed_by: str, available):
-        self.column = column
-        self.message = (
-            f"feature table has no column {column!r}, needed by {needed_by} "
-            f"(columns present: {', '.join(sorted(available))})"
-        )
-        super().__init__(self.message)
-
-    def __str__(self) -> str:  # KeyError would show the repr of the message
-        return self.message
-
-
-def columns_of(table) -> list[str]:
-    """Column names of an awkward record array, a mapping or a pandas DataFrame."""
-    fields = getattr(table, "fields", None)
-    return list(fields) if fields is not None else list(table.keys())
-
-
-def require_columns(table, columns, needed_by: str = "the tagger") -> None:
-    """Raise :class:`MissingColumnError` naming the first of ``columns`` not in ``table``."""
-    available = set(columns_of(table))
-    for column in columns:
-        if column not in available:
-            raise MissingColumnError(column, needed_by, available)
-
-
-def column(table, name: str, dtype=None) -> np.ndarray:
-    """One column as a NumPy array (fixed-size lists become 2-d arrays)."""
-    values = table[name]
-    try:
-        array = values.to_numpy()  # awkward arrays and pandas Series
-    except AttributeError:
-        array = np.asarray(values)
-    return np.asarray(array, dtype=dtype)
 
 
 def binary_jets(table) -> np.ndarray:

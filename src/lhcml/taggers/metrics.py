@@ -145,7 +145,7 @@ def evaluate(
     return out
 
 
-#: JSON schema of results/metrics/{tagger}.json (DESIGN.md section 7).
+#: JSON schema of results/metrics/{tagger}.json (docs/architecture.md, "Results files").
 METRICS_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "tagger metrics on the test split",
@@ -222,3 +222,21 @@ def validate_metrics(metrics: dict) -> dict:
 
     jsonschema.validate(metrics, METRICS_SCHEMA)
     return metrics
+
+
+def metrics_record(meta: dict, y, w, values: dict) -> dict:
+    """The layout of results/metrics/{tagger}.json: the tagger's ``values`` (AUC, R50, ...)
+    with the test-jet counts and weights of labels ``y`` and physics weights ``w`` and the
+    training facts from the tagger's ``meta``."""
+    return {
+        "tagger": meta["tagger"],
+        "kind": meta["kind"],
+        "split": "test",
+        **values,
+        "weights": "physics",
+        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
+        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
+        "n_train": meta["n_train"],
+        "train_seconds": float(meta["train_seconds"]),
+        "inputs": meta["inputs"],
+    }

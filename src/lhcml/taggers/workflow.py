@@ -5,45 +5,22 @@ Kept free of Snakemake so it can be tested (and used) without it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import platform
+from pathlib import Path
 
 import awkward as ak
 import numpy as np
 
-from lhcml.io import atomic_path, read_json, write_json
-from lhcml.taggers import kind_of, module_of
-from lhcml.taggers.inputs import ID_COLUMNS, binary_jets, column, require_columns, select
-from lhcml.taggers.metrics import evaluate, validate_metrics
+from lhcml import tables
+from lhcml.io import read_json, write_json
+from lhcml.summary import training_versions
+from lhcml.tables import aligned_scores, read_table, write_table
+from lhcml.taggers import kind_of, model_file, module_of
+from lhcml.taggers.inputs import binary_jets, column, select
+from lhcml.taggers.metrics import evaluate, metrics_record, validate_metrics
 
 log = logging.getLogger("lhcml.taggers")
-
-SPLITS = ("train", "val", "test")
-
-
-def read_table(path: str | os.PathLike) -> ak.Array:
-    """A feature (or score) table, with an error naming the file if it cannot be read."""
-    try:
-        return ak.from_parquet(path)
-    except Exception as err:  # pyarrow raises several types for missing or corrupt files
-        raise ValueError(f"{path}: cannot read the table ({err})") from err
-
-
-def write_table(table: ak.Array, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        ak.to_parquet(table, tmp)
-
-
-def _versions(kind: str) -> dict:
-    """Versions of Python and of the training library (already imported by training)."""
-    modules = {"bdt": ["xgboost"], "dnn": ["tensorflow", "tf_keras"]}
-    modules["deepsets"] = modules["dnn"]
-    out = {"python": platform.python_version()}
-    for name in modules.get(kind, []):
-        out[name] = getattr(importlib.import_module(name), "__version__", None)
-    return out
 
 
 def train_tagger(tagger: str, train_table, val_table, features, params, seed: int, threads: int):
@@ -61,7 +38,7 @@ def train_tagger(tagger: str, train_table, val_table, features, params, seed: in
         "model_file": module.MODEL_FILE,
         "seed": seed,
         "threads": threads,
-        "versions": _versions(kind),
+        "versions": training_versions(kind),
         **info,
     }
     if hasattr(model, "meta"):
@@ -71,13 +48,25 @@ def train_tagger(tagger: str, train_table, val_table, features, params, seed: in
     return model, meta
 
 
+def model_path_in(path: str | os.PathLike, tagger: str) -> Path:
+    """The model file of ``tagger``: ``path`` itself, or, where ``path`` is a model folder
+    (the workflow's ``results/models/{tagger}/model/``), the file in it named by the
+    tagger's kind (``model.json`` for xgboost and the cut-based taggers, ``model.keras``)."""
+    path = Path(path)
+    return path / model_file(tagger) if path.is_dir() or not path.suffix else path
+
+
 def train_and_save(
     tagger, train_path, val_path, model_path, meta_path, features, params, seed, threads
 ):
-    """Train on the feature tables at ``train_path``/``val_path``; write model and meta."""
+    """Train on the feature tables at ``train_path``/``val_path``; write model and meta.
+
+    ``model_path``: the model file or its folder (:func:`model_path_in`).
+    """
     model, meta = train_tagger(
         tagger, read_table(train_path), read_table(val_path), features, params, seed, threads
     )
+    model_path = model_path_in(model_path, tagger)
     model.save(model_path)
     write_json(meta_path, meta)
     log.info(
@@ -91,16 +80,16 @@ def train_and_save(
 
 
 def load_tagger(model_path, meta_path, threads: int = 1):
-    """A saved tagger, ready to ``score`` feature tables."""
+    """A saved tagger (model file or folder, see :func:`model_path_in`), ready to ``score``
+    feature tables."""
     meta = read_json(meta_path)
+    model_path = model_path_in(model_path, meta["tagger"])
     return module_of(meta["tagger"]).load(model_path, meta, threads=threads)
 
 
 def score_table(model, table) -> ak.Array:
     """Event identifiers and the tagger's ``score`` for every jet of ``table`` (same order)."""
-    require_columns(table, ID_COLUMNS, "the score table")
-    scores = model.score(table)
-    return ak.zip({**{c: table[c] for c in ID_COLUMNS}, "score": scores}, depth_limit=1)
+    return tables.score_table(table, model.score(table))
 
 
 def score_splits(model_path, meta_path, feature_paths: dict, output_paths: dict, threads: int = 1):
@@ -112,41 +101,13 @@ def score_splits(model_path, meta_path, feature_paths: dict, output_paths: dict,
         log.info("%s: %d jets scored -> %s", split, len(scores), output_paths[split])
 
 
-def check_aligned(features, scores, what: str) -> None:
-    """Raise ValueError unless ``scores`` has one row per jet of ``features``, same order."""
-    if len(features) != len(scores):
-        raise ValueError(f"{what}: {len(scores)} scores for {len(features)} jets")
-    for c in ID_COLUMNS:
-        if not np.array_equal(column(features, c), column(scores, c)):
-            raise ValueError(f"{what}: score table rows do not match the feature table ({c})")
-
-
-def metrics_record(meta: dict, y, w, values: dict) -> dict:
-    """The layout of results/metrics/{tagger}.json: the tagger's ``values`` (AUC, R50, ...)
-    with the test-jet counts and weights of labels ``y`` and physics weights ``w`` and the
-    training facts from the tagger's ``meta``."""
-    return {
-        "tagger": meta["tagger"],
-        "kind": meta["kind"],
-        "split": "test",
-        **values,
-        "weights": "physics",
-        "n_test": {"signal": int((y == 1).sum()), "background": int((y == 0).sum())},
-        "sum_weight_test": {"signal": float(w[y == 1].sum()), "background": float(w[y == 0].sum())},
-        "n_train": meta["n_train"],
-        "train_seconds": float(meta["train_seconds"]),
-        "inputs": meta["inputs"],
-    }
-
-
 def evaluate_tagger(features_path, scores_path, meta_path, n_bootstrap: int, seed: int) -> dict:
     """The metrics of results/metrics/{tagger}.json on the test split (physics weights)."""
     features = read_table(features_path)
-    scores = read_table(scores_path)
-    check_aligned(features, scores, str(scores_path))
+    score = aligned_scores(features, scores_path)
     meta = read_json(meta_path)
     sel = binary_jets(features)
-    features, score = select(features, sel), column(scores, "score", np.float64)[sel]
+    features, score = select(features, sel), score[sel]
     y = column(features, "y")
     w = column(features, "weight", np.float64)
     result = evaluate(y, score, w, n_bootstrap=n_bootstrap, seed=seed)
@@ -168,10 +129,8 @@ def write_metrics(path, metrics: dict) -> None:
 
 def _test_scores(features, score_path) -> tuple[np.ndarray, np.ndarray]:
     """Binary-class mask of the test table and the scores of those jets (rows checked)."""
-    scores = read_table(score_path)
-    check_aligned(features, scores, str(score_path))
     sel = binary_jets(features)
-    return sel, column(scores, "score", np.float64)[sel]
+    return sel, aligned_scores(features, score_path)[sel]
 
 
 def plot_tagger(metrics_path, scores_path, features_path, score_plot, msd_plot, msd_range) -> None:

@@ -1,6 +1,6 @@
 """The five-class data set of the trigger tagger: class selection, balance, split.
 
-Classes (column ``target``, in this order; DESIGN.md section 5): gluon, light quark, W, Z,
+Classes (column ``target``, in this order; docs/trigger.md): gluon, light quark, W, Z,
 top. Each class is taken from one sample and one truth label of the skim
 (:mod:`lhcml.skim.labels`), as configured under ``trigger.classes``; by default gluon and
 light-quark jets from ``qcd``, W and Z jets from ``vjets`` and top jets from ``ttbar``.

@@ -67,7 +67,7 @@ DEFAULT_HLS = {
 
 
 def import_hls4ml():
-    """Import hls4ml with ``import keras`` resolving to tf_keras (DESIGN.md section 5)."""
+    """Import hls4ml with ``import keras`` resolving to tf_keras (docs/trigger.md)."""
     from lhcml.tf_setup import alias_keras_to_tf_keras
 
     alias_keras_to_tf_keras()
