@@ -12,8 +12,10 @@ backends share its arithmetic). Its outputs are the per-class sums of the tree s
 Two conifer details handled here:
 
 * the C++ backend includes ``ap_fixed.h`` (taken from hls4ml's bundled ap_types, or from
-  ``XILINX_AP_INCLUDE`` when set) and ``nlohmann/json.hpp`` (Debian ``nlohmann-json3-dev``,
-  found on g++'s include path), which the conifer 1.11 wheel does not ship;
+  ``XILINX_AP_INCLUDE`` when set) and ``nlohmann/json.hpp``, which the conifer 1.11 wheel does not ship: it comes
+  from the PyPI package ``nlohmann-json`` (in the lock), whose include directory is put on
+  g++'s ``CPATH`` (:func:`json_include_dir`); a system copy (Debian ``nlohmann-json3-dev``)
+  also works;
 * xgboost >= 3 stores a multi-class model's intercept (``base_score``) already as margins,
   one per class; conifer 1.11 takes their logit, which is wrong (NaN for negative values),
   so the intercept is set from the booster (:func:`base_margin`).
@@ -59,18 +61,31 @@ def ap_include_dir() -> str:
     return str(path)
 
 
+def json_include_dir() -> str | None:
+    """The include directory of the PyPI package ``nlohmann-json``, or None if absent."""
+    spec = importlib.util.find_spec("nlohmann_json")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "include"
+    return str(path) if (path / "nlohmann" / "json.hpp").is_file() else None
+
+
 def check_compiler() -> None:
-    """Raise ``RuntimeError`` if g++ or the nlohmann JSON header is missing."""
+    """Put ``nlohmann/json.hpp`` on g++'s ``CPATH``; raise ``RuntimeError`` if either is missing."""
     gxx = shutil.which("g++")
     if gxx is None:
         raise RuntimeError("g++ is not on PATH: conifer's C++ emulation needs it")
+    cpath = [d for d in os.environ.get("CPATH", "").split(":") if d]
+    packaged = json_include_dir()
+    if packaged and packaged not in cpath:
+        cpath.insert(0, packaged)
+        os.environ["CPATH"] = ":".join(cpath)
     # g++'s own search path: CPATH, then the system include directories
-    search = [*filter(None, os.environ.get("CPATH", "").split(":")), "/usr/local/include",
-              "/usr/include"]  # fmt: skip
-    if not any(Path(d, "nlohmann", "json.hpp").is_file() for d in search if d):
+    search = [*cpath, "/usr/local/include", "/usr/include"]
+    if not any(Path(d, "nlohmann", "json.hpp").is_file() for d in search):
         raise RuntimeError(
             "nlohmann/json.hpp not found (conifer's C++ backend includes it): install the "
-            "Debian package nlohmann-json3-dev (or put its include directory on CPATH)"
+            "PyPI package nlohmann-json (it is in requirements.lock) or put a copy on CPATH"
         )
 
 
