@@ -103,7 +103,7 @@ def reconstruct_events(
     reco_counts = np.bincount(event_of_particle[kept], minlength=len(counts))
     particles = reco.particles_by_event(cands, reco_counts)
 
-    jets, _ = reco.cluster(particles, config.jet_r, config.jet_pt_min)
+    jets, _ = reco.cluster(particles, config.jet_r, config.jet_pt_min, constituents=False)
     fatjets, fat_index = reco.cluster(particles, config.fatjet_r, config.fatjet_pt_min)
     constituents, global_index = reco.jet_constituents(particles, fat_index)
     sub = reco.fatjet_substructure(constituents, config)
