@@ -46,8 +46,11 @@ test: setup
 	$(BIN)/pytest
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
+# report.md and report.json, each figure beside benchmarks/baseline.json's (docs/performance.md).
+# `make bench BENCH_ARGS=--write-baseline` also stores this run as the new baseline.
+BENCH_ARGS ?=
 bench: run
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
