@@ -20,6 +20,12 @@ last event.
 The generator record is reduced to a CMS-NanoAOD-like pruned ``GenPart`` list: the two
 incoming partons, the outgoing hard-process particles, and for every W, Z, top (and Higgs)
 its first and last copy and its decay products, recursively. See :func:`pruned_genparts`.
+
+Events are produced in batches by ``Pythia.nextBatch`` (pythia8mc >= 8.313): the event loop
+and the copy of every record into an awkward array happen in C++, and the final state and
+the pruned record are then extracted with array operations (:class:`EventBatch`), not
+particle by particle through the Python bindings. The events and the random-number stream
+are those of the same number of ``next()`` calls.
 """
 
 from __future__ import annotations
