@@ -27,15 +27,12 @@ RATIO_BETTER = {
 
 
 def _label(row) -> str:
-    """A row's name: its text fields and its booleans as ``key=on|off``."""
-    items = row.items() if isinstance(row, dict) else enumerate(row)
-    parts = []
-    for key, value in items:
-        if isinstance(value, bool):
-            parts.append(f"{key}={'on' if value else 'off'}")
-        elif isinstance(value, str):
-            parts.append(value)
-    return "/".join(parts)
+    """A row's name: its text fields, then its booleans as ``key=on|off`` (each group in key
+    order, since a report read back from JSON has its keys sorted)."""
+    items = sorted(row.items()) if isinstance(row, dict) else list(enumerate(row))
+    texts = [value for _, value in items if isinstance(value, str)]
+    flags = [f"{key}={'on' if value else 'off'}" for key, value in items if isinstance(value, bool)]
+    return "/".join(texts + flags)
 
 
 def _walk(prefix: str, value, out: dict[str, float]) -> None:

@@ -35,9 +35,9 @@ def test_figures_are_named_by_what_they_are():
 
 def test_compare_flags_ratios_that_moved_the_wrong_way():
     current = {
-        # rows in another order: matched by name, not position
+        # rows in another order, keys sorted (as JSON gives them): matched by name
         "generation": [
-            {"process": "qcd", "mpi": True, "bare_pythia_ev_s": 45.0, "ratio": 0.50},
+            {"bare_pythia_ev_s": 45.0, "mpi": True, "process": "qcd", "ratio": 0.50},
             {"process": "qcd", "mpi": False, "bare_pythia_ev_s": 200.0, "ratio": 0.80},
         ],
         "inference": {"zfit_seconds": 1.0, "ratio": 12.0},
