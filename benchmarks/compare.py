@@ -25,6 +25,23 @@ RATIO_BETTER = {
     "trigger": "lower",
 }
 
+#: The performance targets (issue "Speed"): per section, the bound every ratio figure of
+#: the section must meet (generation and skim: at least; inference: at most).
+TARGETS = {"generation": (">=", 0.8), "skim": (">=", 0.6), "inference": ("<=", 3.0)}
+
+
+def targets(ratios: dict[str, float]) -> list[dict]:
+    """Rows ``{key, value, target, met}`` for the ratios of the sections in :data:`TARGETS`."""
+    rows = []
+    for key, value in ratios.items():
+        bound = TARGETS.get(key.split("/", 1)[0])
+        if bound is None:
+            continue
+        op, limit = bound
+        met = value >= limit if op == ">=" else value <= limit
+        rows.append({"key": key, "value": value, "target": f"{op} {limit:g}", "met": bool(met)})
+    return rows
+
 
 def _label(row) -> str:
     """A row's name: its text fields, then its booleans as ``key=on|off`` (each group in key

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, table  # noqa: E402
-from compare import compare, figures, is_ratio  # noqa: E402
+from compare import compare, figures, is_ratio, targets  # noqa: E402
 
 from lhcml.io import atomic_path, read_json, write_json  # noqa: E402
 
@@ -102,6 +102,7 @@ def comparison(report: dict, args) -> list[str]:
     """Add ``ratios``, ``baseline`` and ``comparison`` to ``report``; the Markdown lines."""
     current = figures(report["sections"])
     report["ratios"] = {k: v for k, v in current.items() if is_ratio(k)}
+    report["targets"] = targets(report["ratios"])
     base_path = Path(args.baseline)
     if base_path.exists():
         base = read_json(base_path)
@@ -134,6 +135,19 @@ def comparison(report: dict, args) -> list[str]:
         f"Ratios worse than the baseline: {', '.join(worse) if worse else 'none'}.",
         "",
     ]
+    if report["targets"]:
+        lines += [
+            "### Targets",
+            "",
+            *table(
+                ["figure", "this run", "target", "met"],
+                [
+                    [t["key"], _cell(t["value"]), t["target"], "yes" if t["met"] else "no"]
+                    for t in report["targets"]
+                ],
+            ),
+            "",
+        ]
     for title, chosen in (
         ("Ratios", [r for r in rows if is_ratio(r["key"])]),
         ("Other figures", [r for r in rows if not is_ratio(r["key"])]),

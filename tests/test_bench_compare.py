@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from compare import compare, figures  # noqa: E402
+from compare import compare, figures, targets  # noqa: E402
 
 BASE = {
     "generation": [
@@ -53,3 +53,13 @@ def test_compare_flags_ratios_that_moved_the_wrong_way():
     assert rows["skim/ratio"]["verdict"] == "new" and rows["skim/ratio"]["baseline"] is None
     small = compare({"inference/ratio": 10.5}, {"inference/ratio": 10.0}, tolerance=0.1)
     assert small[0]["verdict"] == ""  # within the noise tolerance
+
+
+def test_targets_of_the_speed_issue():
+    rows = targets({"generation/qcd/mpi=on/ratio_cpu": 0.85, "skim/ratio": 0.5,
+                    "inference/ratio": 2.5, "taggers/ratio": 9.0})  # fmt: skip
+    assert [(r["key"], r["met"]) for r in rows] == [
+        ("generation/qcd/mpi=on/ratio_cpu", True),
+        ("skim/ratio", False),
+        ("inference/ratio", True),
+    ]
