@@ -87,7 +87,8 @@ def main(argv=None) -> None:
     out = Path(args.outdir)
     write_json(out / "report.json", report)
     if args.write_baseline:
-        write_json(args.baseline, {k: v for k, v in report.items() if k != "comparison"})
+        keep = ("machine", "date", "repeats", "sections")
+        write_json(args.baseline, {k: report[k] for k in keep})
         print(f"[bench] wrote the baseline {args.baseline}")
     with atomic_path(out / "report.md") as tmp:
         tmp.write_text("\n".join(lines) + "\n")
