@@ -63,6 +63,7 @@ def main(argv=None) -> None:
         "machine": info,
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "repeats": args.repeats,
+        "generation_events": args.events,
         "sections": {},
     }
     lines = [
@@ -87,7 +88,7 @@ def main(argv=None) -> None:
     out = Path(args.outdir)
     write_json(out / "report.json", report)
     if args.write_baseline:
-        keep = ("machine", "date", "repeats", "sections")
+        keep = ("machine", "date", "repeats", "generation_events", "sections")
         write_json(args.baseline, {k: report[k] for k in keep})
         print(f"[bench] wrote the baseline {args.baseline}")
     with atomic_path(out / "report.md") as tmp:
@@ -112,6 +113,7 @@ def comparison(report: dict, args) -> list[str]:
             "path": str(base_path),
             "date": base.get("date"),
             "machine": base.get("machine"),
+            "generation_events": base.get("generation_events"),
         }
     else:
         base_figures = {}
@@ -125,6 +127,12 @@ def comparison(report: dict, args) -> list[str]:
         else f"no baseline ({base_path} does not exist; `--write-baseline` makes one)"
     )
     worse = [r["key"] for r in rows if r["verdict"] == "worse"]
+    base_events = (report["baseline"] or {}).get("generation_events")
+    if base_events not in (None, args.events) and "generation" in report["sections"]:
+        where += (
+            f"; note: the baseline generated {base_events} events per run, this run "
+            f"{args.events} (Pythia's initialisation weighs more in smaller runs)"
+        )
     lines = [
         "",
         "## Against the baseline",
