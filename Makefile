@@ -59,8 +59,11 @@ test: setup
 	$(BIN)/pytest -m "not ($(FAST_TIER))"
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/
+# report.md and report.json, each figure beside benchmarks/baseline.json's (docs/performance.md).
+# `make bench BENCH_ARGS=--write-baseline` also stores this run as the new baseline.
+BENCH_ARGS ?=
 bench: run
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # The picture of the DAG in the README and docs/architecture.md: Snakemake's rule graph of
 # the default config, drawn by graphviz (apt-get install graphviz). Redraw after changing rules.

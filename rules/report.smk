@@ -14,6 +14,11 @@ rule benchmark_summary:
             caption="../report/benchmarks.rst",
             category="Benchmarks",
         ),
+        timeline=report(
+            f"{RESULTS}/plots/benchmarks/timeline.png",
+            caption="../report/timeline.rst",
+            category="Benchmarks",
+        ),
     params:
         benchmark_dir=lambda w, output: os.path.dirname(output.table),
     log:

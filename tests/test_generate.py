@@ -146,7 +146,7 @@ def test_pythia_settings_validation():
 
 def test_top_decay_chain_in_genpart():
     gen = PythiaGenerator("ttbar", seed=3, pthat_min=200.0, mpi=False)
-    ev = next(iter(gen.events(1))).gen
+    ev = next(iter(gen.batches(1))).gen
     ids = np.abs(ev["pdgId"])
     mothers = ev["genPartIdxMother"]
     tops = np.flatnonzero((ids == 6) & (ev["status"] == 62))
@@ -160,3 +160,103 @@ def test_combine_cross_sections():
     metas = [{"xsec_pb": 10.0, "xsec_err_pb": 1.0}, {"xsec_pb": 12.0, "xsec_err_pb": 1.0}]
     mean, err = generate.combine_cross_sections(metas)
     assert mean == pytest.approx(11.0) and err == pytest.approx(1 / np.sqrt(2))
+
+
+def _reference_final_state(event) -> dict[str, np.ndarray]:
+    """Stable particles read one by one from Pythia's live C++ record."""
+    rows = [
+        (p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge())
+        for p in (event[i] for i in range(event.size()))
+        if p.isFinal()
+    ]
+    cols = list(zip(*rows, strict=True))
+    return {
+        k: np.asarray(v)
+        for k, v in zip(("px", "py", "pz", "E", "pdgId", "charge"), cols, strict=True)
+    }
+
+
+def _reference_genparts(event) -> dict[str, np.ndarray]:
+    """The pruned record built with Pythia's own iBotCopyId/daughterList/isFinal/eta."""
+    from lhcml.generate.pythia import RESONANCE_IDS, _status_flags
+
+    flags: dict[int, int] = {}
+    hard = _status_flags("isPrompt", "isHardProcess", "fromHardProcess", "isFirstCopy")
+    last = _status_flags("isPrompt", "fromHardProcess", "isLastCopy")
+    is_last = _status_flags("isLastCopy")
+
+    def chain(i):
+        j = event[i].iBotCopyId()
+        if j != i:
+            flags[j] = flags.get(j, 0) | last
+        else:
+            flags[i] |= is_last
+        for d in event[j].daughterList():
+            flags[d] = flags.get(d, 0) | hard
+            if abs(event[d].id()) in RESONANCE_IDS:
+                chain(d)
+
+    for i in range(1, min(event.size(), 8)):
+        st = abs(event[i].status())
+        if st in (21, 22, 23):
+            flags[i] = flags.get(i, 0) | hard
+            if st != 21 and abs(event[i].id()) in RESONANCE_IDS:
+                chain(i)
+    kept = sorted(flags)
+    position = {i: k for k, i in enumerate(kept)}
+    out = {k: [] for k in ("pt", "eta", "phi", "mass", "pdgId", "status", "statusFlags")}
+    out["genPartIdxMother"] = []
+    for i in kept:
+        p = event[i]
+        out["pt"].append(p.pT())
+        out["eta"].append(p.eta() if p.pT() > 0 else np.copysign(1e4, p.pz()))
+        out["phi"].append(p.phi())
+        out["mass"].append(p.m())
+        out["pdgId"].append(p.id())
+        st = abs(p.status())
+        if st in (21, 22, 23):
+            out["status"].append(st)
+        elif flags[i] & is_last and st > 50:
+            out["status"].append(62)
+        else:
+            out["status"].append(1 if p.isFinal() else 2)
+        out["statusFlags"].append(flags[i])
+        mother = p.mother1()
+        while mother > 0 and mother not in position:
+            mother = event[mother].mother1()
+        out["genPartIdxMother"].append(position.get(mother, -1) if mother > 0 else -1)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize(("process", "mpi"), [("ttbar", True), ("vjets", False)])
+def test_batched_events_match_the_event_by_event_record(process, mpi):
+    """nextBatch + array extraction gives the same events, random stream and pruned
+    record as next() with reads from Pythia's C++ record (its own iBotCopyId,
+    daughterList, charge, eta)."""
+    n, kwargs = (
+        25,
+        dict(seed=11, pthat_min=300.0, mpi=mpi, extra=["PhaseSpace:bias2Selection = on"]),
+    )
+    gen = PythiaGenerator(process, **kwargs)
+    batch = next(iter(gen.batches(n, batch_size=n)))
+    ref = PythiaGenerator(process, **kwargs)
+    pythia, info = ref._pythia, ref._pythia.infoPython()
+    fs_start, gen_start = 0, 0
+    assert len(batch) == n
+    for k in range(n):
+        assert pythia.next()
+        fs, gp = _reference_final_state(pythia.event), _reference_genparts(pythia.event)
+        assert batch.weights[k] == info.weight() != 1.0  # biased sampling: real weights
+        n_fs, n_gen = batch.fs_counts[k], batch.gen_counts[k]
+        for key, ref_col in fs.items():
+            np.testing.assert_array_equal(batch.fs[key][fs_start : fs_start + n_fs], ref_col)
+        for key, ref_col in gp.items():
+            mine = batch.gen[key][gen_start : gen_start + n_gen]
+            if key in ("pt", "eta", "phi", "mass"):
+                np.testing.assert_allclose(mine, ref_col.astype(np.float32), rtol=1e-6, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(mine, ref_col)
+        fs_start, gen_start = fs_start + n_fs, gen_start + n_gen
+    assert fs_start == len(batch.fs["px"]) and gen_start == len(batch.gen["pt"])
+    if process == "ttbar":  # decay chains present: t -> W b, W -> q q'
+        assert np.sum(np.abs(batch.gen["pdgId"]) == 6) >= 2 * n

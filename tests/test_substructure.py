@@ -213,6 +213,43 @@ def test_softdrop_on_random_jets_is_consistent(realistic_jets):
     np.testing.assert_allclose(res32.pt, res.pt, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("beta", "zcut", "r0"), [(0.0, 0.1, 0.8), (1.0, 0.1, 0.8), (2.0, 0.3, 0.4)]
+)
+def test_softdrop_matches_contrib(realistic_jets, beta, zcut, r0):
+    """Same groomed jets as contrib's SoftDrop on FastJet's C/A tree (scikit-hep fastjet)."""
+    jets = realistic_jets
+    keep = np.asarray(ak.num(jets, axis=1) > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = fastjet.ClusterSequence(
+            sub.jets_as_events(jets[keep]),
+            fastjet.JetDefinition(
+                fastjet.cambridge_algorithm, fastjet.JetDefinition.max_allowable_R
+            ),
+        )
+        ref = cs.exclusive_jets_softdrop_grooming(
+            njets=1, beta=beta, symmetry_cut=zcut, symmetry_measure="scalar_z", R0=r0,
+            recursion_choice="larger_pt",
+        )  # fmt: skip
+    mine = sub.softdrop(jets, beta=beta, zcut=zcut, r0=r0)[keep]
+    ref_phi = np.asarray(ref.phisoftdrop)
+    ref_phi = np.where(ref_phi > np.pi, ref_phi - 2 * np.pi, ref_phi)
+    for field, reference in [
+        ("msoftdrop", ref.msoftdrop), ("pt", ref.ptsoftdrop), ("eta", ref.etasoftdrop),
+        ("phi", ref_phi), ("rg", ref.deltaRsoftdrop), ("zg", ref.symmetrysoftdrop),
+    ]:  # fmt: skip
+        np.testing.assert_allclose(mine[field], np.asarray(reference), rtol=1e-9, atol=1e-9)
+    assert np.mean(np.asarray(mine.zg) > 0) > 0.3  # real groomings, not only single particles
+    np.testing.assert_array_equal(
+        ak.num(mine.constituents, axis=1), ak.num(ref.constituents, axis=1)
+    )
+    mine_e = np.sort(ak.to_numpy(ak.flatten(mine.constituents.E)))
+    np.testing.assert_allclose(
+        mine_e, np.sort(ak.to_numpy(ak.flatten(ref.constituents.E))), rtol=1e-12
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # N-subjettiness
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import importlib
 import json
+import math
 import os
 import platform
 from importlib import metadata
@@ -104,10 +105,11 @@ def build_summary(stage_files: dict[str, list[str]], config: dict) -> dict:
 
 
 def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
-    """One row per Snakemake ``benchmark:`` file (rule, job, wall seconds, max RSS MB).
+    """One row per Snakemake ``benchmark:`` file (rule, job, wall seconds, max RSS MB, end).
 
     The rule is the first directory under ``benchmark_dir``; the job is the rest of the
-    path (its wildcards).
+    path (its wildcards). ``end`` is the file's modification time (Unix seconds): Snakemake
+    writes it when the job finishes, so the job ran from ``end - seconds`` to ``end``.
     """
     rows = []
     root = Path(benchmark_dir)
@@ -121,6 +123,7 @@ def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
         rows.append({
             "rule": rel.parts[0], "job": "/".join(rel.parts[1:]) or rel.parts[0],
             "seconds": float(last["s"]), "max_rss_mb": _number(last.get("max_rss")),
+            "end": path.stat().st_mtime,
         })  # fmt: skip
     return rows
 
@@ -137,7 +140,9 @@ def write_benchmark_csv(rows: list[dict], path: str | os.PathLike) -> None:
     from lhcml.io import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["rule", "job", "seconds", "max_rss_mb"])
+        writer = csv.DictWriter(
+            f, fieldnames=["rule", "job", "seconds", "max_rss_mb"], extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -230,3 +235,73 @@ def write_results_page(summary_path: str | os.PathLike, output: str | os.PathLik
     page = results_markdown(read_json(summary_path))
     with atomic_path(output) as tmp:
         Path(tmp).write_text(page)
+
+
+def last_run_timeline(rows: list[dict], gap_s: float = 60.0) -> list[dict]:
+    """The jobs of the most recent run, as a timeline (Gantt) table.
+
+    Each job ran from ``start = end - seconds`` to ``end`` (see :func:`benchmark_table`).
+    Benchmark files of jobs that an incremental run did not redo keep their old times, so
+    the jobs are split into runs at every idle gap longer than ``gap_s`` seconds (no job
+    running) and only the last run is kept. Returns its jobs sorted by start, with
+    ``start`` and ``end`` in seconds from the run's first start and a ``lane``: jobs are
+    packed greedily into the fewest lanes so that jobs in one lane do not overlap (about one
+    lane per core the run used).
+    """
+    jobs = sorted(
+        ({**r, "start": r["end"] - r["seconds"]} for r in rows if "end" in r),
+        key=lambda r: r["start"],
+    )
+    first, reach = 0, -math.inf
+    for i, job in enumerate(jobs):
+        if job["start"] > reach + gap_s:
+            first = i
+        reach = max(reach, job["end"])
+    run = jobs[first:]
+    if not run:
+        return []
+    t0 = run[0]["start"]
+    lanes: list[float] = []  # end time of the last job in each lane
+    out = []
+    for job in run:
+        start, end = job["start"] - t0, job["end"] - t0
+        lane = next((k for k, busy in enumerate(lanes) if busy <= start + 1e-6), len(lanes))
+        if lane == len(lanes):
+            lanes.append(end)
+        else:
+            lanes[lane] = end
+        out.append({**job, "start": start, "end": end, "lane": lane})
+    return out
+
+
+def plot_timeline(rows: list[dict], path: str | os.PathLike) -> None:
+    """Gantt chart of the last run (:func:`last_run_timeline`): one bar per job, one row
+    per lane, coloured by rule; the rules with the most wall time are named in the legend
+    (PNG and PDF at ``path``)."""
+    import matplotlib.pyplot as plt
+
+    from lhcml.plotting import save_figure, use_style
+
+    timeline = last_run_timeline(rows)
+    totals: dict[str, float] = {}
+    for job in timeline:
+        totals[job["rule"]] = totals.get(job["rule"], 0.0) + job["seconds"]
+    ranked = sorted(totals, key=totals.get, reverse=True)
+    colours = plt.get_cmap("tab20").colors
+    colour = {rule: colours[i % len(colours)] for i, rule in enumerate(ranked)}
+    n_lanes = max((job["lane"] for job in timeline), default=0) + 1
+    use_style()
+    fig, ax = plt.subplots(figsize=(14, 0.5 * n_lanes + 4))
+    for job in timeline:
+        ax.barh(job["lane"], job["end"] - job["start"], left=job["start"], height=0.8,
+                color=colour[job["rule"]], edgecolor="black", linewidth=0.3)  # fmt: skip
+    for rule in ranked[:12]:
+        ax.barh(0, 0, color=colour[rule], label=f"{rule} ({totals[rule]:.0f} s)")
+    wall = max((job["end"] for job in timeline), default=0.0)
+    ax.set_xlabel(f"Time since the run's first job started [s] (wall time {wall:.0f} s)")
+    ax.set_ylabel("Lane (jobs running at once)")
+    ax.set_yticks(range(n_lanes))
+    ax.set_ylim(-0.6, n_lanes - 0.4 + 0.25 * min(len(ranked), 12))
+    ax.legend(ncol=3, fontsize=11, loc="upper left")
+    path = Path(path)
+    save_figure(fig, path.with_suffix(".pdf"), path)

@@ -20,7 +20,7 @@ import numpy as np
 from lhcml.generate import detector as det
 from lhcml.generate import reconstruct as reco
 from lhcml.generate.nanoaod_writer import write_nanoaod
-from lhcml.generate.pythia import PYTHIA_MAX_SEED, PythiaGenerator
+from lhcml.generate.pythia import PYTHIA_MAX_SEED, EventBatch, PythiaGenerator
 from lhcml.io import write_json
 
 log = logging.getLogger("lhcml.generate")
@@ -35,13 +35,6 @@ def chunk_seeds(master_seed: int, sample_seed: int, chunk: int) -> tuple[int, in
     entropy = [int(master_seed), int(sample_seed), int(chunk)]
     state = np.random.SeedSequence(entropy).generate_state(2)
     return int(state[0] % PYTHIA_MAX_SEED) + 1, int(state[1])
-
-
-def _concat_gen(records: list[dict[str, np.ndarray]]) -> ak.Array:
-    counts = np.array([len(r["pt"]) for r in records])
-    return ak.unflatten(
-        ak.zip({k: np.concatenate([r[k] for r in records]) for k in records[0]}), counts
-    )
 
 
 def _p4_columns(p4: ak.Array) -> dict[str, ak.Array]:
@@ -89,7 +82,7 @@ def _fatjet_pfcands(
 
 
 def reconstruct_events(
-    fs: np.ndarray,
+    fs,
     counts: np.ndarray,
     rng: np.random.Generator,
     detector: det.DetectorConfig,
@@ -97,8 +90,9 @@ def reconstruct_events(
 ) -> dict[str, ak.Array]:
     """Detector response and jet reconstruction for a chunk of events.
 
-    ``fs`` is the flat :data:`~lhcml.generate.pythia.FS_DTYPE` array of all final-state
-    particles and ``counts`` the number per event. Returns the NanoAOD collections
+    ``fs`` holds the flat :data:`~lhcml.generate.pythia.FS_DTYPE` columns of all
+    final-state particles (a mapping or a structured array) and ``counts`` the number per
+    event. Returns the NanoAOD collections
     ``FatJet``, ``Jet``, ``PFCands`` (the constituents of any FatJet, PFNano style) and
     ``FatJetPFCands``.
     """
@@ -109,7 +103,7 @@ def reconstruct_events(
     reco_counts = np.bincount(event_of_particle[kept], minlength=len(counts))
     particles = reco.particles_by_event(cands, reco_counts)
 
-    jets, _ = reco.cluster(particles, config.jet_r, config.jet_pt_min)
+    jets, _ = reco.cluster(particles, config.jet_r, config.jet_pt_min, constituents=False)
     fatjets, fat_index = reco.cluster(particles, config.fatjet_r, config.fatjet_pt_min)
     constituents, global_index = reco.jet_constituents(particles, fat_index)
     sub = reco.fatjet_substructure(constituents, config)
@@ -174,10 +168,7 @@ def generate_chunk(
         process, seed=pythia_seed, pthat_min=pthat_min, mpi=mpi, ecm=ecm, extra=extra_settings
     )
     t_init = time.perf_counter() - t0
-    fs_list, gen_list, weights = [], [], np.empty(n_events)
-    events = generator.events(n_events)
     bar = tqdm(
-        events,
         total=n_events,
         desc=f"{process}[{chunk}]",
         unit="ev",
@@ -186,22 +177,24 @@ def generate_chunk(
         disable=not progress,
     )
     t1 = time.perf_counter()
-    for i, ev in enumerate(bar):
-        fs_list.append(ev.fs)
-        gen_list.append(ev.gen)
-        weights[i] = ev.weight
+    batches = []
+    for batch in generator.batches(n_events):
+        batches.append(batch)
+        bar.update(len(batch))
+    bar.close()
+    events = EventBatch.concatenate(batches)
+    weights = events.weights
     t_generate = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    counts = np.array([len(f) for f in fs_list])
     collections = reconstruct_events(
-        np.concatenate(fs_list),
-        counts,
+        events.fs,
+        events.fs_counts,
         np.random.default_rng(detector_seed),
         detector_cfg,
         reco_cfg,
     )
-    collections["GenPart"] = _concat_gen(gen_list)
+    collections["GenPart"] = ak.unflatten(ak.zip(events.gen), events.gen_counts)
     t_reco = time.perf_counter() - t2
 
     xsec = generator.cross_section()

@@ -20,11 +20,16 @@ last event.
 The generator record is reduced to a CMS-NanoAOD-like pruned ``GenPart`` list: the two
 incoming partons, the outgoing hard-process particles, and for every W, Z, top (and Higgs)
 its first and last copy and its decay products, recursively. See :func:`pruned_genparts`.
+
+Events are produced in batches by ``Pythia.nextBatch`` (pythia8mc >= 8.313): the event loop
+and the copy of every record into an awkward array happen in C++, and the final state and
+the pruned record are then extracted with array operations (:class:`EventBatch`), not
+particle by particle through the Python bindings. The events and the random-number stream
+are those of the same number of ``next()`` calls.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -116,21 +121,6 @@ def pythia_settings(
 
 
 @dataclass
-class GeneratedEvent:
-    """Final-state particles and the pruned generator record of one event.
-
-    Final-state arrays (``fs_*``) hold every stable particle (px, py, pz, E in GeV, PDG id,
-    electric charge in units of e). ``gen`` holds the pruned GenPart columns
-    (see :func:`pruned_genparts`). ``weight`` is Pythia's event weight (1 for unweighted
-    generation).
-    """
-
-    fs: np.ndarray
-    gen: dict[str, np.ndarray]
-    weight: float
-
-
-@dataclass
 class CrossSection:
     """Pythia's estimate of the generated cross section, in pb."""
 
@@ -153,96 +143,227 @@ def _status_flags(*names: str) -> int:
     return bits
 
 
-def pruned_genparts(event) -> dict[str, np.ndarray]:
-    """A NanoAOD-like pruned generator record from a Pythia event record.
+class _Record:
+    """Flat columns of a batch of Pythia event records (``Pythia.nextBatch`` output).
 
-    Kept, in Pythia record order (so mothers precede daughters):
-
-    * the two incoming hard-process partons (status 21) and the outgoing hard-process
-      particles (status 22 for resonances, 23 for partons) — flagged ``isHardProcess``,
-      ``fromHardProcess``, ``isFirstCopy``;
-    * for each W, Z, top or H: its last copy (after recoils from radiation; flagged
-      ``fromHardProcess``, ``isLastCopy``), whose mother is the first copy, and its decay
-      products, recursively (the decay products of hard-process resonances are flagged
-      ``isHardProcess`` as in CMS).
-
-    ``genPartIdxMother`` points to the nearest kept ancestor along ``mother1`` (-1 if
-    none). ``status`` is Pythia's ``|status|`` for hard-process entries, 62 for last copies
-    and 2 (decayed) or 1 (final) otherwise, as in CMS NanoAOD.
+    Entry ``i`` of event ``k`` is at ``offsets[k] + i``; mother and daughter columns are
+    Pythia's in-event indices, as in the C++ ``Event`` record.
     """
-    size = event.size()
-    flags: dict[int, int] = {}
-    hard = _status_flags("isPrompt", "isHardProcess", "fromHardProcess", "isFirstCopy")
-    last = _status_flags("isPrompt", "fromHardProcess", "isLastCopy")
-    decay = _status_flags("isPrompt", "isHardProcess", "fromHardProcess", "isFirstCopy")
 
-    def keep_decay_chain(i: int) -> None:
-        j = event[i].iBotCopyId()
-        if j != i:
-            flags[j] = flags.get(j, 0) | last
-        else:
-            flags[i] |= _status_flags("isLastCopy")
-        for d in event[j].daughterList():
-            flags[d] = flags.get(d, 0) | decay
-            if abs(event[d].id()) in RESONANCE_IDS:
-                keep_decay_chain(d)
+    def __init__(self, batch) -> None:
+        import awkward as ak
 
-    for i in range(1, min(size, 8)):
-        st = abs(event[i].status())
-        if st in (21, 22, 23):
-            flags[i] = flags.get(i, 0) | hard
-            if st != 21 and abs(event[i].id()) in RESONANCE_IDS:
-                keep_decay_chain(i)
+        prt = batch["prt"]
+        counts = np.asarray(ak.num(prt, axis=1), dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        flat = ak.flatten(prt, axis=1)
+        p = flat["p"]
+        self.id = np.asarray(flat["id"])
+        self.status = np.asarray(flat["status"])
+        self.mother1 = np.asarray(flat["mother1"])
+        self.daughter1 = np.asarray(flat["daughter1"])
+        self.daughter2 = np.asarray(flat["daughter2"])
+        self.px, self.py = np.asarray(p["px"]), np.asarray(p["py"])
+        self.pz, self.e = np.asarray(p["pz"]), np.asarray(p["e"])
+        self.m = np.asarray(flat["m"])
+        self.weights = np.asarray(batch["info"]["weights"][:, 0], dtype=np.float64)
 
-    kept = sorted(flags)
-    position = {i: k for k, i in enumerate(kept)}
-    n = len(kept)
-    out = {
-        "pt": np.empty(n, np.float32),
-        "eta": np.empty(n, np.float32),
-        "phi": np.empty(n, np.float32),
-        "mass": np.empty(n, np.float32),
-        "pdgId": np.empty(n, np.int32),
-        "status": np.empty(n, np.int32),
-        "statusFlags": np.empty(n, np.int32),
-        "genPartIdxMother": np.empty(n, np.int32),
-    }
-    for k, i in enumerate(kept):
-        p = event[i]
-        pt = p.pT()
-        out["pt"][k] = pt
-        # incoming partons have pT = 0: NanoAOD stores a large |eta| for them
-        out["eta"][k] = p.eta() if pt > 0 else math.copysign(1e4, p.pz())
-        out["phi"][k] = p.phi()
-        out["mass"][k] = p.m()
-        out["pdgId"][k] = p.id()
-        st = abs(p.status())
-        if st in (21, 22, 23):
-            out["status"][k] = st
-        elif flags[i] & (1 << STATUS_FLAG_BITS["isLastCopy"]) and st > 50:
-            out["status"][k] = 62
-        else:
-            out["status"][k] = 1 if p.isFinal() else 2
-        out["statusFlags"][k] = flags[i]
-        mother = p.mother1()
-        while mother > 0 and mother not in position:
-            mother = event[mother].mother1()
-        out["genPartIdxMother"][k] = position.get(mother, -1) if mother > 0 else -1
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+def _daughter_list(rec: _Record, base: int, size: int, i: int) -> list[int]:
+    """Pythia's ``Particle::daughterList()`` of entry ``i`` of the event at ``base``."""
+    d1, d2 = int(rec.daughter1[base + i]), int(rec.daughter2[base + i])
+    if d1 == 0 and d2 == 0:
+        out = []
+    elif d2 == 0 or d2 == d1:
+        out = [d1]
+    elif d2 > d1:
+        out = list(range(d1, d2 + 1))
+    else:
+        out = [d2, d1]
+    if abs(int(rec.status[base + i])) in (12, 13):  # beams: further initiators, remnants
+        out += [j for j in range(i + 1, size) if rec.mother1[base + j] == i and j not in out]
     return out
 
 
-def final_state(event) -> np.ndarray:
-    """All stable final-state particles of a Pythia event as a :data:`FS_DTYPE` array."""
-    rows = [
-        (p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge())
-        for p in (event[i] for i in range(event.size()))
-        if p.isFinal()
-    ]
-    return np.array(rows, dtype=FS_DTYPE)
+def _bot_copy_id(rec: _Record, base: int, size: int, i: int) -> int:
+    """Pythia's ``Particle::iBotCopyId()``: follow the unique same-id daughter down."""
+    pid = rec.id[base + i]
+    down = i
+    while True:
+        nxt = 0
+        for d in _daughter_list(rec, base, size, down):
+            if rec.id[base + d] == pid:
+                if nxt:
+                    return down
+                nxt = d
+        if not nxt:
+            return down
+        down = nxt
+
+
+_HARD = _status_flags("isPrompt", "isHardProcess", "fromHardProcess", "isFirstCopy")
+_LAST = _status_flags("isPrompt", "fromHardProcess", "isLastCopy")
+_DECAY = _HARD
+_IS_LAST = _status_flags("isLastCopy")
+
+
+def _pruned_event(rec: _Record, k: int) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Kept entries of event ``k`` (in-event indices, ascending), with their status flags,
+    NanoAOD status and mother position in the kept list."""
+    base = int(rec.offsets[k])
+    size = int(rec.offsets[k + 1]) - base
+    status, ids = rec.status, rec.id
+    flags: dict[int, int] = {}
+
+    def keep_decay_chain(i: int) -> None:
+        j = _bot_copy_id(rec, base, size, i)
+        if j != i:
+            flags[j] = flags.get(j, 0) | _LAST
+        else:
+            flags[i] |= _IS_LAST
+        for d in _daughter_list(rec, base, size, j):
+            flags[d] = flags.get(d, 0) | _DECAY
+            if abs(int(ids[base + d])) in RESONANCE_IDS:
+                keep_decay_chain(d)
+
+    for i in range(1, min(size, 8)):
+        st = abs(int(status[base + i]))
+        if st in (21, 22, 23):
+            flags[i] = flags.get(i, 0) | _HARD
+            if st != 21 and abs(int(ids[base + i])) in RESONANCE_IDS:
+                keep_decay_chain(i)
+
+    kept = sorted(flags)
+    position = {i: n for n, i in enumerate(kept)}
+    out_status, out_mother = [], []
+    for i in kept:
+        st = abs(int(status[base + i]))
+        if st in (21, 22, 23):
+            out_status.append(st)
+        elif flags[i] & _IS_LAST and st > 50:
+            out_status.append(62)
+        else:
+            out_status.append(1 if status[base + i] > 0 else 2)
+        mother = int(rec.mother1[base + i])
+        while mother > 0 and mother not in position:
+            mother = int(rec.mother1[base + mother])
+        out_mother.append(position.get(mother, -1) if mother > 0 else -1)
+    return kept, [flags[i] for i in kept], out_status, out_mother
+
+
+def pruned_genparts(rec: _Record) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """A NanoAOD-like pruned generator record of every event of a batch.
+
+    Kept, per event and in Pythia record order (so mothers precede daughters):
+
+    * the two incoming hard-process partons (status 21) and the outgoing hard-process
+      particles (status 22 for resonances, 23 for partons) -- flagged ``isHardProcess``,
+      ``fromHardProcess``, ``isFirstCopy``;
+    * for each W, Z, top or H: its last copy (Pythia's ``iBotCopyId``, after recoils from
+      radiation; flagged ``fromHardProcess``, ``isLastCopy``), whose mother is the first
+      copy, and its decay products, recursively (the decay products of hard-process
+      resonances are flagged ``isHardProcess`` as in CMS).
+
+    ``genPartIdxMother`` points to the nearest kept ancestor along ``mother1`` (-1 if
+    none). ``status`` is Pythia's ``|status|`` for hard-process entries, 62 for last copies
+    and 2 (decayed) or 1 (final) otherwise, as in CMS NanoAOD. Kinematics: ``pt`` and
+    ``phi`` from (px, py), Pythia's ``eta()`` (a large ``|eta| = 1e4`` for the incoming
+    partons, which have pT = 0, as NanoAOD stores them) and the generated mass ``m``.
+
+    Returns the flat columns (float32 / int32) and the number of entries per event.
+    """
+    index, flags, status, mother, counts = [], [], [], [], np.zeros(len(rec), np.int64)
+    for k in range(len(rec)):
+        kept, f, s, m = _pruned_event(rec, k)
+        base = int(rec.offsets[k])
+        index += [base + i for i in kept]
+        flags += f
+        status += s
+        mother += m
+        counts[k] = len(kept)
+    idx = np.asarray(index, dtype=np.int64)
+    px, py, pz = rec.px[idx], rec.py[idx], rec.pz[idx]
+    pt = np.sqrt(px * px + py * py)
+    p_abs = np.sqrt(px * px + py * py + pz * pz)
+    with np.errstate(divide="ignore"):
+        eta = np.where(pt > 0, np.log((p_abs + np.abs(pz)) / pt), 1e4)
+    out = {
+        "pt": pt.astype(np.float32),
+        "eta": np.copysign(eta, pz).astype(np.float32),
+        "phi": np.arctan2(py, px).astype(np.float32),
+        "mass": rec.m[idx].astype(np.float32),
+        "pdgId": rec.id[idx].astype(np.int32),
+        "status": np.asarray(status, dtype=np.int32),
+        "statusFlags": np.asarray(flags, dtype=np.int32),
+        "genPartIdxMother": np.asarray(mother, dtype=np.int32),
+    }
+    return out, counts
+
+
+def final_state(rec: _Record, charge_of) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every stable (``status > 0``) particle of a batch as flat :data:`FS_DTYPE` columns,
+    and the number per event. ``charge_of(pdg_id)`` gives the electric charge in e."""
+    final = rec.status > 0
+    event = np.repeat(np.arange(len(rec)), np.diff(rec.offsets))
+    ids = rec.id[final]
+    unique, inverse = np.unique(ids, return_inverse=True)
+    charges = np.array([charge_of(int(i)) for i in unique], dtype=np.float32)
+    fs = {
+        "px": rec.px[final],
+        "py": rec.py[final],
+        "pz": rec.pz[final],
+        "E": rec.e[final],
+        "pdgId": ids.astype(np.int32),
+        "charge": charges[inverse.reshape(-1)],
+    }
+    return fs, np.bincount(event[final], minlength=len(rec))
+
+
+@dataclass
+class EventBatch:
+    """Final-state particles and pruned generator records of consecutive events.
+
+    ``fs``: flat :data:`FS_DTYPE` columns of every stable particle (px, py, pz, E in GeV,
+    PDG id, electric charge in e), ``fs_counts`` the number per event; ``gen``: flat pruned
+    GenPart columns (see :func:`pruned_genparts`), ``gen_counts`` the number per event;
+    ``weights``: Pythia's event weights (1 for unweighted generation).
+    """
+
+    fs: dict[str, np.ndarray]
+    fs_counts: np.ndarray
+    gen: dict[str, np.ndarray]
+    gen_counts: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    @classmethod
+    def concatenate(cls, batches: list[EventBatch]) -> EventBatch:
+        """One batch of the events of ``batches``, in order."""
+        if not batches:
+            raise ValueError("no event batches to concatenate")
+
+        def cat(name):
+            return {
+                k: np.concatenate([getattr(b, name)[k] for b in batches])
+                for k in getattr(batches[0], name)
+            }
+
+        return cls(
+            fs=cat("fs"),
+            fs_counts=np.concatenate([b.fs_counts for b in batches]),
+            gen=cat("gen"),
+            gen_counts=np.concatenate([b.gen_counts for b in batches]),
+            weights=np.concatenate([b.weights for b in batches]),
+        )
 
 
 class PythiaGenerator:
-    """A configured, initialised Pythia instance yielding :class:`GeneratedEvent`.
+    """A configured, initialised Pythia instance yielding :class:`EventBatch` es.
 
     Parameters are those of :func:`pythia_settings`. Pythia is imported lazily so that the
     rest of the library does not need it.
@@ -259,20 +380,38 @@ class PythiaGenerator:
         if not self._pythia.init():
             raise RuntimeError(f"Pythia initialisation failed for process {process!r}")
         self.n_failed = 0
+        self._charges: dict[int, float] = {}
 
-    def events(self, n: int, max_failures: int = 100) -> Iterator[GeneratedEvent]:
-        """Generate ``n`` events; a failed ``next()`` is retried up to ``max_failures`` times."""
-        info = self._pythia.infoPython()
+    def _charge(self, pdg_id: int) -> float:
+        if pdg_id not in self._charges:
+            self._charges[pdg_id] = self._pythia.particleData.charge(pdg_id)
+        return self._charges[pdg_id]
+
+    def batches(
+        self, n: int, batch_size: int = 200, max_failures: int = 100
+    ) -> Iterator[EventBatch]:
+        """Generate ``n`` events in batches of at most ``batch_size``.
+
+        Each batch is one ``Pythia.nextBatch`` call (the event loop and the record copy in
+        C++, returned as an awkward array), reduced at once to final-state particles and
+        the pruned generator record, so memory stays bounded by ``batch_size`` full
+        records. A failed event (``next()`` returning false) is skipped and replaced, as a
+        ``next()`` loop would do, up to ``max_failures`` in all; events and random numbers
+        are therefore the same as those of ``n`` successful ``next()`` calls.
+        """
         produced = 0
         while produced < n:
-            if not self._pythia.next():
-                self.n_failed += 1
-                if self.n_failed > max_failures:
-                    raise RuntimeError(f"Pythia failed {self.n_failed} times; giving up")
+            want = min(batch_size, n - produced)
+            rec = _Record(self._pythia.nextBatch(want, "skip"))
+            self.n_failed += want - len(rec)
+            if self.n_failed > max_failures:
+                raise RuntimeError(f"Pythia failed {self.n_failed} times; giving up")
+            if len(rec) == 0:
                 continue
-            ev = self._pythia.event
-            yield GeneratedEvent(fs=final_state(ev), gen=pruned_genparts(ev), weight=info.weight())
-            produced += 1
+            fs, fs_counts = final_state(rec, self._charge)
+            gen, gen_counts = pruned_genparts(rec)
+            produced += len(rec)
+            yield EventBatch(fs, fs_counts, gen, gen_counts, rec.weights)
 
     def cross_section(self) -> CrossSection:
         """Pythia's cross-section estimate so far (``sigmaGen``, mb -> pb)."""

@@ -10,8 +10,9 @@
 * Small-radius jets (NanoAOD ``Jet``): anti-kT, R = ``jet_r`` (0.4), pT above
   ``jet_pt_min`` GeV.
 
-All clustering goes through FastJet's multi-event awkward interface (C++), and the
-substructure functions of :mod:`lhcml.substructure` are vectorised over jets.
+Event clustering goes through FastJet's multi-event awkward interface (C++); the
+substructure functions of :mod:`lhcml.substructure` work on all the chunk's jets at once
+(soft drop and the energy correlators in compiled loops over jets).
 """
 
 from __future__ import annotations
@@ -61,23 +62,27 @@ def particles_by_event(candidates: dict[str, np.ndarray], counts: np.ndarray) ->
     return ak.unflatten(flat, counts)
 
 
-def cluster(particles: ak.Array, radius: float, pt_min: float) -> tuple[ak.Array, ak.Array]:
+def cluster(
+    particles: ak.Array, radius: float, pt_min: float, constituents: bool = True
+) -> tuple[ak.Array, ak.Array | None]:
     """Anti-kT jets of every event, sorted by decreasing pT.
 
     Returns
     -------
     jets, constituent_index
         ``jets``: events x jets ``Momentum4D`` (px, py, pz, E); ``constituent_index``:
-        events x jets x constituents, indices into that event's particles.
+        events x jets x constituents, indices into that event's particles (None with
+        ``constituents=False``, which saves extracting them).
     """
     sequence = fastjet.ClusterSequence(
         particles, fastjet.JetDefinition(fastjet.antikt_algorithm, radius)
     )
     jets = sequence.inclusive_jets(min_pt=pt_min)
-    index = sequence.constituent_index(min_pt=pt_min)
     jets = ak.zip({k: jets[k] for k in ("px", "py", "pz", "E")}, with_name="Momentum4D")
     order = ak.argsort(jets.pt, axis=1, ascending=False)
-    return jets[order], index[order]
+    if not constituents:
+        return jets[order], None
+    return jets[order], sequence.constituent_index(min_pt=pt_min)[order]
 
 
 def jet_constituents(particles: ak.Array, index: ak.Array) -> tuple[ak.Array, ak.Array]:

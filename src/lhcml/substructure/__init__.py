@@ -7,8 +7,8 @@ are vectorised over jets (numpy broadcasting in blocks of similar multiplicity, 
 multi-event interface looping over jets in C++); jets without constituents are allowed.
 
 Grooming (:mod:`.softdrop`)
-    :func:`softdrop` -- soft drop / mMDT with FastJet-contrib's ``SoftDrop``; groomed jet
-    kinematics, ``msoftdrop``, ``rg``, ``zg`` and groomed constituents.
+    :func:`softdrop` -- soft drop / mMDT as FastJet-contrib's ``SoftDrop`` on a C/A tree;
+    groomed jet kinematics, ``msoftdrop``, ``rg``, ``zg`` and groomed constituents.
 
 N-subjettiness (:mod:`.nsubjettiness`)
     :func:`nsubjettiness` -- ``tau_1 .. tau_n`` with WTA-kT or kT exclusive axes, normalized

@@ -29,25 +29,22 @@ A jet with fewer than ``n`` constituents has ``e_n = 0`` (as in contrib); ``e_1 
 non-empty jet and 0 for an empty one. Ratios follow IEEE arithmetic like contrib: a vanishing
 denominator (e.g. a one-particle jet) gives NaN (0/0), without numpy warnings.
 
-Vectorisation: jets are grouped in blocks of similar multiplicity (bounded memory) and padded;
-pairwise sums use ``(jets, n, n)`` broadcasting, ``e_3`` uses a batched matrix product
-(``sum_k R_ik z_k R_kj``), and ``1 e_3`` / ``2 e_3`` -- which need the sorted angles of every
-triplet -- loop over the first particle index ``i`` with ``(jets, n, n)`` arrays for the pairs
-``j, k > i``. ``N_3`` (needs four-point ``2 e_4``, O(n^4)) is not provided.
+Implementation: one compiled loop over jets (numba, cached on disk after the first call):
+per jet the pairwise ``R_ij^beta`` matrix, then one pass over pairs (``e_2``) and, when a
+three-point correlator is asked for, over triplets ``i < j < k`` for all of ``1 e_3``,
+``2 e_3`` and ``e_3`` at once -- O(n^3) per jet like contrib, without padding or temporary
+arrays. ``N_3`` (needs four-point ``2 e_4``, O(n^4)) is not provided.
 """
 
 from __future__ import annotations
 
 import awkward as ak
+import numba
 import numpy as np
 
-from .inputs import FlatKinematics, delta_r2, flat_kinematics, multiplicity_blocks, padded_block
+from .inputs import FlatKinematics, flat_kinematics
 
 __all__ = ["c1", "c2", "d2", "ecf", "ecfg", "energy_correlators", "m2", "n2"]
-
-# Keep each (jets, n, n) array of one block below this many elements (8 bytes each): small
-# blocks keep the triplet loop's working set in cache (measured optimum ~2 MB).
-_BLOCK_ELEMENTS = 250_000
 
 # public names of the correlators and their (v, n)
 _NAMES = {"e2": (1, 2), "1e3": (1, 3), "2e3": (2, 3), "e3": (3, 3)}
@@ -215,86 +212,72 @@ def _correlators(
     kin = (
         constituents if isinstance(constituents, FlatKinematics) else flat_kinematics(constituents)
     )
-    n_jets = len(kin.counts)
-    out = {key: np.zeros(n_jets, dtype=np.float64) for key in which}
-    keep = np.flatnonzero(kin.counts >= 2)  # every requested correlator vanishes otherwise
-    for block in multiplicity_blocks(kin.counts[keep], _BLOCK_ELEMENTS, power=2):
-        jets = keep[block]
-        for key, value in _block_correlators(kin, jets, beta, which).items():
-            out[key][jets] = value
-    return out
+    wanted = np.array([key in which for key in _ORDER])
+    out = np.zeros((len(_ORDER), len(kin.counts)), dtype=np.float64)
+    _jet_correlators(kin.offsets, kin.pt, kin.rap, kin.phi, float(beta), wanted, out)
+    return {key: out[k] for k, key in enumerate(_ORDER) if key in which}
 
 
-def _block_correlators(
-    kin: FlatKinematics, jets: np.ndarray, beta: float, which: set[tuple[int, int]]
-) -> dict[tuple[int, int], np.ndarray]:
-    """Correlators of one block of jets (all with >= 2 constituents)."""
-    pt, rap, phi, _ = padded_block(kin, jets)
-    width = pt.shape[1]
-    z = pt / pt.sum(axis=1, keepdims=True)  # padding has z = 0 and drops out of every sum
-    dr2 = delta_r2(rap[:, :, None], phi[:, :, None], rap[:, None, :], phi[:, None, :])
-    if beta == 2.0:
-        ang = dr2
-    elif beta == 1.0:
-        ang = np.sqrt(dr2)
-    else:
-        ang = np.power(dr2, 0.5 * beta)
-    diag = np.arange(width)
-    ang[:, diag, diag] = 0.0  # no self-pairs (matters for beta = 0, where 0**0 = 1)
-
-    res: dict[tuple[int, int], np.ndarray] = {}
-    w = z[:, :, None] * ang * z[:, None, :]  # z_i z_j R_ij^beta
-    if (1, 2) in which:
-        res[(1, 2)] = 0.5 * w.sum(axis=(1, 2))
-    if (3, 3) in which:
-        # sum_{i,j,k} z_i z_j z_k R_ij R_ik R_jk = sum_ij w_ij (R Z R)_ij, each triplet 6 times
-        rzr = np.matmul(ang * z[:, None, :], ang)
-        res[(3, 3)] = np.einsum("bij,bij->b", w, rzr) / 6.0
-    if (1, 3) in which or (2, 3) in which:
-        res.update(_sorted_angle_triplets(z, ang, which))
-    return res
+#: Row order of the kernel's output.
+_ORDER = ((1, 2), (1, 3), (2, 3), (3, 3))
 
 
-def _sorted_angle_triplets(
-    z: np.ndarray, ang: np.ndarray, which: set[tuple[int, int]]
-) -> dict[tuple[int, int], np.ndarray]:
-    """``1 e_3`` and/or ``2 e_3``: triplet sums over the smallest / two smallest angles.
-
-    For each first index ``i`` the pairs ``j, k > i`` are handled as ``(jets, m, m)`` arrays
-    (in reused buffers, small enough to stay in cache); each unordered ``{j, k}`` appears twice
-    (hence the final 1/2) and ``j = k`` contributes 0 because ``R_jj = 0``. With ``a_j = R_ij``
-    and ``c_jk = R_jk``:
-
-    * smallest angle: ``min(min(a_j, a_k), c_jk)``;
-    * product of the two smallest: ``min(a_j a_k, min(a_j, a_k) c_jk)`` (for ``x <= y <= w``
-      the smallest pairwise product is ``x y``).
-    """
-    n_b, width = z.shape
-    want1, want2 = (1, 3) in which, (2, 3) in which
-    sum1 = np.zeros(n_b)
-    sum2 = np.zeros(n_b)
-    size = n_b * (width - 1) ** 2
-    buf_lo, buf_min, buf_prod = np.empty(size), np.empty(size), np.empty(size)
-    for i in range(width - 2):
-        m = width - i - 1
-        a = ang[:, i, i + 1 :]  # R_ij for j > i
-        c = ang[:, i + 1 :, i + 1 :]  # R_jk
-        zs = z[:, i + 1 :, None]
-        lo = buf_lo[: n_b * m * m].reshape(n_b, m, m)
-        np.minimum(a[:, :, None], a[:, None, :], out=lo)
-        if want1:
-            smallest = buf_min[: n_b * m * m].reshape(n_b, m, m)
-            np.minimum(lo, c, out=smallest)
-            sum1 += z[:, i] * np.einsum("bj,bj->b", np.matmul(smallest, zs)[:, :, 0], zs[:, :, 0])
-        if want2:
-            prod = buf_prod[: n_b * m * m].reshape(n_b, m, m)
-            np.multiply(a[:, :, None], a[:, None, :], out=prod)
-            np.multiply(lo, c, out=lo)
-            np.minimum(prod, lo, out=prod)
-            sum2 += z[:, i] * np.einsum("bj,bj->b", np.matmul(prod, zs)[:, :, 0], zs[:, :, 0])
-    res = {}
-    if want1:
-        res[(1, 3)] = 0.5 * sum1
-    if want2:
-        res[(2, 3)] = 0.5 * sum2
-    return res
+@numba.njit(cache=True, nogil=True)
+def _jet_correlators(offsets, pt, rap, phi, beta, wanted, out):  # pragma: no cover (compiled)
+    """Per jet: ``R_ij^beta`` of every pair (FastJet's squared distance, azimuth folded into
+    ``[0, pi]``), then the sums over pairs and triplets, each triplet once (``i < j < k``).
+    ``out[k, jet]`` gets the correlator ``_ORDER[k]`` where ``wanted[k]``."""
+    two_pi = 2.0 * np.pi
+    triplets = wanted[1] or wanted[2] or wanted[3]
+    for jet in range(len(offsets) - 1):
+        start = offsets[jet]
+        n = offsets[jet + 1] - start
+        if n < 2:  # every correlator vanishes
+            continue
+        pt_sum = 0.0
+        for a in range(n):
+            pt_sum += pt[start + a]
+        z = np.empty(n)
+        for a in range(n):
+            z[a] = pt[start + a] / pt_sum
+        ang = np.zeros((n, n))
+        for a in range(n):
+            for b in range(a + 1, n):
+                dphi = abs(phi[start + a] - phi[start + b])
+                if dphi > np.pi:
+                    dphi = two_pi - dphi
+                drap = rap[start + a] - rap[start + b]
+                dr2 = drap * drap + dphi * dphi
+                if beta == 2.0:
+                    value = dr2
+                elif beta == 1.0:
+                    value = np.sqrt(dr2)
+                else:
+                    value = dr2 ** (0.5 * beta)
+                ang[a, b] = value
+                ang[b, a] = value
+        e2 = 0.0
+        e3_min = 0.0
+        e3_two = 0.0
+        e3 = 0.0
+        for a in range(n):
+            for b in range(a + 1, n):
+                zab = z[a] * z[b]
+                r_ab = ang[a, b]
+                e2 += zab * r_ab
+                if not triplets:
+                    continue
+                for c in range(b + 1, n):
+                    r_ac = ang[a, c]
+                    r_bc = ang[b, c]
+                    w = zab * z[c]
+                    if wanted[3]:
+                        e3 += w * r_ab * r_ac * r_bc
+                    if wanted[1]:
+                        e3_min += w * min(r_ab, r_ac, r_bc)
+                    if wanted[2]:
+                        e3_two += w * min(r_ab * r_ac, r_ab * r_bc, r_ac * r_bc)
+        out[0, jet] = e2
+        out[1, jet] = e3_min
+        out[2, jet] = e3_two
+        out[3, jet] = e3

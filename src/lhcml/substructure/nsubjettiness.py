@@ -15,15 +15,14 @@ import warnings
 
 import awkward as ak
 import fastjet
+import numba
 import numpy as np
 
 from .inputs import (
     FlatKinematics,
-    delta_r2,
     flat_kinematics,
     jets_as_events,
     multiplicity_blocks,
-    padded_block,
     rap_phi,
 )
 
@@ -172,35 +171,68 @@ def _tau_block(
     snap_to_constituents: bool,
     taus: np.ndarray,
 ) -> None:
-    """Fill ``taus[keep[block]]`` for one block of non-empty jets."""
-    jets = keep[block]
-    pt, rap, phi, valid = padded_block(kin, jets)
+    """Fill ``taus[keep[block]]`` for one block of non-empty jets (a compiled loop over the
+    block's jets, particles, N and axes: no (jets, particles, N, axes) temporaries)."""
+    _tau_kernel(
+        kin.offsets, kin.pt, kin.rap, kin.phi, keep, block, axis_rap, axis_phi, axis_ok,
+        float(beta), float(r0), bool(normalized), bool(snap_to_constituents), taus,
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True)
+def _tau_kernel(
+    offsets, pt, rap, phi, keep, block, axis_rap, axis_phi, axis_ok,
+    beta, r0, normalized, snap, taus,
+):  # pragma: no cover (compiled)  # fmt: skip
+    """``tau_N`` for N = 1 .. n_max of the jets ``keep[block]``. With ``snap`` (WTA axes) each
+    axis is replaced by the (y, phi) of its nearest constituent (the first one on a tie):
+    a WTA axis lies exactly along one constituent, whose exact values contrib keeps, while
+    the axis four-momentum from FastJet only reproduces them to rounding, which matters for
+    beta < 1 (a particle on its axis would get dR ~ 1e-16, not 0)."""
+    two_pi = 2.0 * np.pi
     n_max = axis_rap.shape[1]
-    ax_rap, ax_phi = axis_rap[block], axis_phi[block]
-    # dr2[j, p, N-1, k]: squared distance of particle p to axis k of the N-axis set.
-    dr2 = delta_r2(
-        rap[:, :, None, None], phi[:, :, None, None], ax_rap[:, None, :, :], ax_phi[:, None, :, :]
-    )
-    if snap_to_constituents:
-        # A WTA axis points exactly along one constituent (contrib keeps its exact y, phi);
-        # the axis four-momentum returned by FastJet only reproduces them to rounding, which
-        # matters for beta < 1 (a particle on its axis would get dR ~ 1e-16, not 0).
-        nearest = np.where(valid[:, :, None, None], dr2, np.inf).argmin(axis=1)  # (j, N, k)
-        jet_index = np.arange(len(jets))[:, None, None]
-        ax_rap, ax_phi = rap[jet_index, nearest], phi[jet_index, nearest]
-        dr2 = delta_r2(
-            rap[:, :, None, None],
-            phi[:, :, None, None],
-            ax_rap[:, None, :, :],
-            ax_phi[:, None, :, :],
-        )
-    dr2 = np.where(axis_ok[block][:, None, :, :], dr2, np.inf)
-    min_dr2 = dr2.min(axis=3)  # (jets, particles, N)
-    dist = min_dr2 if beta == 2.0 else np.power(min_dr2, 0.5 * beta)
-    dist = np.where(valid[:, :, None], dist, 0.0)
-    numerator = np.einsum("jp,jpn->jn", pt, dist)
-    if normalized:
-        numerator = numerator / (pt.sum(axis=1) * r0**beta)[:, None]
-    n_values = np.arange(1, n_max + 1)
-    # contrib: a jet with at most N constituents has tau_N = 0
-    taus[jets] = np.where(kin.counts[jets][:, None] > n_values[None, :], numerator, 0.0)
+    for b in block:
+        jet = keep[b]
+        start = offsets[jet]
+        n = offsets[jet + 1] - start
+        pt_sum = 0.0
+        for p in range(n):
+            pt_sum += pt[start + p]
+        ax_rap = np.empty(n_max)
+        ax_phi = np.empty(n_max)
+        for big_n in range(n_max):
+            if n <= big_n + 1:  # contrib: a jet with at most N constituents has tau_N = 0
+                taus[jet, big_n] = 0.0
+                continue
+            for k in range(n_max):
+                ax_rap[k] = axis_rap[b, big_n, k]
+                ax_phi[k] = axis_phi[b, big_n, k]
+                if snap:
+                    best, best_d = 0, np.inf
+                    for p in range(n):
+                        dphi = abs(phi[start + p] - ax_phi[k])
+                        if dphi > np.pi:
+                            dphi = two_pi - dphi
+                        drap = rap[start + p] - ax_rap[k]
+                        d = drap * drap + dphi * dphi
+                        if d < best_d:
+                            best, best_d = p, d
+                    ax_rap[k] = rap[start + best]
+                    ax_phi[k] = phi[start + best]
+            total = 0.0
+            for p in range(n):
+                min_d = np.inf
+                for k in range(n_max):
+                    if not axis_ok[b, big_n, k]:
+                        continue
+                    dphi = abs(phi[start + p] - ax_phi[k])
+                    if dphi > np.pi:
+                        dphi = two_pi - dphi
+                    drap = rap[start + p] - ax_rap[k]
+                    d = drap * drap + dphi * dphi
+                    if d < min_d:
+                        min_d = d
+                total += pt[start + p] * (min_d if beta == 2.0 else min_d ** (0.5 * beta))
+            if normalized:
+                total = total / (pt_sum * r0**beta)
+            taus[jet, big_n] = total
