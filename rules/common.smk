@@ -13,10 +13,18 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from lhcml.config import ConfigError, validate_config  # noqa: E402 (needs the path above)
+from lhcml.config import ConfigError, samples_config_dir, validate_config  # noqa: E402
 
 try:
-    validate_config(config, command_line=workflow.config_settings.overwrite_config)
+    validate_config(
+        config,
+        command_line=workflow.config_settings.overwrite_config,
+        config_dir=samples_config_dir(
+            config.get("samples"),
+            [*workflow.configfiles, *workflow.overwrite_configfiles],
+            workflow.config_settings.config,
+        ),
+    )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
@@ -31,6 +39,10 @@ STAGE_OUTPUTS = []
 SAMPLES = list(config["samples"])
 GENERATED = [s for s in SAMPLES if "process" in config["samples"][s]]
 REAL = [s for s in SAMPLES if "files" in config["samples"][s]]
+#: Collision data: skimmed, featurised and scored, never used to train or calibrate.
+DATA = [s for s in SAMPLES if config["samples"][s]["role"] == "data"]
+#: Simulated samples (generated here or NanoAOD files): the taggers' training inputs.
+SIMULATED = [s for s in SAMPLES if s not in DATA]
 
 
 def events_per_chunk(sample):
