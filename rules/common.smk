@@ -78,9 +78,19 @@ def skim_input(wildcards):
         return {
             "events": generated_files(wildcards.sample, "root"),
             "meta": generated_files(wildcards.sample, "json"),
+            "golden_json": [],
         }
-    local = [f for f in config["samples"][wildcards.sample]["files"] if not is_remote(f)]
-    return {"events": local, "meta": []}
+    spec = config["samples"][wildcards.sample]
+    local = [f for f in spec["files"] if not is_remote(f)]
+    golden = [spec["golden_json"]] if spec.get("golden_json") else []
+    return {"events": local, "meta": [], "golden_json": golden}
+
+
+def skim_selection(sample):
+    """The data-quality selection of a sample (lhcml.skim.Selection fields), {} if none."""
+    spec = config["samples"][sample]
+    keys = ("golden_json", "hlt_paths", "met_filters", "jet_id")
+    return {k: spec[k] for k in keys if k in spec}
 
 
 def remote_files(wildcards):
