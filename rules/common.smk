@@ -273,12 +273,19 @@ TRIGGER_HLS_MODELS = TRIGGER["hls_models"]
 TRIGGER_SAMPLES = sorted({spec["sample"] for spec in TRIGGER["classes"].values()})
 TRIGGER_PROFILED = [m for m in TRIGGER_HLS_MODELS if m.startswith("float")]
 
-for _s in TRIGGER_SAMPLES:
-    if _s not in SAMPLES:
-        raise WorkflowError(
-            f"invalid configuration: config key 'trigger.classes': sample {_s!r} is not in "
-            f"samples ({', '.join(SAMPLES)})"
-        )
+
+
+def trigger_samples_present(wildcards=None):
+    """Checked when a trigger job is planned (not at parse time: a config with only real
+    files must still run `snakemake skim`)."""
+    for s in TRIGGER_SAMPLES:
+        if s not in SAMPLES:
+            raise WorkflowError(
+                f"invalid configuration: config key 'trigger.classes': sample {s!r} is not "
+                f"in samples ({', '.join(SAMPLES)})"
+            )
+    return []
+
 for _m in TRIGGER_HLS_MODELS:
     if _m not in TRIGGER_MODELS:
         raise WorkflowError(
@@ -352,3 +359,45 @@ def inference_plot_outputs():
         "injection_pdf": f"{INF_PLOTS}/injection.pdf",
         "injection_png": png("injection", "inference_injection", "Signal injection"),
     }
+
+
+# --- Data vs simulation (rules/datamc.smk) --------------------------------------------
+
+from lhcml.datamc import plot_names as datamc_plot_names
+
+DATAMC = config["datamc"]
+DATAMC_TAGGERS = TAGGERS if DATAMC["taggers"] is None else DATAMC["taggers"]
+DATAMC_PLOTS = f"{RESULTS}/plots/datamc"
+DATAMC_PLOT_NAMES = datamc_plot_names(DATAMC_TAGGERS)
+
+
+def datamc_model(wildcards):
+    """A tagger's model and meta.json: from datamc.models, or trained in this run."""
+    folder = DATAMC["models"] or f"{RESULTS}/models"
+    folder = f"{folder}/{wildcards.dtagger}"
+    return {"model": f"{folder}/{model_file(wildcards.dtagger)}", "meta": f"{folder}/meta.json"}
+
+
+def datamc_data_present(wildcards=None):
+    if not DATA:
+        raise WorkflowError(
+            "the data vs simulation plots need a sample with role: data in the samples file "
+            f"({config['samples_file']})"
+        )
+    if not SIMULATED:
+        raise WorkflowError(
+            "the data vs simulation plots need simulated samples in the samples file "
+            f"({config['samples_file']})"
+        )
+    return []
+
+
+def datamc_region(name):
+    """The report subcategory of a data vs simulation plot: its region."""
+    return "inclusive" if name.endswith("_inclusive") else "pass " + name.rsplit("_pass_", 1)[1]
+
+
+def data_lumi_fb():
+    """Summed lumi_fb of the data samples, or None if any is not given."""
+    values = [config["samples"][s]["lumi_fb"] for s in DATA]
+    return None if any(v is None for v in values) else sum(values)
