@@ -401,3 +401,10 @@ def data_lumi_fb():
     """Summed lumi_fb of the data samples, or None if any is not given."""
     values = [config["samples"][s]["lumi_fb"] for s in DATA]
     return None if any(v is None for v in values) else sum(values)
+
+
+#: Whether a compared tagger learnt from this run's simulated samples (then the data vs
+#: simulation stacks draw only their test split).
+DATAMC_TRAINED_HERE = not DATAMC["models"] and any(
+    t not in CUT_BASED_TAGGERS for t in DATAMC_TAGGERS
+)

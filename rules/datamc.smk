@@ -78,6 +78,7 @@ rule plot_datamc:
         lumi_fb=config["lumi_fb"],
         test_fraction=config["features"]["split"]["test"],
         working_points=DATAMC["working_points"],
+        test_split_only=DATAMC_TRAINED_HERE,
     log:
         f"{RESULTS}/logs/plot_datamc.log",
     benchmark:

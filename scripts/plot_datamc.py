@@ -17,5 +17,6 @@ plot_data_vs_simulation(
     lumi_fb=snakemake.params.lumi_fb,
     test_fraction=snakemake.params.test_fraction,
     working_points=snakemake.params.working_points,
+    test_split_only=snakemake.params.test_split_only,
     out_dir=Path(snakemake.output.png[0]).parent,
 )

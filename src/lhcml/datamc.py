@@ -11,9 +11,11 @@ Conventions
   normalised to the integrated luminosity of the data samples (sum of their ``lumi_fb``).
   When a data sample gives no ``lumi_fb``, the simulation is instead scaled to the number
   of data jets in the inclusive region (a shape comparison; the legend says which).
-* Simulated jets that may have been used for training (the train and validation
-  splits) are left out; the test-split jets are weighted up by ``1 / test fraction``, so
-  the stack is an unbiased estimate of the full simulated yield.
+* When a compared tagger was trained on these simulated samples (in this run, not a
+  cut-based one), the jets that may have been used for training (train and validation
+  splits) are left out and the test-split jets weighted up by ``1 / test fraction``, so
+  the stack is an unbiased estimate of the full simulated yield; otherwise all simulated
+  jets are drawn.
 * The band is the simulation's statistical uncertainty, ``sqrt(sum w^2)`` per bin; the
   ratio panel shows data / simulation with the data's Poisson error (sqrt(n)) and the
   band divided by the simulation.
@@ -149,11 +151,14 @@ def plot_data_vs_simulation(
     test_fraction: float,
     working_points: dict,
     out_dir: str | os.PathLike,
+    test_split_only: bool = True,
 ) -> list[str]:
     """Every data vs simulation plot (see :func:`plot_names`); returns their base paths.
 
     ``features``: sample -> per-sample feature table; ``scores``: tagger -> sample ->
-    score table (same rows); ``data_samples``: the samples with ``role: data``.
+    score table (same rows); ``data_samples``: the samples with ``role: data``;
+    ``test_split_only``: draw only the simulated test-split jets (needed when a compared
+    tagger was trained on these samples in this run; see the module docstring).
     """
     tables = {}
     for sample, path in features.items():
@@ -174,12 +179,24 @@ def plot_data_vs_simulation(
     for sample, cols in tables.items():
         if sample in data_samples:
             continue
-        keep = cols["split"] == "test"
-        sim[sample] = {k: v[keep] for k, v in cols.items()}
-        sim[sample]["weight"] = sim[sample]["weight"] * scale / test_fraction
+        if test_split_only:
+            keep = cols["split"] == "test"
+            sim[sample] = {k: v[keep] for k, v in cols.items()}
+            sim[sample]["weight"] = sim[sample]["weight"] / test_fraction
+        else:
+            sim[sample] = dict(cols)
     data = {
         k: np.concatenate([tables[s][k] for s in data_samples]) for k in tables[data_samples[0]]
     }
+    if data_lumi_fb is not None:
+        scale, norm_text = data_lumi_fb / lumi_fb, "Sim. normalised to the data luminosity"
+    else:
+        total = sum(float(c["weight"].sum()) for c in sim.values())
+        scale = len(data["weight"]) / total if total > 0 else 1.0
+        norm_text = "Sim. normalised to the number of data jets"
+    log.info("%s (factor %.6g)", norm_text, scale)
+    for cols in sim.values():
+        cols["weight"] = cols["weight"] * scale
 
     thresholds = {t: working_point(list(sim.values()), t, working_points) for t in scores}
     regions = {"inclusive": (None, None)}
