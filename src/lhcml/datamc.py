@@ -185,6 +185,8 @@ def plot_data_vs_simulation(
             sim[sample]["weight"] = sim[sample]["weight"] / test_fraction
         else:
             sim[sample] = dict(cols)
+    log.info("simulation: %s", f"test-split jets only, weighted 1 / {test_fraction:g}"
+             if test_split_only else "all jets")  # fmt: skip
     data = {
         k: np.concatenate([tables[s][k] for s in data_samples]) for k in tables[data_samples[0]]
     }

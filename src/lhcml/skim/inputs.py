@@ -291,6 +291,12 @@ def read_normalisation(paths: Sequence[str | os.PathLike]) -> Normalisation:
     if not paths:
         raise SkimInputError("no input files given: cannot compute the normalisation (sumw)")
     infos = [inspect_file(p, required=(), normalisation=True) for p in paths]
+    for info in infos:
+        if info.sumw is None:
+            raise SkimInputError(
+                f"{info.path}: has no '{RUNS_TREE}' tree, so no genEventSumw (the skim then "
+                "sums genWeight over all events: lhcml.skim.inputs.sum_gen_weight)"
+            )
     return sum_normalisation(infos)
 
 
