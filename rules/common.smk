@@ -408,3 +408,12 @@ def data_lumi_fb():
 DATAMC_TRAINED_HERE = not DATAMC["models"] and any(
     t not in CUT_BASED_TAGGERS for t in DATAMC_TAGGERS
 )
+
+
+#: Tagger -> the high-level features it reads (for the missing-feature check of the
+#: features stage; the DeepSets network reads constituents and train.deepsets.jet_features).
+TAGGER_FEATURE_NEEDS = {
+    **{t: TRAIN["features"] for t in TAGGERS if t in ("bdt", "dnn")},
+    **{t: [t] for t in TAGGERS if t in CUT_BASED_TAGGERS},
+    **{t: config["decorrelate"]["features"] for t in MD_TAGGERS if t in ("adversarial", "disco")},
+}

@@ -38,6 +38,7 @@ rule score_sample:
     input:
         unpack(datamc_model),
         features=rules.sample_features.output.features,
+        cutflow=rules.skim_sample.output.cutflow,
     output:
         scores=f"{RESULTS}/scores/{{dtagger}}/samples/{{sample}}.parquet",
     log:

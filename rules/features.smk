@@ -8,6 +8,7 @@
 rule build_features:
     input:
         jets=expand(rules.skim_sample.output.jets, sample=SIMULATED),
+        cutflows=expand(rules.skim_sample.output.cutflow, sample=SIMULATED),
     output:
         train=f"{RESULTS}/features/train.parquet",
         val=f"{RESULTS}/features/val.parquet",
@@ -16,6 +17,7 @@ rule build_features:
     params:
         samples=SIMULATED,
         roles={s: config["samples"][s]["role"] for s in SIMULATED},
+        needs=TAGGER_FEATURE_NEEDS,
         n_constituents=config["features"]["n_constituents"],
         split=config["features"]["split"],
         seed=config["seed"],

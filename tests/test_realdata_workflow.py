@@ -171,6 +171,20 @@ def test_collision_data(real_run):
     assert len(plots) == 18 and "score_n2_pass_tau21.png" in plots
 
 
+def test_d2_recomputed_from_constituents_or_reported_missing(real_run, real_nanoaod):
+    work, _ = real_run
+    pfnano = ak.from_parquet(work / "results" / "skim" / "qcd_pfnano.parquet")
+    d2 = pfnano["fj_d2b1"].to_numpy()
+    assert np.isfinite(d2).all() and (d2 > 0).all()  # PFNano: rebuilt from the constituents
+    n2 = pfnano["fj_n2b1"].to_numpy()  # the file's own N2 (same grooming): same ballpark
+    assert 0.02 < np.median(n2) < 0.5 and 0.3 < np.median(d2) < 10
+    assert cutflow(work, "qcd_pfnano")["missing_features"] == {}
+    assert cutflow(work, "tt_v15")["missing_features"] == {}  # v15 constituents
+    v12 = cutflow(work, "tt_v12")["missing_features"]
+    assert list(v12) == ["d2"] and list(v12["d2"]) == [str(real_nanoaod["nano_tt_v12.root"])]
+    assert np.isnan(ak.from_parquet(work / "results" / "skim" / "tt_v12.parquet")["fj_d2b1"]).all()
+
+
 def test_nothing_passing(real_run):
     work, _ = real_run
     assert events(cutflow(work, "dy")) == [40, 0, 0, 0, 0]
@@ -255,8 +269,17 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())
     real = real_samples(real_nanoaod)
     samples.update(tt_v12=real["tt_v12"], data=real["data"])
-    config = write_config(tmp_path / "cfg", samples, skim=CI["skim"],
-                          train={**CI["train"], "taggers": ["bdt", "tau21"]},
+    # d2 is no NanoAOD branch and nano_tt_v12 stores no constituents to rebuild it from
+    train = {**CI["train"], "taggers": ["bdt", "tau21"]}
+    config = write_config(tmp_path / "cfg", samples, skim=CI["skim"], train=train,
+                          datamc={"taggers": ["bdt", "tau21"]})  # fmt: skip
+    proc = snakemake(work, config, "features", "--show-failed-logs", check=False)
+    assert proc.returncode != 0
+    assert (f"feature 'd2' is missing from {real['tt_v12']['files'][0]} (sample 'tt_v12': no "
+            "branch FatJet_d2b1 and no jet constituents") in proc.stdout + proc.stderr  # fmt: skip
+    assert "tagger(s) bdt need it" in proc.stdout + proc.stderr
+    train["features"] = [f for f in CI["train"]["features"] if f != "d2"]
+    config = write_config(tmp_path / "cfg", samples, skim=CI["skim"], train=train,
                           datamc={"taggers": ["bdt", "tau21"]})  # fmt: skip
     plan = snakemake(work, config, "-n", "datamc").stdout
     assert "generate_chunk" not in plan

@@ -153,6 +153,8 @@ class FileInfo:
     sumw, count
         ``Runs`` sums of ``genEventSumw`` / ``genEventCount``; ``None`` unless asked for,
         or when the file has no ``Runs`` tree (see :func:`sum_gen_weight`).
+    branches
+        Names of the event tree's branches.
     """
 
     path: str
@@ -160,6 +162,7 @@ class FileInfo:
     uuid: bytes
     sumw: float | None = None
     count: int | None = None
+    branches: frozenset = frozenset()
 
 
 def inspect_file(
@@ -212,7 +215,8 @@ def inspect_file(
         uuid = bytes(root.file.fUUID)
     finally:
         root.close()
-    return FileInfo(path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count)
+    return FileInfo(path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count,
+                    branches=frozenset(names))  # fmt: skip
 
 
 def check_input_file(
@@ -298,6 +302,22 @@ def read_normalisation(paths: Sequence[str | os.PathLike]) -> Normalisation:
                 "sums genWeight over all events: lhcml.skim.inputs.sum_gen_weight)"
             )
     return sum_normalisation(infos)
+
+
+#: Branches from which the skim rebuilds a missing FatJet_d2b1 (the jet constituents).
+CONSTITUENT_BRANCHES = (
+    ("FatJetPFCands_pFCandsIdx", "PFCands_pt"),
+    ("FatJetPFCand_pfCandIdx", "PFCand_pt"),
+)
+
+
+def missing_features(info: FileInfo) -> dict[str, str]:
+    """Substructure features a file can give neither as a branch nor from constituents:
+    ``{feature: reason}`` (feature names as in :mod:`lhcml.features.highlevel`)."""
+    has_constituents = any(set(pair) <= info.branches for pair in CONSTITUENT_BRANCHES)
+    if "FatJet_d2b1" not in info.branches and not has_constituents:
+        return {"d2": "no branch FatJet_d2b1 and no jet constituents to recompute it from"}
+    return {}
 
 
 def sum_gen_weight(paths: Sequence[str], tree: str = EVENTS_TREE) -> float:

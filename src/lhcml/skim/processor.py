@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import awkward as ak
@@ -130,8 +130,14 @@ class Selection:
         return tuple(out)
 
 
-def check_finite(values: np.ndarray, branch: str, where: str, events: np.ndarray,
-                 owner: np.ndarray | None = None, allow_nan: bool = False) -> None:
+def check_finite(
+    values: np.ndarray,
+    branch: str,
+    where: str,
+    events: np.ndarray,
+    owner: np.ndarray | None = None,
+    allow_nan: bool = False,
+) -> None:
     """Raise :class:`NonFiniteError` if ``values`` hold inf (or NaN unless allowed).
 
     ``owner`` maps each flat value to its event's position (None: one value per event);
@@ -149,6 +155,7 @@ def check_finite(values: np.ndarray, branch: str, where: str, events: np.ndarray
             f"(NaN or inf), first in event {int(events[row])} (entry {row} of the chunk): "
             f"{values[first]}"
         )
+
 
 #: Output columns -> (kind, numpy dtype). ``scalar``: one value per jet; ``string``: UTF-8
 #: string; ``jagged``: variable-length list per jet (the constituents, sorted by decreasing
@@ -363,6 +370,35 @@ def _charge_from_pdg(pdg: np.ndarray) -> np.ndarray:
         hit = np.abs(pdg) == apdg
         charge[hit] = q * np.sign(pdg[hit])
     return charge
+
+
+def recompute_d2(offsets: np.ndarray, cands: dict) -> tuple[np.ndarray, int]:
+    """D2 (beta = 1, soft-drop groomed with beta = 0, zcut = 0.1, R0 = 0.8: CMS's
+    ``d2b1`` and the generator's) from the leading jet's constituents.
+
+    Returns the values (NaN for jets without stored constituents, or groomed to one
+    particle, as fastjet-contrib) and the number of jets with constituents.
+    """
+    from lhcml.substructure.ecf import energy_correlators
+    from lhcml.substructure.softdrop import softdrop
+
+    counts = np.diff(offsets)
+    pt = np.asarray(cands["pt"], np.float64)
+    eta = np.asarray(cands["eta"], np.float64)
+    phi = np.asarray(cands["phi"], np.float64)
+    mass = np.asarray(cands["mass"], np.float64)
+    mt = np.sqrt(pt**2 + mass**2)
+    flat = {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta),
+            "E": mt * np.cosh(eta)}  # fmt: skip
+    jets = ak.unflatten(ak.zip(flat), counts)
+    out = np.full(len(counts), np.nan, np.float32)
+    has = counts > 0
+    if has.any():
+        groomed = softdrop(jets[has], beta=0.0, zcut=0.1, r0=0.8)
+        ecfs = energy_correlators(groomed.constituents, beta=1.0, which=("e2", "e3"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[has] = ecfs["e3"] / ecfs["e2"] ** 3
+    return out, int(has.sum())
 
 
 def _constituents(
@@ -610,8 +646,13 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         for field in ("pt", "eta", "phi", "mass", "charge", "pdgId"):
             columns[f"pfc_{field}"] = (offsets, cands[field])
 
+        filename = str(meta.get("filename", ""))
+        if "d2b1" not in fj_fields and n_sel:
+            columns["fj_d2b1"], recomputed = recompute_d2(offsets, cands)
+            log.info("%s: no FatJet_d2b1; recomputed from the constituents for %d of %d jets",
+                     where, recomputed, n_sel)  # fmt: skip
         table = make_table(columns)
-        key = (str(meta.get("filename", "")), int(meta.get("entrystart", 0) or 0))
+        key = (filename, int(meta.get("entrystart", 0) or 0))
         return {sample: [(*key, table, cutflow)]}
 
     def postprocess(self, accumulator):

@@ -13,7 +13,9 @@ Outputs (both written atomically: to a temporary name in the destination directo
 
   with the steps of the sample's :meth:`lhcml.skim.processor.Selection.steps` in order
   (and the ``selection`` that defined them); ``xsec_pb`` and ``sumw`` are ``null`` for
-  collision data.
+  collision data. ``missing_features`` maps a feature (``d2``) to the files that can give
+  it neither as a branch nor from their constituents (``{feature: {file: reason}}``); the
+  stages that need the feature fail naming them.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from coffea import processor
 from coffea.processor.executor import FileMeta
 
 from lhcml.io import atomic_path
-from lhcml.skim.dask import dask_client
 from lhcml.nanoaod import REQUIRED_EVENT_BRANCHES
+from lhcml.skim.dask import dask_client
 from lhcml.skim.inputs import (
     EVENTS_TREE,
     SkimInputError,
     inspect_file,
+    missing_features,
     sum_gen_weight,
     sum_normalisation,
 )
@@ -215,8 +218,15 @@ def skim_sample(
             f"{sample_name}: processed {processed} events but the files hold {n_events}"
         )
 
+    missing = {}
+    for info in infos:
+        for feature, reason in missing_features(info).items():
+            missing.setdefault(feature, {})[info.path] = reason
+            log.warning("%s: %s: feature %s unavailable (%s)", sample_name, info.path, feature,
+                        reason)  # fmt: skip
     cutflow = {
         "sample": sample_name,
+        "missing_features": missing,
         "xsec_pb": None if norm is None else norm.xsec_pb,
         "lumi_fb": float(lumi_fb),
         "sumw": None if norm is None else norm.sumw,
