@@ -165,7 +165,7 @@ def test_collision_data(real_run):
     scores = ak.from_parquet(work / "results" / "scores" / "tau21" / "samples" / "data.parquet")
     assert len(scores) == 2 and np.allclose(scores["score"], -features["tau21"])
     log = (work / "results" / "logs" / "plot_datamc.log").read_text()
-    assert "msd_inclusive: 2 data jets" in log
+    assert "msd_inclusive: 2 data jets, 2 simulated" in log  # normalised to the data jets
     assert "simulation: all jets" in log  # cut-based taggers learn nothing
     plots = sorted(p.name for p in (work / "results" / "plots" / "datamc").glob("*.png"))
     assert len(plots) == 18 and "score_n2_pass_tau21.png" in plots

@@ -122,19 +122,21 @@ def plot_stack(data_values, sim, bins, xlabel, out_base, data_lumi_fb, title="")
               color="grey", label="Sim. stat. unc.")  # fmt: skip
     n_data, _ = np.histogram(np.clip(data_values, bins[0], np.nextafter(bins[-1], bins[0])), bins)
     centres = 0.5 * (bins[1:] + bins[:-1])
-    ax.errorbar(centres, n_data, yerr=np.sqrt(n_data), fmt="ko", label="Data")
+    shown = n_data > 0  # empty data bins are not drawn (nor their ratio)
+    ax.errorbar(centres[shown], n_data[shown], yerr=np.sqrt(n_data[shown]), fmt="ko",
+                label="Data")  # fmt: skip
     ax.set_ylabel("Jets")
     ax.set_ylim(
-        0, max(1.0, 1.5 * max(float(np.max(total + err)), float(np.max(n_data + np.sqrt(n_data)))))
+        0, max(1.0, 1.8 * max(float(np.max(total + err)), float(np.max(n_data + np.sqrt(n_data)))))
     )
-    ax.legend(fontsize="small", title=title or None)
+    ax.legend(fontsize="x-small", title=title or None, title_fontsize="x-small", loc="upper right")
     label(ax, lumi_fb=data_lumi_fb, data=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(total > 0, n_data / total, np.nan)
         ratio_err = np.where(total > 0, np.sqrt(n_data) / total, np.nan)
         band = np.where(total > 0, err / total, np.nan)
     rax.stairs(1 + band, bins, baseline=1 - band, fill=True, hatch="///", alpha=0.3, color="grey")
-    rax.errorbar(centres, ratio, yerr=ratio_err, fmt="ko")
+    rax.errorbar(centres[shown], ratio[shown], yerr=ratio_err[shown], fmt="ko")
     rax.axhline(1.0, color="k", lw=0.8)
     rax.set_ylim(0, 2)
     rax.set_ylabel("Data / Sim.")
