@@ -97,10 +97,11 @@ def events(flow: dict) -> list[int]:
 
 def test_real_files_only_plan_no_generation(real_run):
     work, config = real_run
-    for target in ("skim", "features", "datamc"):
+    # the training features need the 4 simulated samples only, never the data
+    for target, skims in (("skim", 5), ("features", 4), ("datamc", 5)):
         proc = snakemake(work, config, "-n", "--forceall", target)
         assert not re.search(r"^generate_chunk\s+\d+", proc.stdout, re.M), target
-        assert re.search(r"^skim_sample\s+5$", proc.stdout, re.M), target
+        assert re.search(rf"^skim_sample\s+{skims}$", proc.stdout, re.M), target
 
 
 def test_simulation_with_runs_pfnano(real_run, real_nanoaod):
@@ -177,14 +178,16 @@ def test_d2_recomputed_from_constituents_or_reported_missing(real_run, real_nano
     work, _ = real_run
     pfnano = ak.from_parquet(work / "results" / "skim" / "qcd_pfnano.parquet")
     d2 = pfnano["fj_d2b1"].to_numpy()
-    assert np.isfinite(d2).all() and (d2 > 0).all()  # PFNano: rebuilt from the constituents
+    # PFNano: rebuilt from the constituents (0 for a jet groomed to two particles: no e3)
+    assert np.isfinite(d2).all() and (d2 >= 0).all() and (d2 > 0).sum() >= 8
     n2 = pfnano["fj_n2b1"].to_numpy()  # the file's own N2 (same grooming): same ballpark
     assert 0.02 < np.median(n2) < 0.5 and 0.3 < np.median(d2) < 10
     assert cutflow(work, "qcd_pfnano")["missing_features"] == {}
     assert cutflow(work, "tt_v15")["missing_features"] == {}  # v15 constituents
     v12 = cutflow(work, "tt_v12")["missing_features"]
     assert list(v12) == ["d2"] and list(v12["d2"]) == [str(real_nanoaod["nano_tt_v12.root"])]
-    assert np.isnan(ak.from_parquet(work / "results" / "skim" / "tt_v12.parquet")["fj_d2b1"]).all()
+    v12_d2 = ak.from_parquet(work / "results" / "skim" / "tt_v12.parquet")["fj_d2b1"]
+    assert np.isnan(v12_d2.to_numpy()).all()
 
 
 def test_nothing_passing(real_run):
