@@ -299,3 +299,21 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     log = (work / "results" / "logs" / "plot_datamc.log").read_text()
     assert "simulation: test-split jets only" in log  # the BDT learnt from the others
     assert (work / "results" / "plots" / "datamc" / "score_bdt_pass_bdt.png").stat().st_size > 0
+
+
+def test_config_setting_only_samples_replaces_the_sample_set(real_nanoaod, tmp_path):
+    """As from the checkout: config/config.yaml is read first and merged key by key with the
+    user's config, which sets only `samples` - no default sample survives, no generation."""
+    shutil.copytree(ROOT / "config", tmp_path / "config")  # the working directory's defaults
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "samples.yaml").write_text(yaml.safe_dump(real_samples(real_nanoaod)))
+    (user / "only-samples.yaml").write_text("samples: samples.yaml\n")
+    proc = snakemake(tmp_path, user / "only-samples.yaml", "-n", "skim", "features")
+    assert not re.search(r"^generate_chunk\s+\d+", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^skim_sample\s+5$", proc.stdout, re.M), proc.stdout
+    assert "sample=qcd\n" not in proc.stdout and "sample=qcd_pfnano" in proc.stdout
+    # a stage whose config refers to samples the file lacks says so when targeted
+    proc = snakemake(tmp_path, user / "only-samples.yaml", "-n", "trigger", check=False)
+    assert proc.returncode != 0
+    assert "config key 'trigger.classes': sample" in proc.stdout + proc.stderr
