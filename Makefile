@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 UV_VERSION := 0.13.9
 
-.PHONY: setup setup-cluster run test test-fast bench lint dag dryrun lock env-locks clean
+.PHONY: setup setup-cluster run test test-fast bench lint dag dryrun lock env-locks clean opendata-files opendata
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,14 @@ setup-cluster: setup
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
 	$(BIN)/snakemake --configfile config/config.yaml --report results/report.html
+
+# The example on real CMS NanoAOD (docs/real-data.md): coffea's test files, fetched with pip
+# and checked against a pinned sha256, then skim, features, scores and data vs simulation.
+opendata-files: setup
+	$(BIN)/python tools/fetch_coffea_samples.py
+
+opendata: opendata-files
+	$(BIN)/snakemake --cores $(CORES) --configfile config/opendata.yaml --directory results-opendata datamc
 
 dryrun: setup
 	$(BIN)/snakemake -n --configfile config/config.yaml

@@ -25,6 +25,7 @@ include: "rules/train.smk"
 include: "rules/decorrelate.smk"
 include: "rules/calo.smk"
 include: "rules/trigger.smk"
+include: "rules/datamc.smk"
 include: "rules/inference.smk"
 include: "rules/report.smk"
 

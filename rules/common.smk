@@ -14,10 +14,23 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (LHCML_SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from lhcml.config import ConfigError, schema_defaults, validate_config  # noqa: E402
+from lhcml.config import (  # noqa: E402
+    ConfigError,
+    samples_config_dir,
+    schema_defaults,
+    validate_config,
+)
 
 try:
-    validate_config(config, command_line=workflow.config_settings.overwrite_config)
+    validate_config(
+        config,
+        command_line=workflow.config_settings.overwrite_config,
+        config_dir=samples_config_dir(
+            config.get("samples"),
+            [*workflow.configfiles, *workflow.overwrite_configfiles],
+            workflow.config_settings.config,
+        ),
+    )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
@@ -32,6 +45,10 @@ STAGE_OUTPUTS = []
 SAMPLES = list(config["samples"])
 GENERATED = [s for s in SAMPLES if "process" in config["samples"][s]]
 REAL = [s for s in SAMPLES if "files" in config["samples"][s]]
+#: Collision data: skimmed, featurised and scored, never used to train or calibrate.
+DATA = [s for s in SAMPLES if config["samples"][s]["role"] == "data"]
+#: Simulated samples (generated here or NanoAOD files): the taggers' training inputs.
+SIMULATED = [s for s in SAMPLES if s not in DATA]
 
 
 def events_per_chunk(sample):
@@ -67,9 +84,19 @@ def skim_input(wildcards):
         return {
             "events": generated_files(wildcards.sample, "root"),
             "meta": generated_files(wildcards.sample, "json"),
+            "golden_json": [],
         }
-    local = [f for f in config["samples"][wildcards.sample]["files"] if not is_remote(f)]
-    return {"events": local, "meta": []}
+    spec = config["samples"][wildcards.sample]
+    local = [f for f in spec["files"] if not is_remote(f)]
+    golden = [spec["golden_json"]] if spec.get("golden_json") else []
+    return {"events": local, "meta": [], "golden_json": golden}
+
+
+def skim_selection(sample):
+    """The data-quality selection of a sample (lhcml.skim.Selection fields), {} if none."""
+    spec = config["samples"][sample]
+    keys = ("golden_json", "hlt_paths", "met_filters", "jet_id")
+    return {k: spec[k] for k in keys if k in spec}
 
 
 def remote_files(wildcards):
@@ -99,6 +126,7 @@ def skim_threads(wildcards):
 # --- Names shared by several stages ------------------------------------------------
 
 from lhcml.tables import SPLITS
+from lhcml.taggers import CUT_BASED_TAGGERS
 
 #: The feature tables of each split (rules/features.smk), read by the later stages.
 FEATURE_TABLES = {s: f"{RESULTS}/features/{s}.parquet" for s in SPLITS}
@@ -125,12 +153,19 @@ TRIGGER_HLS_MODELS = TRIGGER["hls_models"]
 TRIGGER_SAMPLES = sorted({spec["sample"] for spec in TRIGGER["classes"].values()})
 TRIGGER_PROFILED = [m for m in TRIGGER_HLS_MODELS if m.startswith("float")]
 
-for _s in TRIGGER_SAMPLES:
-    if _s not in SAMPLES:
-        raise WorkflowError(
-            f"invalid configuration: config key 'trigger.classes': sample {_s!r} is not in "
-            f"samples ({', '.join(SAMPLES)})"
-        )
+
+
+def trigger_samples_present(wildcards=None):
+    """Checked when a trigger job is planned (not at parse time: a config with only real
+    files must still run `snakemake skim`)."""
+    for s in TRIGGER_SAMPLES:
+        if s not in SAMPLES:
+            raise WorkflowError(
+                f"invalid configuration: config key 'trigger.classes': sample {s!r} is not "
+                f"in samples ({', '.join(SAMPLES)})"
+            )
+    return []
+
 for _m in TRIGGER_HLS_MODELS:
     if _m not in TRIGGER_MODELS:
         raise WorkflowError(
@@ -203,4 +238,21 @@ def inference_plot_outputs():
         "ams_png": png("ams", "inference_ams", "AMS working points"),
         "injection_pdf": f"{INF_PLOTS}/injection.pdf",
         "injection_png": png("injection", "inference_injection", "Signal injection"),
+    }
+
+
+def tagger_feature_needs():
+    """Tagger -> the high-level features it reads (for the missing-feature check of the
+    features stage; the DeepSets network reads constituents and train.deepsets.jet_features).
+
+    A function, called when jobs are planned: TAGGERS and MD_TAGGERS come from the
+    helpers of rules/train.smk and rules/decorrelate.smk, included after this file."""
+    return {
+        **{t: TRAIN["features"] for t in TAGGERS if t in ("bdt", "dnn")},
+        **{t: [t] for t in TAGGERS if t in CUT_BASED_TAGGERS},
+        **{
+            t: config["decorrelate"]["features"]
+            for t in MD_TAGGERS
+            if t in ("adversarial", "disco")
+        },
     }

@@ -1,17 +1,23 @@
 # Stage 3: tagger input features and the train / validation / test split.
 
 
+# Only simulated samples enter the training tables: collision data (role: data) is
+# featurised per sample in rules/datamc.smk and never trains or calibrates a tagger.
+
+
 rule build_features:
     input:
-        jets=expand(rules.skim_sample.output.jets, sample=SAMPLES),
+        jets=expand(rules.skim_sample.output.jets, sample=SIMULATED),
+        cutflows=expand(rules.skim_sample.output.cutflow, sample=SIMULATED),
     output:
         train=f"{RESULTS}/features/train.parquet",
         val=f"{RESULTS}/features/val.parquet",
         test=f"{RESULTS}/features/test.parquet",
         summary=f"{RESULTS}/features/summary.json",
     params:
-        samples=SAMPLES,
-        roles={s: config["samples"][s]["role"] for s in SAMPLES},
+        samples=SIMULATED,
+        roles={s: config["samples"][s]["role"] for s in SIMULATED},
+        needs=lambda w: tagger_feature_needs(),
         n_constituents=config["features"]["n_constituents"],
         split=config["features"]["split"],
         seed=config["seed"],

@@ -1,4 +1,6 @@
 # Stage 2: coffea skim of the leading large-R jet, weights, truth labels, cutflow.
+# Real NanoAOD samples (simulation files, collision data) also get their data-quality
+# selection (golden JSON, HLT, MET filters, jet ID) as cutflow lines (docs/real-data.md).
 
 
 rule skim_sample:
@@ -10,6 +12,8 @@ rule skim_sample:
     params:
         remote=remote_files,
         xsec_pb=lambda w: config["samples"][w.sample].get("xsec_pb"),
+        sumw=lambda w: config["samples"][w.sample].get("sumw"),
+        selection=lambda w: skim_selection(w.sample),
         lumi_fb=config["lumi_fb"],
         cuts=skim_cuts(),
         executor=config["skim"]["executor"],

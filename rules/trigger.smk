@@ -41,6 +41,7 @@ rule trigger_features:
 
 rule trigger_dataset:
     input:
+        samples_present=trigger_samples_present,
         features=expand(rules.trigger_features.output.features, sample=TRIGGER_SAMPLES),
     output:
         **TRIGGER_SPLITS,

@@ -4,6 +4,7 @@ import logging
 
 from lhcml.generate import sample_cross_section
 from lhcml.logs import log_to_file
+from lhcml.skim.processor import Selection
 from lhcml.skim.run import skim_sample
 
 
@@ -26,6 +27,13 @@ def main():
         workers=snakemake.params.workers,
         chunksize=snakemake.params.chunksize,
         dask=snakemake.params.dask,
+        sumw=snakemake.params.sumw,
+        selection=Selection(
+            golden_json=snakemake.params.selection.get("golden_json"),
+            hlt_paths=tuple(snakemake.params.selection.get("hlt_paths", ())),
+            met_filters=tuple(snakemake.params.selection.get("met_filters", ())),
+            jet_id=snakemake.params.selection.get("jet_id"),
+        ),
     )
 
 

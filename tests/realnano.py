@@ -24,6 +24,8 @@ What the files hold (inspected for coffea 2026.9.0):
 ``nano_dimuon.root``
     Real collision data (2018), 40 events, 5 with a FatJet; no ``genWeight``, no GenPart;
     ``Runs`` without ``genEventSumw``.
+``nano_dy_empty.root``
+    The Drell-Yan file with zero events in ``Events`` (and no ``Runs`` tree).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "nano_tt_v15.root",
     "nano_dy.root",
     "nano_dimuon.root",
+    "nano_dy_empty.root",
 )
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "coffea-samples"
 _MARKER = ".sdist-sha256"

@@ -53,7 +53,10 @@ def test_unreachable_url_fails_fast_naming_it(tmp_path):
 def test_unreachable_url_in_config_stops_the_workflow(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     # added beside the generated samples, which other stages' config sections refer to
-    config["samples"]["remote"] = {"role": "other", "files": [UNREACHABLE], "xsec_pb": 1.0}
+    samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())
+    samples["remote"] = {"role": "other", "files": [UNREACHABLE], "xsec_pb": 1.0}
+    (tmp_path / "remote-samples.yaml").write_text(yaml.safe_dump(samples))
+    config["samples"] = "remote-samples.yaml"
     (tmp_path / "remote.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(AssertionError) as failure:
         run_snakemake(tmp_path, "results/skim/remote.parquet", "--configfile",

@@ -45,7 +45,8 @@ def test_pseudodata_are_distinct_test_jets_at_the_configured_luminosity(ci_run):
 
 def test_a_too_large_luminosity_is_refused_naming_the_sample(ci_run, tmp_path):
     feats = {s: ci_run / "results" / "features" / f"{s}.parquet" for s in ("train", "val", "test")}
-    roles = {s: c["role"] for s, c in CI["samples"].items()}
+    samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())
+    roles = {s: c["role"] for s, c in samples.items()}
     with pytest.raises(LuminosityError, match="sample 'qcd'") as err:
         make_pseudodata(feats, roles, 10 * INF["lumi_fb"], CI["lumi_fb"], 1.0, [], 1, 5.0,
                         tmp_path / "pd.parquet", tmp_path / "pd.json")  # fmt: skip

@@ -498,15 +498,18 @@ def test_real_pfnano(real_nanoaod, real_skims):
     assert set(table["label"].to_list()) <= {"quark", "gluon"}  # QCD dijets
     assert (table["fj_nconst"].to_numpy() == -1).all()  # no FatJet_nConstituents in PFNano
     # the constituents are the PFCands the association points to, by decreasing pT
+    # with their PUPPI weight applied (PFNano stores it apart), weight-0 candidates dropped
     raw = uproot.open(path)["Events"].arrays(
-        ["event", "FatJet_pt", "FatJetPFCands_jetIdx", "FatJetPFCands_pFCandsIdx", "PFCands_pt"]
-    )
+        ["event", "FatJet_pt", "FatJetPFCands_jetIdx", "FatJetPFCands_pFCandsIdx", "PFCands_pt",
+         "PFCands_puppiWeight"]
+    )  # fmt: skip
     for row in range(len(table)):
         i = int(np.flatnonzero(raw["event"].to_numpy() == table["event"][row])[0])
         lead = int(np.argmax(raw["FatJet_pt"][i].to_numpy()))
         idx = raw["FatJetPFCands_pFCandsIdx"][i][raw["FatJetPFCands_jetIdx"][i] == lead]
-        expected = np.sort(raw["PFCands_pt"][i][idx].to_numpy())[::-1][: LOOSE["max_constituents"]]
-        assert table["pfc_pt"][row].to_list() == expected.tolist()
+        pt = (raw["PFCands_pt"][i][idx] * raw["PFCands_puppiWeight"][i][idx]).to_numpy()
+        expected = np.sort(pt[pt > 0])[::-1][: LOOSE["max_constituents"]]
+        assert table["pfc_pt"][row].to_list() == pytest.approx(expected.tolist())
     assert ak.all(abs(table["pfc_charge"]) <= 1) and ak.min(ak.num(table["pfc_pt"])) > 0
 
 

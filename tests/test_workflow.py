@@ -5,13 +5,13 @@ import json
 import awkward as ak
 import numpy as np
 import pytest
-import yaml
 
+from lhcml.config import load_config
 from lhcml.generate import sample_cross_section
 
 from conftest import ROOT, run_snakemake
 
-CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
+CI = load_config(ROOT / "config" / "ci.yaml")  # samples: the validated samples file
 
 
 def _cutflow(run_dir, sample):

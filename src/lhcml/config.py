@@ -19,6 +19,7 @@ import copy
 import functools
 import math
 import os
+import re
 from pathlib import Path
 
 import jsonschema
@@ -41,13 +42,13 @@ def _key_path(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    """A one-line description naming the key, for the most specific underlying error."""
+def _describe(error: jsonschema.ValidationError, prefix: tuple = ()) -> str:
+    """A one-line description naming the key, for the most specific underlying error
+    (``prefix``: the key path of the validated instance inside the config)."""
     if error.validator == "oneOf" and error.context:
-        # a sample matches neither form: report the form with the deepest error
         best = max(error.context, key=lambda e: len(e.absolute_path))
-        return _describe(best)
-    where = list(error.absolute_path)
+        return _describe(best, prefix)
+    where = [*prefix, *error.absolute_path]
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
@@ -57,6 +58,107 @@ def _describe(error: jsonschema.ValidationError) -> str:
         missing = error.message.split("'")[1]
         return f"config key {_key_path([*where, missing])!r}: required but missing"
     return f"config key {_key_path(where)!r}: {error.message}"
+
+
+#: The three forms of a sample (``$defs`` of the schema), see :func:`sample_kind`.
+SAMPLE_FORMS = {
+    "generated": "generated_sample",
+    "simulation": "simulation_sample",
+    "data": "data_sample",
+}
+
+
+def sample_kind(name: str, spec) -> str:
+    """``"generated"``, ``"simulation"`` (NanoAOD files with a cross section) or ``"data"``.
+
+    The form is chosen from the keys the user wrote - ``role: data``, else ``process``
+    (generated), else ``files`` (simulation) - so that a mistake inside a sample is
+    reported against that form (``samples.X.xsec_pb: required but missing``), not as
+    a mismatch of some other form.
+    """
+    if not isinstance(spec, dict):
+        raise ConfigError(f"config key 'samples.{name}': must be a mapping, got {spec!r}")
+    if spec.get("role") == "data":
+        return "data"
+    if "process" in spec and "files" in spec:
+        raise ConfigError(
+            f"config key 'samples.{name}': has both 'process' (a generated sample) and "
+            "'files' (NanoAOD files); give one of them"
+        )
+    if "process" in spec:
+        return "generated"
+    if "files" in spec:
+        return "simulation"
+    raise ConfigError(
+        f"config key 'samples.{name}': give 'process' (a sample generated here), or "
+        "'files' (NanoAOD files: simulation with xsec_pb, or collision data with role: data)"
+    )
+
+
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
+def _resolve(path: str, base: Path) -> str:
+    """A local relative path read from ``base``; absolute paths and URLs unchanged."""
+    if _is_url(path) or os.path.isabs(path):
+        return path
+    return os.path.normpath(base / path)
+
+
+def validate_samples(samples, schema: dict | None = None, base_dir=".") -> dict:
+    """Validate the content of a samples file (filling defaults) and return it.
+
+    Relative ``files`` and ``golden_json`` paths are made relative to ``base_dir`` (the
+    samples file's directory). Errors name the key as ``samples.<name>.<key>``.
+    """
+    schema = load_schema() if schema is None else schema
+    if not isinstance(samples, dict) or not samples:
+        raise ConfigError("config key 'samples': the samples file must map names to samples")
+    out = {}
+    for name, spec in samples.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise ConfigError(f"config key 'samples.{name}': sample names are [A-Za-z0-9_]+")
+        kind = sample_kind(name, spec)
+        sub = schema["$defs"][SAMPLE_FORMS[kind]]
+        errors = sorted(
+            jsonschema.Draft202012Validator(sub).iter_errors(spec),
+            key=lambda e: list(map(str, e.path)),
+        )
+        if errors:
+            raise ConfigError(_describe(errors[0], ("samples", name)))
+        spec = copy.deepcopy(spec)
+        _fill_defaults(spec, sub)
+        if kind == "generated" and spec["chunks"] > spec["events"]:
+            raise ConfigError(f"config key 'samples.{name}.chunks': more chunks than events")
+        if kind != "generated":
+            base = Path(base_dir)
+            spec["files"] = [_resolve(f, base) for f in spec["files"]]
+            duplicates = sorted({f for f in spec["files"] if spec["files"].count(f) > 1})
+            if duplicates:
+                raise ConfigError(
+                    f"config key 'samples.{name}.files': listed more than once: {duplicates}"
+                )
+            if spec.get("golden_json"):
+                spec["golden_json"] = _resolve(spec["golden_json"], base)
+        out[name] = spec
+    return out
+
+
+def load_samples(path: str | os.PathLike, schema: dict | None = None) -> dict:
+    """Read and validate a samples file; errors name the file and the key."""
+    path = Path(path)
+    try:
+        with open(path) as f:
+            samples = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config key 'samples': samples file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config key 'samples': {path} is not valid YAML ({err})") from None
+    try:
+        return validate_samples(samples, schema, path.parent)
+    except ConfigError as err:
+        raise ConfigError(f"samples file {path}: {err}") from None
 
 
 def _fill_defaults(instance, schema) -> None:
@@ -128,12 +230,20 @@ def _merge(config: dict, update: dict) -> None:
 
 
 def validate_config(
-    config: dict, schema: dict | None = None, command_line: dict | None = None
+    config: dict,
+    schema: dict | None = None,
+    command_line: dict | None = None,
+    config_dir: str | os.PathLike = ".",
 ) -> dict:
     """Validate ``config`` in place (filling defaults) and return it.
 
     ``command_line`` is the part of ``config`` given with ``snakemake --config``; its
     strings are converted where the schema wants numbers or booleans (see above).
+
+    ``config["samples"]`` is the path of the samples file, read relative to
+    ``config_dir`` (the directory of the config file that set it); on return it holds
+    the validated samples (:func:`load_samples`) and ``config["samples_file"]`` the
+    resolved path.
 
     Raises
     ------
@@ -144,11 +254,20 @@ def validate_config(
     schema = load_schema() if schema is None else schema
     if command_line:
         _merge(config, coerce_strings(command_line, schema))
+    if isinstance(config.get("samples"), dict):
+        raise ConfigError(
+            "config key 'samples': must be the path of a samples file (YAML), not the samples "
+            "themselves (Snakemake merges config files key by key, so inline samples would be "
+            "mixed with those of config/config.yaml; see docs/real-data.md)"
+        )
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path)))
     if errors:
         raise ConfigError(_describe(errors[0]))
     _fill_defaults(config, schema)
+    samples_file = _resolve(config["samples"], Path(config_dir))
+    config["samples"] = load_samples(samples_file, schema)
+    config["samples_file"] = samples_file
 
     split = config["features"]["split"]
     if not math.isclose(sum(split.values()), 1.0, abs_tol=1e-9):
@@ -158,9 +277,6 @@ def validate_config(
     skim = config["skim"]
     if skim["msoftdrop_min"] >= skim["msoftdrop_max"]:
         raise ConfigError("config key 'skim.msoftdrop_min': must be below skim.msoftdrop_max")
-    for name, sample in config["samples"].items():
-        if "events" in sample and sample["chunks"] > sample["events"]:
-            raise ConfigError(f"config key 'samples.{name}.chunks': more chunks than events")
     return config
 
 
@@ -203,10 +319,33 @@ def dataclass_from_mapping(cls, mapping: dict | None, what: str):
 
 
 def load_config(path: str | os.PathLike) -> dict:
-    """Read a YAML config file and validate it; errors name the file and the key."""
+    """Read a YAML config file and validate it; errors name the file and the key.
+
+    Its ``samples`` path is read relative to the file's directory."""
     with open(path) as f:
         config = yaml.safe_load(f)
     try:
-        return validate_config(config)
+        return validate_config(config, config_dir=Path(path).parent)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+def samples_config_dir(value, config_files, command_line: dict | None = None) -> str:
+    """The directory a relative ``samples`` path is read from.
+
+    That of the config file that set the value: the last of ``config_files`` (in the
+    order Snakemake applies them, later ones overriding) whose ``samples`` equals
+    ``value``. A value given on the command line (``--config samples=...``) is read from
+    the working directory, as is one no config file sets.
+    """
+    if command_line and "samples" in command_line:
+        return "."
+    for path in reversed(list(config_files)):
+        try:
+            with open(path) as f:
+                content = yaml.safe_load(f) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(content, dict) and content.get("samples") == value:
+            return os.path.dirname(os.path.abspath(path))
+    return "."

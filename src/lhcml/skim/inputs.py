@@ -151,7 +151,10 @@ class FileInfo:
     uuid
         The ROOT file's UUID (16 bytes; coffea's chunking metadata).
     sumw, count
-        ``Runs`` sums of ``genEventSumw`` / ``genEventCount``; ``None`` unless asked for.
+        ``Runs`` sums of ``genEventSumw`` / ``genEventCount``; ``None`` unless asked for,
+        or when the file has no ``Runs`` tree (see :func:`sum_gen_weight`).
+    branches
+        Names of the event tree's branches.
     """
 
     path: str
@@ -159,6 +162,7 @@ class FileInfo:
     uuid: bytes
     sumw: float | None = None
     count: int | None = None
+    branches: frozenset = frozenset()
 
 
 def inspect_file(
@@ -203,12 +207,7 @@ def inspect_file(
         except Exception as err:
             raise SkimInputError(f"{path}: corrupt tree '{tree}' ({_describe(err)})") from err
         sumw = count = None
-        if normalisation:
-            if RUNS_TREE not in root:
-                raise SkimInputError(
-                    f"{path}: has no '{RUNS_TREE}' tree, so no genEventSumw for the "
-                    "normalisation (pass sumw explicitly, or skim as data)"
-                )
+        if normalisation and RUNS_TREE in root:  # else: sumw from genWeight (sum_gen_weight)
             runs = _get_tree(root, path, RUNS_TREE)
             sumw = float(np.sum(_runs_column(runs, path, "genEventSumw"), dtype=np.float64))
             count = int(np.sum(_runs_column(runs, path, "genEventCount"), dtype=np.int64))
@@ -216,7 +215,8 @@ def inspect_file(
         uuid = bytes(root.file.fUUID)
     finally:
         root.close()
-    return FileInfo(path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count)
+    return FileInfo(path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count,
+                    branches=frozenset(names))  # fmt: skip
 
 
 def check_input_file(
@@ -263,8 +263,8 @@ def _runs_column(runs, path: str, name: str) -> np.ndarray:
                     f"{path}: cannot read '{RUNS_TREE}/{candidate}' ({_describe(err)})"
                 ) from err
     raise SkimInputError(
-        f"{path}: tree '{RUNS_TREE}' has no branch '{name}' (real data has no generator "
-        "weights; skim it without a cross section)"
+        f"{path}: tree '{RUNS_TREE}' has no branch '{name}' (collision data has no generator "
+        "weights: give the sample role: data and no xsec_pb)"
     )
 
 
@@ -295,7 +295,60 @@ def read_normalisation(paths: Sequence[str | os.PathLike]) -> Normalisation:
     if not paths:
         raise SkimInputError("no input files given: cannot compute the normalisation (sumw)")
     infos = [inspect_file(p, required=(), normalisation=True) for p in paths]
+    for info in infos:
+        if info.sumw is None:
+            raise SkimInputError(
+                f"{info.path}: has no '{RUNS_TREE}' tree, so no genEventSumw (the skim then "
+                "sums genWeight over all events: lhcml.skim.inputs.sum_gen_weight)"
+            )
     return sum_normalisation(infos)
+
+
+#: Branches from which the skim rebuilds a missing FatJet_d2b1 (the jet constituents).
+CONSTITUENT_BRANCHES = (
+    ("FatJetPFCands_pFCandsIdx", "PFCands_pt"),
+    ("FatJetPFCand_pfCandIdx", "PFCand_pt"),
+)
+
+
+def missing_features(info: FileInfo) -> dict[str, str]:
+    """Substructure features a file can give neither as a branch nor from constituents:
+    ``{feature: reason}`` (feature names as in :mod:`lhcml.features.highlevel`)."""
+    has_constituents = any(set(pair) <= info.branches for pair in CONSTITUENT_BRANCHES)
+    if "FatJet_d2b1" not in info.branches and not has_constituents:
+        return {"d2": "no branch FatJet_d2b1 and no jet constituents to recompute it from"}
+    return {}
+
+
+def sum_gen_weight(paths: Sequence[str], tree: str = EVENTS_TREE) -> float:
+    """Sum of ``genWeight`` over all events of all ``paths`` (files without ``Runs``).
+
+    Equals the generator's sum of weights when no event was filtered before NanoAOD
+    (then ``Runs/genEventSumw`` would be the same number). Raises :class:`SkimInputError`
+    naming a file without ``genWeight`` or with a non-finite one.
+    """
+    total = []
+    for path in paths:
+        root = _open(path)
+        try:
+            events = _get_tree(root, path, tree)
+            if "genWeight" not in set(events.keys()):
+                raise SkimInputError(
+                    f"{path}: tree '{tree}' has no branch 'genWeight' and the file no "
+                    f"'{RUNS_TREE}' tree: no sum of generator weights (collision data is "
+                    "role: data; or give the sample's sumw)"
+                )
+            weights = np.asarray(events["genWeight"].array(library="np"), dtype=np.float64)
+        finally:
+            root.close()
+        bad = ~np.isfinite(weights)
+        if bad.any():
+            raise SkimInputError(
+                f"{path}: branch 'genWeight' has {int(bad.sum())} non-finite value(s), first "
+                f"at entry {int(np.flatnonzero(bad)[0])}"
+            )
+        total.append(math.fsum(weights))
+    return math.fsum(total)
 
 
 def sum_normalisation(infos: Iterable[FileInfo]) -> Normalisation:

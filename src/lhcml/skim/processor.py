@@ -7,13 +7,33 @@ code runs on generated and on real CMS NanoAOD, under any of coffea's non-dask e
 
 Selection (the cutflow steps, cumulative, each with unweighted and weighted counts):
 
-=============  ==========================================================================
-``all``        every event
-``has_fatjet`` ``nFatJet >= 1``
-``pt``         leading FatJet ``pt > fatjet_pt_min`` (GeV)
-``eta``        ``|eta| < fatjet_abs_eta_max`` of that jet
-``msoftdrop``  ``msoftdrop_min <= msoftdrop < msoftdrop_max`` (GeV) of that jet
-=============  ==========================================================================
+===============  ========================================================================
+``all``          every event
+``golden_json``  (data, when configured) run and lumi section certified in the golden
+                 JSON (coffea's :class:`~coffea.lumi_tools.LumiMask`)
+``hlt``          (real files, when configured) any of the ``HLT_*`` bits set
+``met_filters``  (real files, when configured) every ``Flag_*`` bit set
+``has_fatjet``   ``nFatJet >= 1``
+``pt``           leading FatJet ``pt > fatjet_pt_min`` (GeV)
+``eta``          ``|eta| < fatjet_abs_eta_max`` of that jet
+``jet_id``       (real files, when configured) ``FatJet_jetId & jet_id == jet_id`` of
+                 that jet
+``msoftdrop``    ``msoftdrop_min <= msoftdrop < msoftdrop_max`` (GeV) of that jet
+===============  ========================================================================
+
+Steps in brackets appear only when the sample's :class:`Selection` asks for them.
+
+Non-finite values: every floating-point branch the skim reads (all FatJets, not only the
+leading one; ``genWeight``; the constituents) is checked per chunk. NaN or inf is an error
+naming the file, the branch, the count and the first event (:class:`NonFiniteError`);
+only ``FatJet_n2b1`` / ``FatJet_d2b1`` may be NaN (a jet groomed to one particle has no
+energy correlation), never inf. A non-finite value therefore never changes the selection.
+
+Constituents: PFNano stores the PUPPI weight apart (``PFCands_puppiWeight``) and
+unweighted candidate momenta; there the candidate pT and mass are multiplied by the
+weight and candidates of weight 0 dropped, as in the PUPPI jet itself. NanoAOD v15
+``PFCand_pt`` is already PUPPI-weighted and is used as stored; so is the generator's
+output (no pileup). Every input thus gives PUPPI-weighted constituents.
 
 The leading jet is the highest-pT FatJet, found with ``argmax`` (NanoAOD sorts FatJets by
 pt, but this does not rely on it; ties go to the first).
@@ -33,7 +53,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import awkward as ak
@@ -55,8 +75,87 @@ DEFAULT_CUTS: dict[str, float | int] = {
     "max_constituents": 100,  # leading constituents (by pT) kept per jet
 }
 
-#: Names of the cutflow steps, in order.
-CUTFLOW_STEPS: tuple[str, ...] = ("all", "has_fatjet", "pt", "eta", "msoftdrop")
+#: Names of all possible cutflow steps, in order (see :meth:`Selection.steps`).
+CUTFLOW_STEPS: tuple[str, ...] = (
+    "all", "golden_json", "hlt", "met_filters", "has_fatjet", "pt", "eta", "jet_id", "msoftdrop",
+)  # fmt: skip
+
+#: FatJet fields that may be NaN (but not inf): energy correlations of one-particle jets.
+NAN_ALLOWED_FIELDS = frozenset({"n2b1", "d2b1"})
+
+
+class NonFiniteError(ValueError):
+    """A NaN or inf in a branch the skim reads (the message names file, branch, event)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Data-quality selection of one real-file sample (all empty for generated events).
+
+    Attributes
+    ----------
+    golden_json
+        Path of a certified-luminosity JSON (``{"run": [[first, last], ...]}``), or None.
+    hlt_paths
+        ``HLT_*`` branches; an event passes if any is true (none = no trigger selection).
+    met_filters
+        ``Flag_*`` branches; an event passes if all are true.
+    jet_id
+        Bits required in ``FatJet_jetId`` of the leading jet (2 = tight), or None.
+    """
+
+    golden_json: str | None = None
+    hlt_paths: tuple[str, ...] = ()
+    met_filters: tuple[str, ...] = ()
+    jet_id: int | None = None
+
+    def steps(self) -> tuple[str, ...]:
+        """The cutflow steps of this selection, in order."""
+        skip = set()
+        if not self.golden_json:
+            skip.add("golden_json")
+        if not self.hlt_paths:
+            skip.add("hlt")
+        if not self.met_filters:
+            skip.add("met_filters")
+        if self.jet_id is None:
+            skip.add("jet_id")
+        return tuple(s for s in CUTFLOW_STEPS if s not in skip)
+
+    def branches(self) -> tuple[str, ...]:
+        """The event branches this selection reads (checked in every file up front)."""
+        out = [*self.hlt_paths, *self.met_filters]
+        if self.jet_id is not None:
+            out.append("FatJet_jetId")
+        return tuple(out)
+
+
+def check_finite(
+    values: np.ndarray,
+    branch: str,
+    where: str,
+    events: np.ndarray,
+    owner: np.ndarray | None = None,
+    allow_nan: bool = False,
+) -> None:
+    """Raise :class:`NonFiniteError` if ``values`` hold inf (or NaN unless allowed).
+
+    ``owner`` maps each flat value to its event's position (None: one value per event);
+    ``events`` are the event numbers of the chunk.
+    """  # fmt: skip
+    values = np.asarray(values)
+    if values.dtype.kind != "f" or values.size == 0:
+        return
+    bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        row = first if owner is None else int(owner[first])
+        raise NonFiniteError(
+            f"{where}: branch {branch!r} has {int(bad.sum())} non-finite value(s) "
+            f"(NaN or inf), first in event {int(events[row])} (entry {row} of the chunk): "
+            f"{values[first]}"
+        )
+
 
 #: Output columns -> (kind, numpy dtype). ``scalar``: one value per jet; ``string``: UTF-8
 #: string; ``jagged``: variable-length list per jet (the constituents, sorted by decreasing
@@ -273,14 +372,48 @@ def _charge_from_pdg(pdg: np.ndarray) -> np.ndarray:
     return charge
 
 
-def _constituents(events, selected: np.ndarray, lead: np.ndarray, max_n: int, where: str):
+def recompute_d2(offsets: np.ndarray, cands: dict) -> tuple[np.ndarray, int]:
+    """D2 (beta = 1, soft-drop groomed with beta = 0, zcut = 0.1, R0 = 0.8: CMS's
+    ``d2b1`` and the generator's) from the leading jet's constituents.
+
+    Returns the values (NaN for jets without stored constituents, or groomed to one
+    particle, as fastjet-contrib) and the number of jets with constituents.
+    """
+    from lhcml.substructure.ecf import energy_correlators
+    from lhcml.substructure.softdrop import softdrop
+
+    counts = np.diff(offsets)
+    pt = np.asarray(cands["pt"], np.float64)
+    eta = np.asarray(cands["eta"], np.float64)
+    phi = np.asarray(cands["phi"], np.float64)
+    mass = np.asarray(cands["mass"], np.float64)
+    mt = np.sqrt(pt**2 + mass**2)
+    flat = {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta),
+            "E": mt * np.cosh(eta)}  # fmt: skip
+    jets = ak.unflatten(ak.zip(flat), counts)
+    out = np.full(len(counts), np.nan, np.float32)
+    has = counts > 0
+    if has.any():
+        groomed = softdrop(jets[has], beta=0.0, zcut=0.1, r0=0.8)
+        ecfs = energy_correlators(groomed.constituents, beta=1.0, which=("e2", "e3"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[has] = ecfs["e3"] / ecfs["e2"] ** 3
+    return out, int(has.sum())
+
+
+def _constituents(
+    events, selected: np.ndarray, lead: np.ndarray, max_n: int, where: str,
+    event_numbers: np.ndarray,
+):  # fmt: skip
     """Offsets and flat columns of the leading jet's constituents in the selected events.
 
     Constituents are the association entries whose ``jetIdx`` is the leading jet's index
     (this does not rely on ``FatJet_nConstituents``, which real PFNano may not store or
     which may count more constituents than were saved), resolved into the candidate
     collection by the association's local index, sorted by decreasing pT (stable) and
-    truncated to ``max_n`` per jet.
+    truncated to ``max_n`` per jet. PUPPI weights stored apart (PFNano
+    ``PFCands_puppiWeight``) are applied to pT and mass; weight-0 candidates are dropped.
+    ``event_numbers`` (of the selected events) name the event of a non-finite value.
     """
     n_sel = int(selected.sum())
     fields = set(events.fields)
@@ -316,10 +449,19 @@ def _constituents(events, selected: np.ndarray, lead: np.ndarray, max_n: int, wh
         if field not in cand_fields:
             raise ValueError(f"{where}: {cand_name} has no field '{field}'")
         values[field] = _np(ak.flatten(cands[field], axis=1))[flat]
+        check_finite(values[field], f"{cand_name}_{field}", where, event_numbers, event)
     if "charge" in cand_fields:
         values["charge"] = _np(ak.flatten(cands["charge"], axis=1))[flat]
     else:
         values["charge"] = _charge_from_pdg(values["pdgId"].astype(np.int64))
+    if "puppiWeight" in cand_fields:  # PFNano: unweighted candidates, weight apart
+        w = _np(ak.flatten(cands["puppiWeight"], axis=1), np.float64)[flat]
+        check_finite(w, f"{cand_name}_puppiWeight", where, event_numbers, event)
+        values["pt"] = values["pt"] * w
+        values["mass"] = values["mass"] * w
+        nonzero = w > 0
+        event = event[nonzero]
+        values = {k: v[nonzero] for k, v in values.items()}
 
     order = np.lexsort((-values["pt"].astype(np.float64), event))  # by event, then pT desc
     event = event[order]
@@ -343,6 +485,8 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
     normalisation
         Per sample (the coffea dataset name): a :class:`SampleNorm`, or ``None`` for real
         data (every event weighted 1).
+    selection
+        Per sample: its data-quality :class:`Selection` (default: none).
 
     Notes
     -----
@@ -354,18 +498,55 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
     use :func:`math.fsum` over the chunks in that order).
     """
 
-    def __init__(self, cuts: Mapping | None, normalisation: Mapping[str, SampleNorm | None]):
+    def __init__(
+        self,
+        cuts: Mapping | None,
+        normalisation: Mapping[str, SampleNorm | None],
+        selection: Mapping[str, Selection] | None = None,
+    ):
         self.cuts = validate_cuts(cuts)
         self.normalisation = dict(normalisation)
+        self.selection = {s: Selection() for s in self.normalisation}
+        self.selection.update(selection or {})
+        self._lumi_masks = {}
         for sample, norm in self.normalisation.items():
             if norm is not None and not isinstance(norm, SampleNorm):
                 raise TypeError(f"normalisation of {sample!r} must be a SampleNorm or None")
 
-    def _cutflow(self, masks: Iterable[np.ndarray], weight: np.ndarray) -> dict:
+    def _cutflow(self, masks: Mapping[str, np.ndarray], weight: np.ndarray) -> dict:
         return {
             step: {"events": int(mask.sum()), "weighted": float(weight[mask].sum())}
-            for step, mask in zip(CUTFLOW_STEPS, masks, strict=True)
+            for step, mask in masks.items()
         }
+
+    def _lumi_mask(self, path: str):
+        from coffea.lumi_tools import LumiMask
+
+        if path not in self._lumi_masks:
+            self._lumi_masks[path] = LumiMask(path)
+        return self._lumi_masks[path]
+
+    def _quality(self, events, selection: Selection, where: str) -> dict[str, np.ndarray]:
+        """The event-level data-quality masks (cumulative is applied by the caller)."""
+        n = len(events)
+        fields = set(events.fields)
+        masks = {}
+
+        def flag(branch: str) -> np.ndarray:
+            group, _, name = branch.partition("_")
+            if group not in fields or name not in set(ak.fields(events[group])):
+                raise ValueError(f"{where}: no branch {branch!r} (configured in the selection)")
+            return _np(events[group][name], bool)
+
+        if selection.golden_json:
+            run = _np(events["run"], np.uint32)
+            lumi = _np(events["luminosityBlock"], np.uint32)
+            masks["golden_json"] = np.asarray(self._lumi_mask(selection.golden_json)(run, lumi))
+        if selection.hlt_paths:
+            masks["hlt"] = np.logical_or.reduce([flag(b) for b in selection.hlt_paths])
+        if selection.met_filters:
+            masks["met_filters"] = np.logical_and.reduce([flag(b) for b in selection.met_filters])
+        return {k: np.asarray(v, bool).reshape(n) for k, v in masks.items()}
 
     def process(self, events) -> dict:
         """Skim one chunk of NanoEvents (see the class and module docstrings)."""
@@ -384,12 +565,22 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         n = len(events)
         fields = set(events.fields)
 
+        selection = self.selection.get(sample, Selection())
+        event_numbers = _np(events["event"], np.int64)
+
         gen_weight = _np(events["genWeight"], np.float64) if "genWeight" in fields else np.ones(n)
+        if norm is not None:
+            check_finite(gen_weight, "genWeight", where, event_numbers)
         weight = np.ones(n) if norm is None else norm.scale * gen_weight
 
         fatjets = events["FatJet"]
         fj_fields = set(ak.fields(fatjets))
         n_fj = _np(ak.num(fatjets, axis=1), np.int64)
+        owner = np.repeat(np.arange(n), n_fj)
+        for field in (*FATJET_FIELDS, "nConstituents"):
+            if field in fj_fields:
+                check_finite(_np(ak.flatten(fatjets[field], axis=1)), f"FatJet_{field}", where,
+                             event_numbers, owner, allow_nan=field in NAN_ALLOWED_FIELDS)  # fmt: skip
         fj_start = np.concatenate([[0], np.cumsum(n_fj)[:-1]]).astype(np.int64)
         flat_pt = _np(ak.flatten(fatjets["pt"], axis=1), np.float64)
         lead = _np(ak.fill_none(ak.argmax(fatjets["pt"], axis=1), -1), np.int64)
@@ -404,16 +595,31 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
                 return np.full(n, fill, dtype=dtype)
             return np.where(has_fj, flat[lead_flat], fill).astype(dtype)
 
+        quality = self._quality(events, selection, where)
         pt = np.where(has_fj, flat_pt[lead_flat] if flat_pt.size else np.nan, np.nan)
         eta = leading("eta", dtype=np.float64)
         msd = leading("msoftdrop", dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            m_pt = has_fj & (pt > cuts["fatjet_pt_min"])
-            m_eta = m_pt & (np.abs(eta) < cuts["fatjet_abs_eta_max"])
-            m_msd = m_eta & (msd >= cuts["msoftdrop_min"]) & (msd < cuts["msoftdrop_max"])
-        masks = (np.ones(n, bool), has_fj, m_pt, m_eta, m_msd)
+        masks = {"all": np.ones(n, bool)}
+        current = masks["all"]
+        for step in selection.steps()[1:]:
+            if step in quality:
+                current = current & quality[step]
+            elif step == "has_fatjet":
+                current = current & has_fj
+            elif step == "pt":
+                current = current & (pt > cuts["fatjet_pt_min"])
+            elif step == "eta":
+                current = current & (np.abs(eta) < cuts["fatjet_abs_eta_max"])
+            elif step == "jet_id":
+                if "jetId" not in fj_fields:
+                    raise ValueError(f"{where}: no branch 'FatJet_jetId' (selection jet_id)")
+                jet_id = leading("jetId", fill=0, dtype=np.int64)
+                current = current & ((jet_id & selection.jet_id) == selection.jet_id)
+            elif step == "msoftdrop":
+                current = current & (msd >= cuts["msoftdrop_min"]) & (msd < cuts["msoftdrop_max"])
+            masks[step] = current
         cutflow = self._cutflow(masks, weight)
-        sel = m_msd
+        sel = current
         n_sel = int(sel.sum())
 
         columns: dict[str, object] = {
@@ -434,12 +640,19 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         columns["label_code"] = codes
         columns["label"] = list(label_names(codes))
 
-        offsets, cands = _constituents(events, sel, lead[sel], int(cuts["max_constituents"]), where)
+        offsets, cands = _constituents(
+            events, sel, lead[sel], int(cuts["max_constituents"]), where, event_numbers[sel]
+        )
         for field in ("pt", "eta", "phi", "mass", "charge", "pdgId"):
             columns[f"pfc_{field}"] = (offsets, cands[field])
 
+        filename = str(meta.get("filename", ""))
+        if "d2b1" not in fj_fields and n_sel:
+            columns["fj_d2b1"], recomputed = recompute_d2(offsets, cands)
+            log.info("%s: no FatJet_d2b1; recomputed from the constituents for %d of %d jets",
+                     where, recomputed, n_sel)  # fmt: skip
         table = make_table(columns)
-        key = (str(meta.get("filename", "")), int(meta.get("entrystart", 0) or 0))
+        key = (filename, int(meta.get("entrystart", 0) or 0))
         return {sample: [(*key, table, cutflow)]}
 
     def postprocess(self, accumulator):
@@ -447,7 +660,12 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         return accumulator
 
 
-def assemble(output: Mapping, sample: str, files: Sequence[str] = ()) -> tuple[ak.Array, list]:
+def assemble(
+    output: Mapping,
+    sample: str,
+    files: Sequence[str] = (),
+    steps_when_empty: Sequence[str] = Selection().steps(),
+) -> tuple[ak.Array, list]:
     """One sample's jet table and cutflow from the summed processor output.
 
     Parameters
@@ -465,8 +683,9 @@ def assemble(output: Mapping, sample: str, files: Sequence[str] = ()) -> tuple[a
     -------
     (ak.Array, list)
         The table (:func:`empty_table` when no chunk was processed) and the cutflow as
-        ``[{"name": step, "events": int, "weighted": float}, ...]`` in
-        :data:`CUTFLOW_STEPS` order (zeros when nothing was processed).
+        ``[{"name": step, "events": int, "weighted": float}, ...]`` in the order of the
+        sample's :meth:`Selection.steps` (``steps_when_empty``, zeros, when nothing was
+        processed).
     """
     position = {os.fspath(f): i for i, f in enumerate(files)}
     chunks = sorted(
@@ -475,12 +694,13 @@ def assemble(output: Mapping, sample: str, files: Sequence[str] = ()) -> tuple[a
     )
     tables = [c[2] for c in chunks]
     table = ak.concatenate([empty_table(), *tables]) if tables else empty_table()
+    names = list(chunks[0][3]) if chunks else list(steps_when_empty)
     steps = [
         {
             "name": step,
             "events": sum(int(c[3][step]["events"]) for c in chunks),
             "weighted": math.fsum(float(c[3][step]["weighted"]) for c in chunks),
         }
-        for step in CUTFLOW_STEPS
+        for step in names
     ]
     return table, steps

@@ -11,8 +11,11 @@ Outputs (both written atomically: to a temporary name in the destination directo
     {"sample": str, "xsec_pb": float | null, "lumi_fb": float, "sumw": float | null,
      "steps": [{"name": str, "events": int, "weighted": float}, ...]}
 
-  with the steps of :data:`lhcml.skim.processor.CUTFLOW_STEPS` in order; ``xsec_pb`` and
-  ``sumw`` are ``null`` for real data.
+  with the steps of the sample's :meth:`lhcml.skim.processor.Selection.steps` in order
+  (and the ``selection`` that defined them); ``xsec_pb`` and ``sumw`` are ``null`` for
+  collision data. ``missing_features`` maps a feature (``d2``) to the files that can give
+  it neither as a branch nor from their constituents (``{feature: {file: reason}}``); the
+  stages that need the feature fail naming them.
 """
 
 from __future__ import annotations
@@ -30,11 +33,20 @@ from coffea import processor
 from coffea.processor.executor import FileMeta
 
 from lhcml.io import atomic_path
+from lhcml.nanoaod import REQUIRED_EVENT_BRANCHES
 from lhcml.skim.dask import dask_client
-from lhcml.skim.inputs import EVENTS_TREE, SkimInputError, inspect_file, sum_normalisation
+from lhcml.skim.inputs import (
+    EVENTS_TREE,
+    SkimInputError,
+    inspect_file,
+    missing_features,
+    sum_gen_weight,
+    sum_normalisation,
+)
 from lhcml.skim.processor import (
     LeadingFatJetProcessor,
     SampleNorm,
+    Selection,
     SkimSchema,
     assemble,
     validate_cuts,
@@ -75,6 +87,7 @@ def skim_sample(
     chunksize: int = 100_000,
     sumw: float | None = None,
     dask: Mapping | None = None,
+    selection: Selection | None = None,
 ) -> dict:
     """Skim all files of one sample and write its jet table and cutflow.
 
@@ -106,8 +119,13 @@ def skim_sample(
         Target number of events per chunk.
     sumw
         Sum of ``genWeight`` over all generated events of the sample. By default (``None``)
-        it is read from the files' ``Runs`` trees (``genEventSumw``); pass it for files
-        without a ``Runs`` tree.
+        it is read from the files' ``Runs`` trees (``genEventSumw``, or the pre-v6
+        ``genEventSumw_``); when any file has no ``Runs`` tree, it is the sum of
+        ``genWeight`` over all events of all the files (computed once here, logged, and
+        written to the cutflow).
+    selection
+        The data-quality :class:`~lhcml.skim.processor.Selection` (real files); its
+        branches are required in every file.
 
     Returns
     -------
@@ -135,13 +153,19 @@ def skim_sample(
         raise ValueError(f"sample {sample_name!r}: files listed more than once: {duplicates}")
     if chunksize < 1:
         raise ValueError(f"chunksize must be >= 1, got {chunksize}")
+    selection = selection or Selection()
     need_sumw = xsec_pb is not None and sumw is None
+    required = (*REQUIRED_EVENT_BRANCHES, *selection.branches())
     # One open per file: checks, entry counts and (for simulation) the Runs sums.
-    infos = [inspect_file(path, normalisation=need_sumw) for path in files]
+    infos = [inspect_file(path, required=required, normalisation=need_sumw) for path in files]
     n_events = sum(info.n_events for info in infos)
     log.info("%s: %d file(s), %d events", sample_name, len(files), n_events)
     if n_events == 0:
-        raise SkimInputError(f"sample {sample_name!r}: no events in its file(s) {files}")
+        which = files[0] if len(files) == 1 else f"all its files {files}"
+        raise SkimInputError(
+            f"sample {sample_name!r}: {which}: has no events (tree '{EVENTS_TREE}' has 0 "
+            "entries); nothing to skim"
+        )
     for info in infos:
         if info.n_events == 0:
             log.warning("%s: %s holds no events (kept for the normalisation)", sample_name,
@@ -149,17 +173,25 @@ def skim_sample(
 
     if xsec_pb is None:
         norm = None
-        log.info("%s: real data, every event weighted 1", sample_name)
+        log.info("%s: collision data, every event weighted 1", sample_name)
     else:
-        if sumw is None:
+        if sumw is None and all(info.sumw is not None for info in infos):
             sumw = sum_normalisation(infos).sumw
+            log.info("%s: sumw = %.8g from the Runs trees", sample_name, sumw)
+        elif sumw is None:
+            no_runs = [info.path for info in infos if info.sumw is None]
+            sumw = sum_gen_weight(files)
+            log.info("%s: %s without a Runs tree: sumw = %.8g, the sum of genWeight over all "
+                     "%d events of the sample", sample_name, no_runs, sumw, n_events)  # fmt: skip
+        else:
+            log.info("%s: sumw = %.8g as configured", sample_name, sumw)
         norm = SampleNorm(xsec_pb=float(xsec_pb), lumi_fb=float(lumi_fb), sumw=float(sumw))
         log.info(
             "%s: xsec=%g pb, lumi=%g fb^-1, sumw=%g -> weight = %g x genWeight",
             sample_name, norm.xsec_pb, norm.lumi_fb, norm.sumw, norm.scale,
         )  # fmt: skip
 
-    proc = LeadingFatJetProcessor(cuts, {sample_name: norm})
+    proc = LeadingFatJetProcessor(cuts, {sample_name: norm}, {sample_name: selection})
     with _executor(executor, workers, dask) as executor_instance, warnings.catch_warnings():
         runner = processor.Runner(
             executor=executor_instance,
@@ -179,18 +211,31 @@ def skim_sample(
         # (for its 4-vector behaviour) and says so per chunk; the skim does not use them.
         warnings.filterwarnings("ignore", r"Branch \w+ already exists", RuntimeWarning)
         output = runner({sample_name: files}, proc, treename=EVENTS_TREE)
-    table, steps = assemble(output, sample_name, files)
+    table, steps = assemble(output, sample_name, files, selection.steps())
     processed = steps[0]["events"]
     if processed != n_events:
         raise RuntimeError(
             f"{sample_name}: processed {processed} events but the files hold {n_events}"
         )
 
+    missing = {}
+    for info in infos:
+        for feature, reason in missing_features(info).items():
+            missing.setdefault(feature, {})[info.path] = reason
+            log.warning("%s: %s: feature %s unavailable (%s)", sample_name, info.path, feature,
+                        reason)  # fmt: skip
     cutflow = {
         "sample": sample_name,
+        "missing_features": missing,
         "xsec_pb": None if norm is None else norm.xsec_pb,
         "lumi_fb": float(lumi_fb),
         "sumw": None if norm is None else norm.sumw,
+        "selection": {
+            "golden_json": selection.golden_json,
+            "hlt_paths": list(selection.hlt_paths),
+            "met_filters": list(selection.met_filters),
+            "jet_id": selection.jet_id,
+        },
         "steps": steps,
     }
     # Both temporaries are complete before either is renamed into place.
