@@ -11,6 +11,9 @@
 # conversion, compile() and bit-accurate emulation on the test split.
 
 
+include: "helpers/trigger.smk"
+
+
 wildcard_constraints:
     tmodel="|".join(TRIGGER_MODELS),
 

@@ -28,12 +28,11 @@ import numpy as np
 import pandas as pd
 
 from lhcml.features.split import SPLITS, assign_split, event_hash
+from lhcml.trigger import CLASSES
 from lhcml.trigger.features import CONSTITUENT_COLUMNS, TRIGGER_FEATURES, trigger_features
 
 log = logging.getLogger("lhcml.trigger")
 
-#: Class names in the order of the network outputs.
-CLASSES: tuple[str, ...] = ("gluon", "quark", "W", "Z", "top")
 #: Default origin (sample, skim label) of each class.
 DEFAULT_CLASSES: dict[str, dict[str, str]] = {
     "gluon": {"sample": "qcd", "label": "gluon"},
