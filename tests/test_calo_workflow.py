@@ -87,6 +87,7 @@ def test_caloGAN_files_replace_the_simulation(tmp_path):
     )
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["calo"]["files"] = {"eplus": [str(real)]}
+    config["samples"] = str(ROOT / "config" / "ci-samples.yaml")  # this copy lives elsewhere
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     cmd = [

@@ -52,7 +52,7 @@ def minimal_config():
         config.pop(key, None)
     calo = config["calo"]
     config["calo"] = {k: calo[k] for k in ("particles", "events", "chunks")}
-    return validate_config(config)
+    return validate_config(config, config_dir=ROOT / "config")
 
 
 @pytest.mark.parametrize("section", PARAMETER_CLASSES)

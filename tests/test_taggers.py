@@ -220,11 +220,11 @@ def test_unknown_tagger_and_bad_train_config_are_refused():
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["train"]["taggers"] = ["bdt", "svm"]
     with pytest.raises(ConfigError, match="'train.taggers.1'"):
-        validate_config(config)
+        validate_config(config, config_dir=ROOT / "config")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["train"]["dnn"]["layer"] = [3]
     with pytest.raises(ConfigError, match="'train.dnn.layer'"):
-        validate_config(config)
+        validate_config(config, config_dir=ROOT / "config")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     del config["train"]
-    assert validate_config(config)["train"]["bdt"]["max_depth"] == 4  # defaults filled in
+    assert validate_config(config, config_dir=ROOT / "config")["train"]["bdt"]["max_depth"] == 4  # defaults filled in
