@@ -227,4 +227,6 @@ def test_unknown_tagger_and_bad_train_config_are_refused():
         validate_config(config, config_dir=ROOT / "config")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     del config["train"]
-    assert validate_config(config, config_dir=ROOT / "config")["train"]["bdt"]["max_depth"] == 4  # defaults filled in
+    assert (
+        validate_config(config, config_dir=ROOT / "config")["train"]["bdt"]["max_depth"] == 4
+    )  # defaults filled in
