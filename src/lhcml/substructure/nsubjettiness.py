@@ -5,12 +5,14 @@ JHEP 03 (2011) 015, arXiv:1011.2268; "Maximizing Boosted Top Identification by M
 N-subjettiness", JHEP 02 (2012) 093, arXiv:1108.2701; A. J. Larkoski, D. Neill, J. Thaler,
 "Jet Shapes with the Broadening Axis", JHEP 04 (2014) 017, arXiv:1401.2158 (WTA axes).
 The definitions reproduce FastJet-contrib's ``Nsubjettiness`` (``fastjet::contrib::
-Nsubjettiness`` with ``WTA_KT_Axes`` / ``KT_Axes`` and ``NormalizedMeasure`` /
-``UnnormalizedMeasure``).
+Nsubjettiness`` with ``OnePass_KT_Axes`` / ``WTA_KT_Axes`` / ``KT_Axes`` and
+``NormalizedMeasure`` / ``UnnormalizedMeasure``). CMS NanoAOD's ``FatJet_tau1..4`` are
+``OnePass_KT_Axes`` with ``NormalizedMeasure(beta=1, R0=0.8)``.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import awkward as ak
@@ -34,7 +36,14 @@ _AXES_RECOMBINATION = {
     "wta_kt": "WTA_pt_scheme",
     # contrib KT_Axes: exclusive kT with E-scheme (four-vector sum) recombination.
     "kt": "E_scheme",
+    # contrib OnePass_KT_Axes: KT_Axes as seeds, then the one-pass minimisation below.
+    "onepass_kt": "E_scheme",
 }
+
+# contrib's AxesDefinition::setNPass defaults for ONE_PASS axes: at most 1000 updates, stop
+# when the axes move by less than 1e-4 on average; the same 1e-4 regularises the weights.
+_ONEPASS_ATTEMPTS = 1000
+_ONEPASS_ACCURACY = 1.0e-4
 
 # Keep the (jets, particles, N, axes) distance array of one block below this many elements.
 _BLOCK_ELEMENTS = 2_000_000
@@ -45,7 +54,7 @@ def nsubjettiness(
     n_max: int = 4,
     beta: float = 1.0,
     r0: float = 0.8,
-    axes: str = "wta_kt",
+    axes: str = "onepass_kt",
     normalized: bool = True,
 ) -> np.ndarray:
     """N-subjettiness ``tau_1 .. tau_{n_max}`` for every jet.
@@ -57,11 +66,21 @@ def nsubjettiness(
     dimensionless; with ``normalized=False`` (``UnnormalizedMeasure(beta)``) it is in GeV and
     ``r0`` is unused.
 
-    Axes (exclusive jets, no one-pass minimisation), obtained with one FastJet clustering of
-    each jet's constituents and ``exclusive_jets_up_to(N)`` for N = 1 .. n_max:
+    Axes, seeded with one FastJet clustering of each jet's constituents and
+    ``exclusive_jets_up_to(N)`` for N = 1 .. n_max:
 
+    * ``"onepass_kt"`` (default; CMS NanoAOD's choice) -- contrib's ``OnePass_KT_Axes``: the
+      ``"kt"`` axes refined by contrib's one-pass minimisation of tau_N
+      (``DefaultMeasure::get_one_pass_axes``): each constituent is assigned to its nearest
+      axis in (y, phi), each axis moves to the weighted mean (y, phi) of its constituents
+      with weights ``pT_i (DeltaR_ik^2 + eps^2)^(beta/2 - 1)`` (``DeltaR`` to the current
+      axis, ``eps = 1e-4``; phi taken on the branch nearest the axis), repeated until the
+      axes move by less than ``1e-4`` on average (at most 1000 times). This is a
+      Weiszfeld-type (beta = 1: geometric median) local minimisation, so tau_N is at most
+      its ``"kt"`` value up to that tolerance;
     * ``"wta_kt"`` -- contrib's ``WTA_KT_Axes``: exclusive kT clustering to N jets at
-      ``R = JetDefinition.max_allowable_R`` (1000) with winner-take-all pT recombination;
+      ``R = JetDefinition.max_allowable_R`` (1000) with winner-take-all pT recombination,
+      no minimisation;
     * ``"kt"`` -- contrib's ``KT_Axes``: the same with E-scheme recombination.
 
     A WTA axis lies exactly along one constituent; its (y, phi) are taken from that
@@ -78,7 +97,7 @@ def nsubjettiness(
         Angular exponent (> 0).
     r0 : float
         Characteristic jet radius of the normalisation (anti-kT R).
-    axes : {"wta_kt", "kt"}
+    axes : {"onepass_kt", "wta_kt", "kt"}
         Axis definition.
     normalized : bool
         Normalized (dimensionless) or unnormalized (GeV) measure.
@@ -103,6 +122,11 @@ def nsubjettiness(
         return taus
 
     axis_rap, axis_phi, axis_ok = _exclusive_axes(constituents, keep, n_max, axes)
+    if axes == "onepass_kt":
+        _onepass_kernel(
+            kin.offsets, kin.pt, kin.rap, kin.phi, keep, axis_rap, axis_phi, float(beta),
+            _ONEPASS_ACCURACY, _ONEPASS_ATTEMPTS,
+        )  # fmt: skip
     for block in multiplicity_blocks(kin.counts[keep], _BLOCK_ELEMENTS, factor=n_max * n_max):
         _tau_block(
             kin,
@@ -236,3 +260,98 @@ def _tau_kernel(
             if normalized:
                 total = total / (pt_sum * r0**beta)
             taus[jet, big_n] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def _onepass_kernel(
+    offsets, pt, rap, phi, keep, axis_rap, axis_phi, beta, accuracy, n_attempts,
+):  # pragma: no cover (compiled)  # fmt: skip
+    """Refine the exclusive-kT seed axes ``axis_rap/axis_phi[j, N-1, :N]`` of the jets
+    ``keep`` in place by contrib's one-pass minimisation (``DefaultMeasure::UpdateAxesFast``
+    iterated by ``get_one_pass_axes``), for every N < number of constituents.
+
+    One update: each constituent goes to its nearest axis (squared (y, phi) distance, the
+    first axis on a tie; no cutoff, as for the Normalized/Unnormalized measures); the axis
+    becomes ``(sum w_i y_i / sum w_i, sum w_i phi_i / sum w_i)`` with
+    ``w_i = pT_i (DeltaR_ik^2 + accuracy^2)^(beta/2 - 1)`` (``DeltaR`` to the old axis) and
+    ``phi_i`` shifted by 2 pi onto the branch within pi of the old axis; the new phi is
+    mapped to ``[0, 2 pi)``; an axis with no constituents stays put. Updates repeat while the
+    mean distance the axes moved exceeds ``accuracy`` and at most ``n_attempts`` times. The
+    arithmetic follows contrib's order, so the number of updates (hence the axes) agree.
+    """
+    two_pi = 2.0 * np.pi
+    n_max = axis_rap.shape[1]
+    old_rap = np.empty(n_max)
+    old_phi = np.empty(n_max)
+    sum_rap = np.empty(n_max)
+    sum_phi = np.empty(n_max)
+    sum_w = np.empty(n_max)
+    eps2 = accuracy * accuracy
+    for b in range(len(keep)):
+        jet = keep[b]
+        start = offsets[jet]
+        n = offsets[jet + 1] - start
+        for big_n in range(n_max):
+            n_axes = big_n + 1
+            if n <= n_axes:  # tau_N = 0: nothing to refine
+                continue
+            for k in range(n_axes):
+                old_rap[k] = axis_rap[b, big_n, k]
+                old_phi[k] = axis_phi[b, big_n, k]
+            moved = np.inf
+            attempts = 0
+            while moved > accuracy and attempts < n_attempts:
+                attempts += 1
+                for k in range(n_axes):
+                    sum_rap[k] = 0.0
+                    sum_phi[k] = 0.0
+                    sum_w[k] = 0.0
+                for p in range(n):
+                    r_p = rap[start + p]
+                    phi_p = phi[start + p]
+                    best, best_d = -1, np.inf
+                    for k in range(n_axes):
+                        dphi = abs(old_phi[k] - phi_p)
+                        if dphi > np.pi:
+                            dphi = two_pi - dphi
+                        drap = old_rap[k] - r_p
+                        d = drap * drap + dphi * dphi
+                        if d < best_d:
+                            best, best_d = k, d
+                    if best < 0:
+                        continue
+                    if beta == 1.0:
+                        w = 1.0 / math.sqrt(eps2 + best_d)
+                    elif beta == 2.0:
+                        w = 1.0
+                    elif beta == 0.0:
+                        w = 1.0 / (eps2 + best_d)
+                    else:
+                        w = (eps2 + best_d) ** (0.5 * beta - 1.0)
+                    pt_p = pt[start + p]
+                    sum_rap[best] += pt_p * r_p * w
+                    dphi = phi_p - old_phi[best]
+                    if abs(dphi) <= np.pi:
+                        sum_phi[best] += pt_p * phi_p * w
+                    elif dphi > np.pi:
+                        sum_phi[best] += pt_p * (-two_pi + phi_p) * w
+                    else:
+                        sum_phi[best] += pt_p * (two_pi + phi_p) * w
+                    sum_w[best] += pt_p * w
+                moved = 0.0
+                for k in range(n_axes):
+                    if sum_w[k] == 0.0:
+                        continue  # no constituent nearest to this axis: it stays
+                    new_rap = sum_rap[k] / sum_w[k]
+                    new_phi = np.fmod(sum_phi[k] / sum_w[k] + two_pi, two_pi)
+                    dphi = abs(old_phi[k] - new_phi)
+                    if dphi > np.pi:
+                        dphi = two_pi - dphi
+                    drap = old_rap[k] - new_rap
+                    moved += math.sqrt(drap * drap + dphi * dphi)
+                    old_rap[k] = new_rap
+                    old_phi[k] = new_phi
+                moved = moved / n_axes
+            for k in range(n_axes):
+                axis_rap[b, big_n, k] = old_rap[k]
+                axis_phi[b, big_n, k] = old_phi[k]
