@@ -22,6 +22,7 @@ import numpy as np
 
 from .inputs import (
     FlatKinematics,
+    _as_records,
     flat_kinematics,
     jets_as_events,
     multiplicity_blocks,
@@ -147,9 +148,9 @@ def nsubjettiness(
 
 def _flat_momenta(constituents: ak.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat float64 ``px, py, pz`` (GeV) of all constituents, in ``flat_kinematics`` order."""
+    c = _as_records(constituents)
     return tuple(
-        np.asarray(ak.flatten(constituents[name], axis=1), dtype=np.float64)
-        for name in ("px", "py", "pz")
+        np.asarray(ak.flatten(c[name], axis=1), dtype=np.float64) for name in ("px", "py", "pz")
     )
 
 
