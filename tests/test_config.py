@@ -161,6 +161,16 @@ def test_defaults_do_not_override_given_values(ci_config):
     assert out["reconstruction"]["softdrop_zcut"] == 0.1
 
 
+def test_nsub_axes_default_is_cms_one_pass_and_validated(ci_config):
+    """tau_N of generated jets uses CMS NanoAOD's one-pass kT axes unless asked otherwise."""
+    assert _validate(copy.deepcopy(ci_config))["reconstruction"]["nsub_axes"] == "onepass_kt"
+    ci_config["reconstruction"] = {"nsub_axes": "wta_kt"}
+    assert _validate(copy.deepcopy(ci_config))["reconstruction"]["nsub_axes"] == "wta_kt"
+    ci_config["reconstruction"] = {"nsub_axes": "one_pass"}
+    with pytest.raises(ConfigError, match="'reconstruction.nsub_axes'"):
+        _validate(ci_config)
+
+
 def test_snakemake_refuses_a_bad_config(tmp_path, ci_config):
     """The workflow itself stops before any job, naming the key, with a non-zero exit."""
     ci_config["_samples"]["qcd"]["evnts"] = 10

@@ -257,9 +257,9 @@ def test_nsubjettiness_two_particles_by_hand():
     # DeltaR = 0.5; WTA axis for N = 1 is the harder particle
     jets = ak.Array([[particle(100.0, 0.0, 0.0), particle(50.0, 0.3, 0.4)]])
     for beta in (1.0, 2.0, 0.5):
-        raw = sub.nsubjettiness(jets, n_max=3, beta=beta, normalized=False)
+        raw = sub.nsubjettiness(jets, n_max=3, beta=beta, axes="wta_kt", normalized=False)
         np.testing.assert_allclose(raw[0], [50.0 * 0.5**beta, 0.0, 0.0], rtol=1e-12)
-        norm = sub.nsubjettiness(jets, n_max=2, beta=beta, r0=0.8)
+        norm = sub.nsubjettiness(jets, n_max=2, beta=beta, r0=0.8, axes="wta_kt")
         np.testing.assert_allclose(norm[0], [50.0 * 0.5**beta / (150.0 * 0.8**beta), 0.0])
     # E-scheme kT axis: the four-momentum sum
     total = ak.sum(sub.jets_as_events(jets), axis=1)[0]
@@ -276,9 +276,9 @@ def test_nsubjettiness_three_particles_by_hand():
     jets = ak.Array(
         [[particle(100.0, 0.0, 0.0), particle(60.0, 0.4, 0.0), particle(30.0, 0.0, 0.3)]]
     )
-    raw = sub.nsubjettiness(jets, n_max=4, beta=1.0, normalized=False)
+    raw = sub.nsubjettiness(jets, n_max=4, beta=1.0, axes="wta_kt", normalized=False)
     np.testing.assert_allclose(raw[0], [60 * 0.4 + 30 * 0.3, 30 * 0.3, 0.0, 0.0], rtol=1e-12)
-    norm = sub.nsubjettiness(jets, n_max=2, beta=1.0, r0=0.8)
+    norm = sub.nsubjettiness(jets, n_max=2, beta=1.0, r0=0.8, axes="wta_kt")
     np.testing.assert_allclose(norm[0], [33.0 / (190 * 0.8), 9.0 / (190 * 0.8)], rtol=1e-12)
 
 
@@ -290,7 +290,7 @@ def test_nsubjettiness_edge_cases():
             [particle(80.0, 0.5, 1.0), particle(20.0, 0.7, 1.2)],
         ]
     )
-    for axes in ("wta_kt", "kt"):
+    for axes in ("onepass_kt", "wta_kt", "kt"):
         taus = sub.nsubjettiness(jets, n_max=4, axes=axes)
         assert taus.shape == (3, 4) and taus.dtype == np.float64
         np.testing.assert_array_equal(taus[:2], 0.0)  # empty and one-particle jets
@@ -298,14 +298,42 @@ def test_nsubjettiness_edge_cases():
         np.testing.assert_array_equal(taus[2, 1:], 0.0)  # N >= number of constituents
     assert sub.nsubjettiness(jets[:0]).shape == (0, 4)
     np.testing.assert_array_equal(sub.nsubjettiness(ak.Array([[], []]), n_max=2), 0.0)
-    with pytest.raises(ValueError):
-        sub.nsubjettiness(jets, axes="onepass_kt")
+    with pytest.raises(ValueError, match="axes must be one of"):
+        sub.nsubjettiness(jets, axes="onepass_wta_kt")
 
 
-@pytest.mark.parametrize(("axes", "contrib_axes"), [("wta_kt", "WTA_KT_Axes"), ("kt", "KT_Axes")])
+def test_nsubjettiness_onepass_axes_minimise_tau(realistic_jets):
+    two = ak.Array([[particle(100.0, 0.0, 0.0), particle(50.0, 0.3, 0.4)]])
+    # beta = 2: the minimising axis is the pT-weighted centroid (y, phi) = (0.1, 0.4 / 3),
+    # reached in one update; tau_1 is then the pT-weighted (y, phi) variance
+    got = sub.nsubjettiness(two, n_max=1, beta=2.0, axes="onepass_kt", normalized=False)
+    centroid = 100.0 * (0.1**2 + (0.4 / 3) ** 2) + 50.0 * (0.2**2 + (0.8 / 3) ** 2)
+    np.testing.assert_allclose(got[0, 0], centroid, rtol=1e-12)
+    kt = sub.nsubjettiness(two, n_max=1, beta=2.0, axes="kt", normalized=False)
+    assert got[0, 0] < kt[0, 0]
+    # beta = 1: the pT-weighted geometric median is the harder particle, tau_1 = 50 * 0.5;
+    # the iteration stops when the axis moves by < 1e-4, so it is approached from above
+    got = sub.nsubjettiness(two, n_max=1, beta=1.0, axes="onepass_kt", normalized=False)
+    assert 25.0 <= got[0, 0] < 25.0 * (1.0 + 1e-3)
+    # the refinement never increases tau_N over its kT seed axes, and mostly lowers it
+    for beta in (0.5, 1.0, 2.0):
+        kt = sub.nsubjettiness(realistic_jets, beta=beta, axes="kt")
+        onepass = sub.nsubjettiness(realistic_jets, beta=beta, axes="onepass_kt")
+        assert np.all(onepass <= kt * (1.0 + 1e-9))
+        assert np.mean(onepass[kt > 0] < kt[kt > 0] * (1.0 - 1e-6)) > 0.8
+
+
+@pytest.mark.parametrize(
+    ("axes", "contrib_axes"),
+    [("onepass_kt", "OnePass_KT_Axes"), ("wta_kt", "WTA_KT_Axes"), ("kt", "KT_Axes")],
+)
 @pytest.mark.parametrize("normalized", [True, False])
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
 def test_nsubjettiness_matches_contrib(realistic_jets, axes, contrib_axes, normalized, beta):
+    """Agreement with contrib to 1e-9 (measured: one-pass 2e-13 at beta = 1, 2e-15 at
+    beta = 2). One-pass axes at beta < 1 are ill-conditioned: the weights
+    (DeltaR^2 + 1e-8)^(beta/2 - 1) pull an axis onto a constituent, whose DeltaR^beta then
+    depends on the axis' last digits (libm rounding); measured 6.5e-9, tested to 1e-8."""
     jets = realistic_jets
     mine = sub.nsubjettiness(jets, n_max=4, beta=beta, r0=0.8, axes=axes, normalized=normalized)
     cs, keep = contrib_sequence(jets)
@@ -320,7 +348,8 @@ def test_nsubjettiness_matches_contrib(realistic_jets, axes, contrib_axes, norma
     ).reshape(-1, 4)
     np.testing.assert_array_equal(mine[~keep], 0.0)
     np.testing.assert_array_equal(mine[keep] == 0.0, ref == 0.0)
-    assert_close_or_both_nan(mine[keep], ref, rtol=1e-9)
+    rtol = 1e-8 if (axes == "onepass_kt" and beta < 1.0) else 1e-9
+    assert_close_or_both_nan(mine[keep], ref, rtol=rtol)
 
 
 # --------------------------------------------------------------------------------------------

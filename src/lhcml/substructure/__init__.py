@@ -11,8 +11,8 @@ Grooming (:mod:`.softdrop`)
     groomed jet kinematics, ``msoftdrop``, ``rg``, ``zg`` and groomed constituents.
 
 N-subjettiness (:mod:`.nsubjettiness`)
-    :func:`nsubjettiness` -- ``tau_1 .. tau_n`` with WTA-kT or kT exclusive axes, normalized
-    or unnormalized measure (contrib ``Nsubjettiness``).
+    :func:`nsubjettiness` -- ``tau_1 .. tau_n`` with one-pass kT (CMS NanoAOD's), WTA-kT or
+    kT exclusive axes, normalized or unnormalized measure (contrib ``Nsubjettiness``).
 
 Energy correlators (:mod:`.ecf`, pT weights normalised to the constituent pT sum)
     :func:`ecf` -- ``e_1, e_2, e_3``; :func:`ecfg` -- generalised ``v e_n`` (n = 2, 3);

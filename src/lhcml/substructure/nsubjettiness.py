@@ -5,12 +5,14 @@ JHEP 03 (2011) 015, arXiv:1011.2268; "Maximizing Boosted Top Identification by M
 N-subjettiness", JHEP 02 (2012) 093, arXiv:1108.2701; A. J. Larkoski, D. Neill, J. Thaler,
 "Jet Shapes with the Broadening Axis", JHEP 04 (2014) 017, arXiv:1401.2158 (WTA axes).
 The definitions reproduce FastJet-contrib's ``Nsubjettiness`` (``fastjet::contrib::
-Nsubjettiness`` with ``WTA_KT_Axes`` / ``KT_Axes`` and ``NormalizedMeasure`` /
-``UnnormalizedMeasure``).
+Nsubjettiness`` with ``OnePass_KT_Axes`` / ``WTA_KT_Axes`` / ``KT_Axes`` and
+``NormalizedMeasure`` / ``UnnormalizedMeasure``). CMS NanoAOD's ``FatJet_tau1..4`` are
+``OnePass_KT_Axes`` with ``NormalizedMeasure(beta=1, R0=0.8)``.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import awkward as ak
@@ -20,6 +22,7 @@ import numpy as np
 
 from .inputs import (
     FlatKinematics,
+    _as_records,
     flat_kinematics,
     jets_as_events,
     multiplicity_blocks,
@@ -34,7 +37,14 @@ _AXES_RECOMBINATION = {
     "wta_kt": "WTA_pt_scheme",
     # contrib KT_Axes: exclusive kT with E-scheme (four-vector sum) recombination.
     "kt": "E_scheme",
+    # contrib OnePass_KT_Axes: KT_Axes as seeds, then the one-pass minimisation below.
+    "onepass_kt": "E_scheme",
 }
+
+# contrib's AxesDefinition::setNPass defaults for ONE_PASS axes: at most 1000 updates, stop
+# when the axes move by less than 1e-4 on average; the same 1e-4 regularises the weights.
+_ONEPASS_ATTEMPTS = 1000
+_ONEPASS_ACCURACY = 1.0e-4
 
 # Keep the (jets, particles, N, axes) distance array of one block below this many elements.
 _BLOCK_ELEMENTS = 2_000_000
@@ -45,7 +55,7 @@ def nsubjettiness(
     n_max: int = 4,
     beta: float = 1.0,
     r0: float = 0.8,
-    axes: str = "wta_kt",
+    axes: str = "onepass_kt",
     normalized: bool = True,
 ) -> np.ndarray:
     """N-subjettiness ``tau_1 .. tau_{n_max}`` for every jet.
@@ -57,11 +67,21 @@ def nsubjettiness(
     dimensionless; with ``normalized=False`` (``UnnormalizedMeasure(beta)``) it is in GeV and
     ``r0`` is unused.
 
-    Axes (exclusive jets, no one-pass minimisation), obtained with one FastJet clustering of
-    each jet's constituents and ``exclusive_jets_up_to(N)`` for N = 1 .. n_max:
+    Axes, seeded with one FastJet clustering of each jet's constituents and
+    ``exclusive_jets_up_to(N)`` for N = 1 .. n_max:
 
+    * ``"onepass_kt"`` (default; CMS NanoAOD's choice) -- contrib's ``OnePass_KT_Axes``: the
+      ``"kt"`` axes refined by contrib's one-pass minimisation of tau_N
+      (``DefaultMeasure::get_one_pass_axes``): each constituent is assigned to its nearest
+      axis in (y, phi), each axis moves to the weighted mean (y, phi) of its constituents
+      with weights ``pT_i (DeltaR_ik^2 + eps^2)^(beta/2 - 1)`` (``DeltaR`` to the current
+      axis, ``eps = 1e-4``; phi taken on the branch nearest the axis), repeated until the
+      axes move by less than ``1e-4`` on average (at most 1000 times). This is a
+      Weiszfeld-type (beta = 1: geometric median) local minimisation, so tau_N is at most
+      its ``"kt"`` value up to that tolerance;
     * ``"wta_kt"`` -- contrib's ``WTA_KT_Axes``: exclusive kT clustering to N jets at
-      ``R = JetDefinition.max_allowable_R`` (1000) with winner-take-all pT recombination;
+      ``R = JetDefinition.max_allowable_R`` (1000) with winner-take-all pT recombination,
+      no minimisation;
     * ``"kt"`` -- contrib's ``KT_Axes``: the same with E-scheme recombination.
 
     A WTA axis lies exactly along one constituent; its (y, phi) are taken from that
@@ -78,7 +98,7 @@ def nsubjettiness(
         Angular exponent (> 0).
     r0 : float
         Characteristic jet radius of the normalisation (anti-kT R).
-    axes : {"wta_kt", "kt"}
+    axes : {"onepass_kt", "wta_kt", "kt"}
         Axis definition.
     normalized : bool
         Normalized (dimensionless) or unnormalized (GeV) measure.
@@ -102,7 +122,13 @@ def nsubjettiness(
     if len(keep) == 0:
         return taus
 
-    axis_rap, axis_phi, axis_ok = _exclusive_axes(constituents, keep, n_max, axes)
+    axis_rap, axis_phi, axis_mom, axis_ok = _exclusive_axes(constituents, keep, n_max, axes)
+    if axes == "onepass_kt":
+        px, py, pz = _flat_momenta(constituents)
+        _onepass_kernel(
+            kin.offsets, kin.pt, kin.rap, kin.phi, px, py, pz, keep, axis_rap, axis_phi,
+            axis_mom, float(beta), _ONEPASS_ACCURACY, _ONEPASS_ATTEMPTS,
+        )  # fmt: skip
     for block in multiplicity_blocks(kin.counts[keep], _BLOCK_ELEMENTS, factor=n_max * n_max):
         _tau_block(
             kin,
@@ -120,14 +146,23 @@ def nsubjettiness(
     return taus
 
 
+def _flat_momenta(constituents: ak.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat float64 ``px, py, pz`` (GeV) of all constituents, in ``flat_kinematics`` order."""
+    c = _as_records(constituents)
+    return tuple(
+        np.asarray(ak.flatten(c[name], axis=1), dtype=np.float64) for name in ("px", "py", "pz")
+    )
+
+
 def _exclusive_axes(
     constituents: ak.Array, keep: np.ndarray, n_max: int, axes: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exclusive-kT axes of the non-empty jets ``keep`` for N = 1 .. n_max.
 
-    Returns ``rap, phi, ok`` of shape ``(len(keep), n_max, n_max)``: entry ``[j, N-1, k]`` is
-    axis ``k`` of the N-axis set of jet ``keep[j]``; ``ok`` is False for missing axes (jets
-    with fewer than N constituents).
+    Returns ``rap, phi, mom, ok`` of shape ``(len(keep), n_max, n_max)``: entry
+    ``[j, N-1, k]`` is axis ``k`` of the N-axis set of jet ``keep[j]`` (``mom`` its
+    three-momentum magnitude in GeV); ``ok`` is False for missing axes (jets with fewer than
+    N constituents).
     """
     events = ak.to_packed(jets_as_events(constituents)[keep])
     jetdef = fastjet.JetDefinition(
@@ -138,6 +173,7 @@ def _exclusive_axes(
     shape = (len(keep), n_max, n_max)
     axis_rap = np.zeros(shape)
     axis_phi = np.zeros(shape)
+    axis_mom = np.zeros(shape)
     axis_ok = np.zeros(shape, dtype=bool)
     with warnings.catch_warnings():
         # fastjet warns about exclusive jets for every JetDefinition object (it compares the
@@ -147,15 +183,15 @@ def _exclusive_axes(
         for n in range(1, n_max + 1):
             ax = cs.exclusive_jets_up_to(n)
             n_ax = np.asarray(ak.num(ax, axis=1), dtype=np.int64)
-            rap, phi = rap_phi(
-                *(np.asarray(ak.flatten(ax[name], axis=1)) for name in ("px", "py", "pz", "E"))
-            )
+            p4 = [np.asarray(ak.flatten(ax[name], axis=1)) for name in ("px", "py", "pz", "E")]
+            rap, phi = rap_phi(*p4)
             row = np.repeat(np.arange(len(keep)), n_ax)
             slot = np.arange(len(row)) - np.repeat(np.cumsum(n_ax) - n_ax, n_ax)
             axis_rap[row, n - 1, slot] = rap
             axis_phi[row, n - 1, slot] = phi
+            axis_mom[row, n - 1, slot] = np.sqrt(p4[0] ** 2 + p4[1] ** 2 + p4[2] ** 2)
             axis_ok[row, n - 1, slot] = True
-    return axis_rap, axis_phi, axis_ok
+    return axis_rap, axis_phi, axis_mom, axis_ok
 
 
 def _tau_block(
@@ -236,3 +272,139 @@ def _tau_kernel(
             if normalized:
                 total = total / (pt_sum * r0**beta)
             taus[jet, big_n] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def _onepass_kernel(
+    offsets, pt, rap, phi, px, py, pz, keep, axis_rap, axis_phi, axis_mom, beta, accuracy,
+    n_attempts,
+):  # pragma: no cover (compiled)  # fmt: skip
+    """Refine the exclusive-kT seed axes ``axis_rap/axis_phi/axis_mom[j, N-1, :N]`` of the
+    jets ``keep`` in place by contrib's one-pass minimisation (``DefaultMeasure::
+    UpdateAxesFast`` iterated by ``get_one_pass_axes``), for every N < number of constituents.
+
+    One update: each constituent goes to its nearest axis (squared (y, phi) distance, the
+    first axis on a tie; no cutoff, as for the Normalized/Unnormalized measures); the axis
+    becomes ``(sum w_i y_i / sum w_i, sum w_i phi_i / sum w_i)`` with
+    ``w_i = pT_i (DeltaR_ik^2 + accuracy^2)^(beta/2 - 1)`` (``DeltaR`` to the old axis) and
+    ``phi_i`` shifted by 2 pi onto the branch within pi of the old axis; the new phi is
+    mapped to ``[0, 2 pi)`` and the axis' momentum magnitude is that of the summed
+    three-momenta of its constituents; an axis with no constituents stays put. Updates
+    repeat while the mean distance the axes moved exceeds ``accuracy`` and at most
+    ``n_attempts`` times. Finally each axis becomes contrib's massless four-vector
+    (``LightLikeAxis::ConvertToPseudoJet``: ``E = |p|``, ``pz = tanh(y) E``) whose (y, phi)
+    are recomputed with FastJet's formulas, as contrib measures tau_N from that four-vector.
+    The arithmetic follows contrib's order, so the number of updates (hence the axes) agree;
+    that matters for beta < 1, where an axis converges onto a constituent and tau_N
+    depends on its last digits.
+    """
+    two_pi = 2.0 * np.pi
+    n_max = axis_rap.shape[1]
+    old_rap = np.empty(n_max)
+    old_phi = np.empty(n_max)
+    old_mom = np.empty(n_max)
+    sum_rap = np.empty(n_max)
+    sum_phi = np.empty(n_max)
+    sum_w = np.empty(n_max)
+    sum_px = np.empty(n_max)
+    sum_py = np.empty(n_max)
+    sum_pz = np.empty(n_max)
+    eps2 = accuracy * accuracy
+    for b in range(len(keep)):
+        jet = keep[b]
+        start = offsets[jet]
+        n = offsets[jet + 1] - start
+        for big_n in range(n_max):
+            n_axes = big_n + 1
+            if n <= n_axes:  # tau_N = 0: nothing to refine
+                continue
+            for k in range(n_axes):
+                old_rap[k] = axis_rap[b, big_n, k]
+                old_phi[k] = axis_phi[b, big_n, k]
+                old_mom[k] = axis_mom[b, big_n, k]
+            moved = np.inf
+            attempts = 0
+            while moved > accuracy and attempts < n_attempts:
+                attempts += 1
+                for k in range(n_axes):
+                    sum_rap[k] = 0.0
+                    sum_phi[k] = 0.0
+                    sum_w[k] = 0.0
+                    sum_px[k] = 0.0
+                    sum_py[k] = 0.0
+                    sum_pz[k] = 0.0
+                for p in range(n):
+                    q = start + p
+                    best, best_d = -1, np.inf
+                    for k in range(n_axes):
+                        dphi = abs(old_phi[k] - phi[q])
+                        if dphi > np.pi:
+                            dphi = two_pi - dphi
+                        drap = old_rap[k] - rap[q]
+                        d = drap * drap + dphi * dphi
+                        if d < best_d:
+                            best, best_d = k, d
+                    if best < 0:
+                        continue
+                    if beta == 1.0:
+                        w = 1.0 / math.sqrt(eps2 + best_d)
+                    elif beta == 2.0:
+                        w = 1.0
+                    elif beta == 0.0:
+                        w = 1.0 / (eps2 + best_d)
+                    else:
+                        w = (eps2 + best_d) ** (0.5 * beta - 1.0)
+                    sum_rap[best] += pt[q] * rap[q] * w
+                    dphi = phi[q] - old_phi[best]
+                    if abs(dphi) <= np.pi:
+                        sum_phi[best] += pt[q] * phi[q] * w
+                    elif dphi > np.pi:
+                        sum_phi[best] += pt[q] * (-two_pi + phi[q]) * w
+                    else:
+                        sum_phi[best] += pt[q] * (two_pi + phi[q]) * w
+                    sum_w[best] += pt[q] * w
+                    sum_px[best] += px[q]
+                    sum_py[best] += py[q]
+                    sum_pz[best] += pz[q]
+                moved = 0.0
+                for k in range(n_axes):
+                    if sum_w[k] == 0.0:
+                        continue  # no constituent nearest to this axis: it stays (moved 0)
+                    new_rap = sum_rap[k] / sum_w[k]
+                    new_phi = np.fmod(sum_phi[k] / sum_w[k] + two_pi, two_pi)
+                    dphi = abs(old_phi[k] - new_phi)
+                    if dphi > np.pi:
+                        dphi = two_pi - dphi
+                    drap = old_rap[k] - new_rap
+                    moved += math.sqrt(drap * drap + dphi * dphi)
+                    old_rap[k] = new_rap
+                    old_phi[k] = new_phi
+                    old_mom[k] = math.sqrt(
+                        sum_px[k] * sum_px[k] + sum_py[k] * sum_py[k] + sum_pz[k] * sum_pz[k]
+                    )
+                moved = moved / n_axes
+            for k in range(n_axes):
+                # massless four-vector of the axis, then FastJet's rap() and phi() of it
+                e = old_mom[k]
+                x = math.exp(2.0 * old_rap[k])
+                a_pz = (x - 1.0) / (x + 1.0) * e
+                a_pt = math.sqrt(e * e - a_pz * a_pz)
+                a_px = math.cos(old_phi[k]) * a_pt
+                a_py = math.sin(old_phi[k]) * a_pt
+                kt2 = a_px * a_px + a_py * a_py
+                a_phi = 0.0 if kt2 == 0.0 else math.atan2(a_py, a_px)
+                if a_phi < 0.0:
+                    a_phi += two_pi
+                if a_phi >= two_pi:
+                    a_phi -= two_pi
+                m2 = max((e + a_pz) * (e - a_pz) - kt2, 0.0)
+                e_plus = e + abs(a_pz)
+                if kt2 + m2 > 0.0:
+                    a_rap = 0.5 * math.log((kt2 + m2) / (e_plus * e_plus))
+                    if a_pz > 0.0:
+                        a_rap = -a_rap
+                else:  # |y| beyond double precision: keep the minimiser's rapidity
+                    a_rap = old_rap[k]
+                axis_rap[b, big_n, k] = a_rap
+                axis_phi[b, big_n, k] = a_phi
+                axis_mom[b, big_n, k] = e
