@@ -119,7 +119,8 @@ def test_missing_skim_column_names_the_file_and_column():
 
 
 def test_missing_feature_column_is_a_clear_error():
-    from lhcml.trigger.models import MissingColumnError, feature_matrix
+    from lhcml.tables import MissingColumnError
+    from lhcml.trigger.models import feature_matrix
 
     frame = pd.DataFrame({f: np.zeros(3) for f in TRIGGER_FEATURES if f != "n2_b1"})
     with pytest.raises(MissingColumnError, match="'n2_b1'.*trigger tagger"):

@@ -45,8 +45,8 @@ class MissingColumnError(KeyError):
     def __init__(self, column: str, needed_by: str, available):
         self.column = column
         self.message = (
-            f"feature table has no column {column!r}, needed by {needed_by} "
-            f"(columns present: {', '.join(sorted(available))})"
+            f"table has no column {column!r}, needed by {needed_by} "
+            f"(columns present: {', '.join(sorted(map(str, available)))})"
         )
         super().__init__(self.message)
 

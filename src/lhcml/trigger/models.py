@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 from lhcml.standardize import Standardizer
+from lhcml.tables import require_columns
 from lhcml.tf_setup import alias_keras_to_tf_keras, import_tensorflow
 from lhcml.trigger.features import TRIGGER_FEATURES
 
@@ -69,29 +70,6 @@ def setup_keras(seed: int | None = None, threads: int = 1):
     tf, keras = import_tensorflow(seed=seed, threads=threads)
     alias_keras_to_tf_keras()
     return tf, keras
-
-
-class MissingColumnError(KeyError):
-    """A table lacks a column the trigger tagger needs; ``column`` names it."""
-
-    def __init__(self, column: str, needed_by: str, available):
-        self.column = column
-        self.message = (
-            f"table has no column {column!r}, needed by {needed_by} "
-            f"(columns present: {', '.join(sorted(map(str, available)))})"
-        )
-        super().__init__(self.message)
-
-    def __str__(self) -> str:  # KeyError would show the repr of the message
-        return self.message
-
-
-def require_columns(table, columns, needed_by: str = "the trigger tagger") -> None:
-    """Raise :class:`MissingColumnError` naming the first of ``columns`` not in ``table``."""
-    available = set(table.columns if hasattr(table, "columns") else table.keys())
-    for column in columns:
-        if column not in available:
-            raise MissingColumnError(column, needed_by, available)
 
 
 def feature_matrix(table, features=TRIGGER_FEATURES) -> np.ndarray:
