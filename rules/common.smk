@@ -306,6 +306,32 @@ TEMPLATE_SPLIT = INFERENCE["template_split"]
 AMS = INFERENCE["ams"]
 
 
+SYSTS = INFERENCE["systematics"]
+
+
+def jes_models(wildcards):
+    """Input function: the saved model(s) that rescore the wildcard's tagger (a DDT map
+    needs its base tagger too)."""
+    from lhcml.decorrelation import model_file as md_model_file
+
+    t = wildcards.fittagger
+    names = [t, DDT_BASES[t]] if t in DDT_BASES else [t]
+    out = []
+    for n in names:
+        f = md_model_file(n) if n in MD_TAGGERS else model_file(n)
+        out += [f"{RESULTS}/models/{n}/{f}", f"{RESULTS}/models/{n}/meta.json"]
+    return out
+
+
+def jes_inputs(wildcards):
+    """Input function: the JES-shifted, rescored template split (none if jes is 0)."""
+    if not SYSTS["jes"] > 0:
+        return {}
+    t = wildcards.fittagger
+    return {f"jes_{k}_{d}": f"{INF}/{t}/jes_{d}/{k}.parquet"
+            for d in ("up", "down") for k in ("features", "scores")}  # fmt: skip
+
+
 def fit_scores(split):
     """Input function: the score table of the wildcard's tagger on ``split``."""
     return lambda w: f"{RESULTS}/scores/{w.fittagger}/{split}.parquet"

@@ -1,0 +1,239 @@
+"""Fits of the binned measurement (:mod:`.binned`): errors, scans, impacts, significance, toys.
+
+Conventions:
+
+* errors come from the exact (automatic-differentiation) Hessian of the NLL at the minimum,
+  ``cov = H^-1`` (the NLL's ``errordef`` is 1/2); a fit is *valid* if Minuit reports a
+  valid minimum, no free parameter is at a limit and ``H`` is positive definite;
+* the *statistical* error of ``mu`` is its error with every nuisance parameter (thetas and
+  gammas) fixed at its fitted value; the *systematic* error is
+  ``sqrt(total^2 - stat^2)``;
+* the *impact* of a nuisance ``theta`` is the shift of ``mu`` when ``theta`` is fixed at
+  ``theta_hat +- sigma`` and the rest refitted, with ``sigma`` the prior width (pre-fit)
+  or the post-fit error (post-fit); the gammas' impact is the quadrature difference of
+  the errors of ``mu`` with and without them floating;
+* a *pull* of a nuisance is ``(theta_hat - theta_0) / sigma_prior``, its *constraint*
+  ``sigma_hat / sigma_prior``;
+* toys fluctuate the data (Poisson) *and* the global observables (Gaussian around the
+  generating values), so their pulls ``(x_hat - x_gen) / sigma_hat`` are standard normal
+  for an unbiased fit with correct errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import zfit
+
+from lhcml.inference.toys import pull_summary
+
+log = logging.getLogger("lhcml.inference")
+
+
+def minimizer(mode: int = 1, tol: float | None = None):
+    """zfit's Minuit with zfit's (automatic-differentiation) gradient."""
+    return zfit.minimize.Minuit(mode=mode, gradient="zfit", tol=tol)
+
+
+def describe_failure(result, params) -> str:
+    """Which parameter, where and why a fit failed (for the log and fit.json)."""
+    parts = []
+    fmin = result.info.get("minuit") if isinstance(result.info, dict) else None
+    fmin = getattr(fmin, "fmin", None)
+    if not result.converged:
+        parts.append("Minuit did not converge")
+    if fmin is not None:
+        if fmin.has_reached_call_limit:
+            parts.append(f"call limit reached ({fmin.nfcn} calls)")
+        if fmin.is_above_max_edm:
+            parts.append(f"EDM {fmin.edm:.3g} above the tolerance")
+    for p in params:
+        if bool(p.at_limit):
+            parts.append(f"{p.name} = {float(p.value()):.6g} at its limit "
+                         f"[{float(p.lower):.6g}, {float(p.upper):.6g}]")  # fmt: skip
+    return "; ".join(parts) or "unknown"
+
+
+def errors(meas) -> tuple[dict, bool]:
+    """``{param: error}`` of the floating parameters from the AD Hessian; ok flag."""
+    params = meas.floating
+    h = np.asarray(meas.loss.hessian(params))
+    try:
+        np.linalg.cholesky(h)
+        cov = np.linalg.inv(h)
+    except np.linalg.LinAlgError:
+        return {p: math.nan for p in params}, False
+    err = np.sqrt(np.clip(np.diag(cov), 0, None))
+    ok = bool(np.all(np.isfinite(err)) and np.all(err > 0))
+    return dict(zip(params, err, strict=True)), ok
+
+
+def fit(meas, opt, start: dict, fixed=(), context: str = "fit") -> dict:
+    """Minimise with the parameters of ``fixed`` held at their ``start`` values.
+
+    Returns ``{"valid", "nll", "values", "errors", "reason", "nfcn"}`` (errors of the
+    floating parameters). An invalid fit is logged with the reason.
+    """
+    meas.set_values(start)
+    saved = {p: p.floating for p in fixed}
+    for p in fixed:
+        p.floating = False
+    try:
+        result = opt.minimize(meas.loss)
+        free = meas.floating
+        at_limit = [p for p in free if bool(p.at_limit)]
+        valid = bool(result.valid) and not at_limit
+        errs, ok = errors(meas) if valid else ({}, False)
+        reason = None
+        if not valid:
+            reason = describe_failure(result, free)
+        elif not ok:
+            reason = "Hessian not positive definite at the minimum"
+        out = {
+            "valid": valid and ok, "nll": float(result.fmin), "values": meas.values(),
+            "errors": errs, "reason": reason,
+            "nfcn": int(result.info.get("n_eval", 0)) if isinstance(result.info, dict) else 0,
+        }  # fmt: skip
+    finally:
+        for p, f in saved.items():
+            p.floating = f
+    if not out["valid"]:
+        log.warning("%s invalid: %s", context, out["reason"])
+    return out
+
+
+def stat_only(meas, opt, best: dict) -> dict:
+    """The fit with every nuisance fixed at its value in ``best`` (statistical error)."""
+    return fit(meas, opt, best, fixed=meas.constrained, context="stat-only fit")
+
+
+def scan(meas, opt, best: dict, grid, fixed=()) -> list:
+    """``-2 Delta ln L`` of the profile likelihood of ``mu`` at the values ``grid``."""
+    nll0 = None
+    out = []
+    for x in grid:
+        start = dict(best)
+        start[meas.mu] = float(x)
+        r = fit(meas, opt, start, fixed=(meas.mu, *fixed), context=f"scan mu={x:.4g}")
+        out.append(r["nll"] if r["valid"] else math.nan)
+    ref = fit(meas, opt, best, fixed=fixed, context="scan minimum")
+    nll0 = ref["nll"]
+    return [2.0 * (v - nll0) if math.isfinite(v) else None for v in out]
+
+
+def scan_interval(grid, q) -> tuple[float | None, float | None]:
+    """Where ``-2 Delta ln L`` crosses 1 on each side of its minimum (linear interpolation)."""
+    x = np.asarray(grid, np.float64)
+    y = np.array([np.nan if v is None else v for v in q], np.float64)
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3:
+        return None, None
+    i = int(np.argmin(y))
+    lo = hi = None
+    for j in range(i, 0, -1):
+        if y[j - 1] >= 1.0 > y[j]:
+            lo = float(np.interp(1.0, [y[j], y[j - 1]], [x[j], x[j - 1]]))
+            break
+    for j in range(i, len(x) - 1):
+        if y[j + 1] >= 1.0 > y[j]:
+            hi = float(np.interp(1.0, [y[j], y[j + 1]], [x[j], x[j + 1]]))
+            break
+    return lo, hi
+
+
+def impacts(meas, opt, best: dict, post_errors: dict) -> dict:
+    """Pre- and post-fit impacts on ``mu`` of each theta, and of the gammas as a group."""
+    mu_hat = best[meas.mu]
+    out = {}
+    for name, t in meas.nps.items():
+        if not t.floating:
+            continue
+        entry = {}
+        for kind, sigma in (("prefit", meas.prior_sigma[t]), ("postfit", post_errors.get(t))):
+            shifts = []
+            for sign in (1.0, -1.0):
+                start = dict(best)
+                start[t] = best[t] + sign * sigma
+                r = fit(meas, opt, start, fixed=(t,), context=f"impact {name} {kind} {sign:+g}")
+                shifts.append(r["values"][meas.mu] - mu_hat if r["valid"] else None)
+            entry[kind] = {"up": shifts[0], "down": shifts[1]}
+        entry["pull"] = (best[t] - 0.0) / meas.prior_sigma[t]
+        entry["constraint"] = post_errors.get(t, math.nan) / meas.prior_sigma[t]
+        out[name] = entry
+    return out
+
+
+def group_impact(meas, opt, best: dict, params, total_err: float) -> float | None:
+    """``sqrt(total^2 - err^2)`` of ``mu`` with ``params`` fixed at their best values."""
+    if not params:
+        return None
+    r = fit(meas, opt, best, fixed=params, context="group impact")
+    if not r["valid"]:
+        return None
+    return math.sqrt(max(total_err**2 - r["errors"][meas.mu] ** 2, 0.0))
+
+
+def run_toys(meas, opt, generating: dict, n_toys: int, rng) -> dict:
+    """Toys with Poisson data and randomised global observables (module docstring)."""
+    expected = meas.expected(generating)
+    pulls = {"mu": [], **{n: [] for n, t in meas.nps.items() if t.floating}}
+    mu_hat, mu_err, n_failed = [], [], 0
+    t0 = time.perf_counter()
+    for _ in range(n_toys):
+        for p, g in meas.globs.items():
+            g.set_value(rng.normal(generating[p], meas.prior_sigma[p]) if p.floating
+                        else generating[p])  # fmt: skip
+        meas.load(rng.poisson(expected).astype(np.float64))
+        r = fit(meas, opt, generating, context="toy fit")
+        if not r["valid"]:
+            n_failed += 1
+            continue
+        mu_hat.append(r["values"][meas.mu])
+        mu_err.append(r["errors"][meas.mu])
+        pulls["mu"].append((mu_hat[-1] - generating[meas.mu]) / mu_err[-1])
+        for n, t in meas.nps.items():
+            if t.floating:
+                pulls[n].append((r["values"][t] - generating[t]) / r["errors"][t])
+    seconds = time.perf_counter() - t0
+    meas.reset_globs()
+    summary = {"n_toys": n_toys, "n_failed": n_failed,
+               "seconds_per_toy": seconds / max(n_toys, 1),
+               "mu_generated": generating[meas.mu],
+               **pull_summary(mu_hat, mu_err, generating[meas.mu])}  # fmt: skip
+    np_pulls = {}
+    for name, values in pulls.items():
+        v = np.asarray(values, np.float64)
+        np_pulls[name] = ({"mean": float(v.mean()), "width": float(v.std(ddof=1)),
+                           "mean_err": float(v.std(ddof=1) / math.sqrt(len(v))),
+                           "width_err": float(v.std(ddof=1) / math.sqrt(2 * (len(v) - 1)))}
+                          if len(v) > 1 else None)  # fmt: skip
+    summary["pulls"] = np_pulls
+    log.info("toys: %d (%d failed), %.3f s per toy, mu pull %.3f +- %.3f width %.3f", n_toys,
+             n_failed, summary["seconds_per_toy"], summary["pull_mean"] or math.nan,
+             summary["pull_mean_err"] or math.nan, summary["pull_width"] or math.nan)  # fmt: skip
+    return {"summary": summary, "mu": mu_hat, "mu_err": mu_err, "pulls": pulls}
+
+
+def spurious_signal(signal, matrix, counts, variances) -> dict:
+    """Signal the S+B model (nuisances at nominal) fits to the simulated background alone.
+
+    The model is linear in (mu, c), so the fit is weighted least squares with the
+    simulation's variances (bins without jets get the variance of one mean-weight jet):
+    ``mu_ss`` and its MC statistical error are exact, with no starting point.
+    """
+    counts, variances = np.asarray(counts, np.float64), np.asarray(variances, np.float64)
+    filled = variances > 0
+    mean_w = variances[filled].sum() / max(counts[filled].sum(), 1e-300)
+    var = np.where(filled, variances, mean_w**2)
+    x = np.column_stack([signal, matrix]) / np.sqrt(var)[:, None]
+    y = counts / np.sqrt(var)
+    cov = np.linalg.inv(x.T @ x)
+    beta = cov @ (x.T @ y)
+    chi2 = float(((y - x @ beta) ** 2).sum())
+    return {"mu": float(beta[0]), "mu_err_mc": float(math.sqrt(cov[0, 0])),
+            "n_signal": float(beta[0] * signal.sum()), "chi2": chi2,
+            "ndf": int(len(counts) - x.shape[1])}  # fmt: skip
