@@ -140,6 +140,7 @@ rule inference_plots:
         curves=expand(rules.inference_fit.output.curves, fittagger=FIT_TAGGERS),
         impacts=expand(rules.inference_fit.output.impacts, fittagger=FIT_TAGGERS),
         ams=expand(rules.inference_ams.output.ams, fittagger=FIT_TAGGERS),
+        summary=f"{INF}/summary.json",
     output:
         **inference_plot_outputs(),
     params:
@@ -163,6 +164,7 @@ rule inference_summary:
         fits=expand(rules.inference_fit.output.fit, fittagger=FIT_TAGGERS),
         ams=expand(rules.inference_ams.output.ams, fittagger=FIT_TAGGERS),
         pseudodata=rules.inference_pseudodata.output.meta,
+        metrics=[f"{RESULTS}/metrics/{t}.json" for t in FIT_TAGGERS],
     output:
         summary=f"{INF}/summary.json",
     params:

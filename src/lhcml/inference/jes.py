@@ -22,8 +22,6 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from lhcml.io import read_json
-
 log = logging.getLogger("lhcml.inference")
 
 #: Columns with the dimension of an energy (scaled by a JES shift).
@@ -42,24 +40,28 @@ def shift_jets(table: ak.Array, scale: float) -> ak.Array:
 
 
 def _model_path(folder: Path) -> Path:
-    for name in ("model.keras", "model.json"):
-        if (folder / name).exists():
-            return folder / name
-    raise FileNotFoundError(f"{folder}: no model.keras or model.json")
+    from lhcml.decorrelation import MD_TAGGERS
+    from lhcml.decorrelation import model_file as md_model_file
+    from lhcml.taggers import model_file
+
+    tagger = folder.name
+    path = folder / (md_model_file(tagger) if tagger in MD_TAGGERS else model_file(tagger))
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the model of tagger {tagger!r} is missing")
+    return path
 
 
 def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.ndarray:
     """Scores of ``table`` by the trained ``tagger`` saved under ``models_dir/{tagger}/``."""
+    from lhcml.decorrelation import DDT_BASES, MD_TAGGERS
     from lhcml.taggers.inputs import column
 
     folder = Path(models_dir) / tagger
-    meta = read_json(folder / "meta.json")
-    if "kind" in meta:  # a decorrelated tagger
-        from lhcml.decorrelation import DDT_BASES
+    if tagger in MD_TAGGERS:  # a decorrelated tagger
         from lhcml.decorrelation.workflow import load_decorrelated
 
         model = load_decorrelated(_model_path(folder), folder / "meta.json", threads)
-        if meta["kind"] == "ddt":
+        if tagger in DDT_BASES:
             base = rescore(DDT_BASES[tagger], models_dir, table, threads)
             return np.asarray(model.score(base, column(table, "rho", np.float64),
                                           column(table, "pt", np.float64)), np.float64)  # fmt: skip

@@ -33,9 +33,24 @@ from lhcml.inference.toys import pull_summary
 log = logging.getLogger("lhcml.inference")
 
 
-def minimizer(mode: int = 1, tol: float | None = None):
-    """zfit's Minuit with zfit's (automatic-differentiation) gradient."""
-    return zfit.minimize.Minuit(mode=mode, gradient="zfit", tol=tol)
+def minimizer(tol: float = 1e-3):
+    """zfit's trust-region Newton-CG (scipy) with the exact (automatic-differentiation)
+    gradient and Hessian of the likelihood.
+
+    The likelihood is close to quadratic, but ``mu`` and ``theta_spurious`` move the same
+    signal shape (only the prior separates them): Minuit's variable-metric steps need
+    ~700 calls to follow that valley from a diagonal start, Newton steps with the exact
+    Hessian ~60 (and reach the same minimum more precisely).
+    """
+    return zfit.minimize.ScipyTrustNCG(tol=tol)
+
+
+def _beyond(p) -> bool:
+    """Whether ``p`` is at or outside its limits (trust-NCG does not enforce them)."""
+    v = float(p.value())
+    lo = float(p.lower) if p.has_limits and p.lower is not None else -math.inf
+    hi = float(p.upper) if p.has_limits and p.upper is not None else math.inf
+    return bool(p.at_limit) or v <= lo or v >= hi
 
 
 def describe_failure(result, params) -> str:
@@ -51,7 +66,7 @@ def describe_failure(result, params) -> str:
         if fmin.is_above_max_edm:
             parts.append(f"EDM {fmin.edm:.3g} above the tolerance")
     for p in params:
-        if bool(p.at_limit):
+        if _beyond(p):
             parts.append(f"{p.name} = {float(p.value()):.6g} at its limit "
                          f"[{float(p.lower):.6g}, {float(p.upper):.6g}]")  # fmt: skip
     return "; ".join(parts) or "unknown"
@@ -74,6 +89,9 @@ def errors(meas) -> tuple[dict, bool]:
 def fit(meas, opt, start: dict, fixed=(), context: str = "fit") -> dict:
     """Minimise with the parameters of ``fixed`` held at their ``start`` values.
 
+    Valid: the minimiser converged, no free parameter is at (or beyond) a limit and the
+    Hessian is positive definite; otherwise ``reason`` says which parameter, where and why.
+
     Returns ``{"valid", "nll", "values", "errors", "reason", "nfcn"}`` (errors of the
     floating parameters). An invalid fit is logged with the reason.
     """
@@ -84,7 +102,7 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit") -> dict:
     try:
         result = opt.minimize(meas.loss)
         free = meas.floating
-        at_limit = [p for p in free if bool(p.at_limit)]
+        at_limit = [p for p in free if _beyond(p)]
         valid = bool(result.valid) and not at_limit
         errs, ok = errors(meas) if valid else ({}, False)
         reason = None

@@ -115,7 +115,7 @@ def measure_tagger(
     rng = np.random.default_rng([seed, zlib.crc32(tagger.encode())])
     mu_inj = float(cfg["mu_inj"])
     data = rng.poisson(smooth_bkg + mu_inj * tmpl.nominal).astype(np.float64)
-    opt = opt_fast = M.minimizer(mode=0)
+    opt = opt_fast = M.minimizer()
     timing = {}
     result = {
         "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "mu_inj": mu_inj,
