@@ -131,7 +131,7 @@ def test_fits_from_far_starts_agree(model):
 def test_a_mass_scale_shift_is_absorbed_by_the_jms_nuisance(model):
     """Pseudo-data with the W/Z mass 2% high (= +1 sigma of JMS): theta_jms pulls to ~+1,
     mu stays unbiased."""
-    meas, st = model["meas"], model["st"]
+    meas = model["meas"]
     msd, label, w = _signal_jets()
     shifted = T.histogram(msd * 1.02, w, EDGES)[0]
     r = _fit(model, model["bkg"] + shifted)
