@@ -177,3 +177,32 @@ def test_toys_with_randomised_global_observables_close(model):
     assert 0.7 < s["pull_width"] < 1.3
     # global observables are back at their nominal values
     assert all(float(g.value()) in (0.0, 1.0) for g in meas.globs.values())
+
+
+@pytest.mark.parametrize("replica", [1, 2])
+def test_fits_are_valid_on_bootstrapped_templates(replica):
+    """Perturbed inputs (a bootstrap of the template jets, other pseudo-data): every fit valid."""
+    from lhcml.inference.backend import import_zfit
+
+    import_zfit(7)
+    from lhcml.inference import binned
+    from lhcml.inference import measure as M
+
+    rng = np.random.default_rng(100 + replica)
+    msd, label, w = _signal_jets(n=2000, seed=replica)
+    pick = rng.integers(0, len(msd), len(msd))
+    st = T.signal_templates(msd[pick], label[pick], w[pick], EDGES, 0.02, 0.10)
+    a = T.bernstein_matrix(EDGES, 3)
+    qcd = 40.0 + rng.exponential(40.0, 300)
+    h, v = T.histogram(qcd, np.full(len(qcd), 1e4), EDGES)
+    c = T.smooth_background(h, v, a)
+    spur = M.spurious_signal(st.nominal, a, h, v)
+    meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES,
+                        spurious=abs(spur["mu"]), mu_limits=(-20, 20),
+                        prefix=f"boot{replica}")  # fmt: skip
+    meas.set_spurious(abs(spur["mu"]))
+    data = rng.poisson(a @ c + st.nominal).astype(float)
+    meas.load(data)
+    r = M.fit(meas, M.minimizer(), meas.start_values(data))
+    assert r["valid"], r["reason"]
+    assert abs(r["values"][meas.mu] - 1.0) < 4 * r["errors"][meas.mu]
