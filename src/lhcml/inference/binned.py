@@ -5,9 +5,8 @@ Expected counts in bin ``i`` of the soft-drop mass (:mod:`.templates`):
     nu_i = mu * k * L(theta) * gamma_i * [s_i + sum_k D_ik(theta_k)]
            + theta_ss * |mu_ss| * k * s_i + sum_j c_j A_ij
 
-* ``s_i``: the W+Z template (``mu = 1``), ``D_ik``: its shape variation for the nuisance
-  ``theta_k`` (JMS, JMR, JES), interpolated quadratically inside +-1 sigma and linearly
-  outside (value and slope continuous: Minuit sees a smooth likelihood);
+* ``s_i``: the W+Z template (``mu = 1``), ``D_ik = theta_k (up_ik - down_ik) / 2``: its
+  symmetrised, linear shape variation for the nuisance ``theta_k`` (JMS, JMR, JES);
 * ``L(theta) = prod (1 + d)^theta``: the log-normal normalisation nuisances (luminosity,
   signal cross section);
 * ``gamma_i``: Barlow-Beeston-lite factor of the template's MC statistics in bin ``i``,
@@ -72,13 +71,14 @@ class CountsPDF(BaseBinnedPDF):
         return c / znp.sum(c)
 
 
-def _interpolate(theta, up, down, nominal):
-    """Quadratic inside |theta| <= 1, linear outside; D(0) = 0, D(+-1) = up/down - nominal."""
-    half_diff = 0.5 * (up - down)
-    half_sum = 0.5 * (up + down - 2.0 * nominal)
-    a = znp.abs(theta)
-    s = tf.where(a <= 1.0, theta * theta, 2.0 * a - 1.0)
-    return theta * half_diff + s * half_sum
+def _interpolate(theta, up, down):
+    """The symmetrised shape variation ``theta (up - down) / 2`` (linear in theta).
+
+    Linear in ``theta`` keeps the likelihood convex in the nuisances: a quadratic term
+    (the average of up and down minus nominal) makes it concave in ``theta`` where the
+    variations are noisy (few simulated jets), and the fit then stops on a saddle point.
+    """
+    return theta * (0.5 * (up - down))
 
 
 @dataclass
@@ -256,8 +256,8 @@ def build(
     def counts(par):
         s = nominal_c
         for name, up, down in shape_c:
-            s = s + _interpolate(par[name], up, down, nominal_c)
-        s = znp.maximum(s, 0.0)
+            s = s + _interpolate(par[name], up, down)
+        # no clipping at 0: a kink there stalls the Newton steps (the background keeps nu > 0)
         if gamma_names:
             g = [par[gamma_names[i]] if i in gamma_names else tf.constant(1.0, tf.float64)
                  for i in range(n_bins)]  # fmt: skip
