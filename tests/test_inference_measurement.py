@@ -125,8 +125,10 @@ def test_fits_from_far_starts_agree(model):
         start.update({t: 1.5 for t in meas.thetas})
         r = _fit(model, data, start)
         assert r["valid"], r["reason"]
-        assert r["values"][meas.mu] == pytest.approx(ref["values"][meas.mu], abs=1e-3)
-        assert r["errors"][meas.mu] == pytest.approx(ref["errors"][meas.mu], rel=1e-2)
+        # the same minimum within the EDM tolerance (0.5 g^T H^-1 g < 1e-3: < 0.05 sigma)
+        err = ref["errors"][meas.mu]
+        assert r["values"][meas.mu] == pytest.approx(ref["values"][meas.mu], abs=0.05 * err)
+        assert r["errors"][meas.mu] == pytest.approx(err, rel=1e-2)
 
 
 def test_a_mass_scale_shift_is_absorbed_by_the_jms_nuisance(model):
