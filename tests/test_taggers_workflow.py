@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from lhcml.io import read_json
-from lhcml.taggers import ML_TAGGERS, model_file
+from lhcml.taggers import ML_TAGGERS
 from lhcml.taggers.metrics import validate_metrics
 from lhcml.taggers.workflow import load_tagger
 
@@ -77,7 +77,7 @@ def test_scores_cover_every_split_in_feature_order(ci_run, tagger):
 @pytest.mark.parametrize("tagger", TAGGERS)
 def test_saved_models_reproduce_the_workflow_scores(ci_run, tagger):
     folder = ci_run / "results" / "models" / tagger
-    model = load_tagger(folder / model_file(tagger), folder / "meta.json")
+    model = load_tagger(folder / "model", folder / "meta.json")
     test = _features(ci_run, "test")
     stored = ak.from_parquet(ci_run / "results" / "scores" / tagger / "test.parquet").score
     np.testing.assert_array_equal(model.score(test), stored.to_numpy())
@@ -109,6 +109,7 @@ def test_plots_exist_in_both_formats(ci_run):
 def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["train"]["bdt"]["max_depth"] += 1
+    config["samples"] = str(ROOT / "config" / "ci-samples.yaml")  # this copy lives elsewhere
     path = tmp_path / "ci_bdt.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is part of params
     proc = subprocess.run(

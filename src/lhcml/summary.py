@@ -71,7 +71,7 @@ def training_versions(kind: str) -> dict[str, str | None]:
 
 def is_timing_key(key: str) -> bool:
     """Whether a metrics key holds a wall-clock measurement (not reproducible by design)."""
-    return key.endswith("_seconds") or key in ("timing", "timings")
+    return key.endswith("_seconds") or key in ("seconds", "timing", "timings")
 
 
 def without_timings(obj):
