@@ -215,6 +215,16 @@ def _tau_block(
     )  # fmt: skip
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _delta_r2(rap1, phi1, rap2, phi2):  # pragma: no cover (compiled)
+    """Squared distance in (rapidity, azimuth), the azimuth difference wrapped to [0, pi]."""
+    dphi = abs(phi1 - phi2)
+    if dphi > np.pi:
+        dphi = 2.0 * np.pi - dphi
+    drap = rap1 - rap2
+    return drap * drap + dphi * dphi
+
+
 @numba.njit(cache=True, nogil=True)
 def _tau_kernel(
     offsets, pt, rap, phi, keep, block, axis_rap, axis_phi, axis_ok,
@@ -225,7 +235,6 @@ def _tau_kernel(
     a WTA axis lies exactly along one constituent, whose exact values contrib keeps, while
     the axis four-momentum from FastJet only reproduces them to rounding, which matters for
     beta < 1 (a particle on its axis would get dR ~ 1e-16, not 0)."""
-    two_pi = 2.0 * np.pi
     n_max = axis_rap.shape[1]
     for b in block:
         jet = keep[b]
@@ -246,11 +255,7 @@ def _tau_kernel(
                 if snap:
                     best, best_d = 0, np.inf
                     for p in range(n):
-                        dphi = abs(phi[start + p] - ax_phi[k])
-                        if dphi > np.pi:
-                            dphi = two_pi - dphi
-                        drap = rap[start + p] - ax_rap[k]
-                        d = drap * drap + dphi * dphi
+                        d = _delta_r2(rap[start + p], phi[start + p], ax_rap[k], ax_phi[k])
                         if d < best_d:
                             best, best_d = p, d
                     ax_rap[k] = rap[start + best]
@@ -261,11 +266,7 @@ def _tau_kernel(
                 for k in range(n_max):
                     if not axis_ok[b, big_n, k]:
                         continue
-                    dphi = abs(phi[start + p] - ax_phi[k])
-                    if dphi > np.pi:
-                        dphi = two_pi - dphi
-                    drap = rap[start + p] - ax_rap[k]
-                    d = drap * drap + dphi * dphi
+                    d = _delta_r2(rap[start + p], phi[start + p], ax_rap[k], ax_phi[k])
                     if d < min_d:
                         min_d = d
                 total += pt[start + p] * (min_d if beta == 2.0 else min_d ** (0.5 * beta))
@@ -337,11 +338,7 @@ def _onepass_kernel(
                     q = start + p
                     best, best_d = -1, np.inf
                     for k in range(n_axes):
-                        dphi = abs(old_phi[k] - phi[q])
-                        if dphi > np.pi:
-                            dphi = two_pi - dphi
-                        drap = old_rap[k] - rap[q]
-                        d = drap * drap + dphi * dphi
+                        d = _delta_r2(old_rap[k], old_phi[k], rap[q], phi[q])
                         if d < best_d:
                             best, best_d = k, d
                     if best < 0:
@@ -372,11 +369,7 @@ def _onepass_kernel(
                         continue  # no constituent nearest to this axis: it stays (moved 0)
                     new_rap = sum_rap[k] / sum_w[k]
                     new_phi = np.fmod(sum_phi[k] / sum_w[k] + two_pi, two_pi)
-                    dphi = abs(old_phi[k] - new_phi)
-                    if dphi > np.pi:
-                        dphi = two_pi - dphi
-                    drap = old_rap[k] - new_rap
-                    moved += math.sqrt(drap * drap + dphi * dphi)
+                    moved += math.sqrt(_delta_r2(old_rap[k], old_phi[k], new_rap, new_phi))
                     old_rap[k] = new_rap
                     old_phi[k] = new_phi
                     old_mom[k] = math.sqrt(
