@@ -142,42 +142,6 @@ def report_png(path, caption, category, subcategory=None):
     )
 
 
-# --- Inference (rules/inference.smk) -------------------------------------------------
-
-INFERENCE = config["inference"]
-FIT_TAGGERS = INFERENCE["taggers"]
-INF = f"{RESULTS}/inference"
-INF_PLOTS = f"{RESULTS}/plots/inference"
-TEMPLATE_SPLIT = INFERENCE["template_split"]
-AMS = INFERENCE["ams"]
-
-
-def fit_scores(split):
-    """Input function: the score table of the wildcard's tagger on ``split``."""
-    return lambda w: f"{RESULTS}/scores/{w.fittagger}/{split}.parquet"
-
-
-def inference_plot_outputs():
-    def png(name, caption, subcategory):
-        return report(
-            f"{INF_PLOTS}/{name}.png",
-            caption=f"../report/{caption}.rst",
-            category="Inference",
-            subcategory=subcategory,
-        )
-
-    return {
-        "fit_pdf": [f"{INF_PLOTS}/fit_{t}.pdf" for t in FIT_TAGGERS],
-        "fit_png": [png(f"fit_{t}", "inference_fit", "Mass fits") for t in FIT_TAGGERS],
-        "toys_pdf": [f"{INF_PLOTS}/toys_{t}.pdf" for t in FIT_TAGGERS],
-        "toys_png": [png(f"toys_{t}", "inference_toys", "Toy pulls") for t in FIT_TAGGERS],
-        "ams_pdf": f"{INF_PLOTS}/ams.pdf",
-        "ams_png": png("ams", "inference_ams", "AMS working points"),
-        "injection_pdf": f"{INF_PLOTS}/injection.pdf",
-        "injection_png": png("injection", "inference_injection", "Signal injection"),
-    }
-
-
 def tagger_feature_needs():
     """Tagger -> the high-level features it reads (for the missing-feature check of the
     features stage; the DeepSets network reads constituents and train.deepsets.jet_features).

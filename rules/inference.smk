@@ -1,14 +1,21 @@
 # Stage 6: statistical inference (docs/inference.md, lhcml.inference).
 #
-#   inference_pseudodata -> inference_ams (tagger) -> inference_fit (tagger) -> plots, summary
+#   inference_pseudodata -> inference_ams (tagger) -> inference_jes (tagger, up/down)
+#       -> inference_fit (tagger) -> plots, summary
 #   results/inference/pseudodata.{parquet,json}   results/inference/{tagger}/ams.json
-#   results/inference/{tagger}/{fit,toys,curves}.json   results/plots/inference/
+#   results/inference/{tagger}/jes_{up,down}/{features,scores}.parquet
+#   results/inference/{tagger}/{fit,impacts,toys,curves}.json   results/plots/inference/
 #
-# Pseudo-data come from the test split only; the W/Z templates, the expected yields and
-# the AMS scan use the template split (validation by default), so the fitted events are
-# independent of training and of the model. Any tagger whose scores follow the layout of
+# The measurement (docs/inference.md) is a binned fit at inference.lumi_fb: templates,
+# expected yields and the AMS scan come from the template split (validation by default),
+# the JES variation from the same split shifted and rescored by the tagger's trained model
+# (inference_jes); the closure fits use pseudo-data drawn from the test split, independent
+# of training and of the templates. Any tagger whose scores follow the layout of
 # results/scores/{tagger}/{split}.parquet can be listed in inference.taggers (the wildcard
 # is `fittagger`, not constrained to the tagger names of rules/train.smk).
+
+include: "helpers/inference.smk"
+
 
 rule inference_pseudodata:
     input:
@@ -18,10 +25,10 @@ rule inference_pseudodata:
         meta=f"{INF}/pseudodata.json",
     params:
         roles={s: c["role"] for s, c in config["samples"].items()},
-        lumi_fb=INFERENCE["lumi_fb"],
+        lumi_fb=INFERENCE["closure"]["lumi_fb"],
         weights_lumi_fb=config["lumi_fb"],
-        mu_inj=INFERENCE["mu_inj"],
-        injection=INFERENCE["injection"],
+        mu_inj=INFERENCE["closure"]["mu_inj"],
+        injection=INFERENCE["closure"]["injection"],
         seed=INFERENCE["seed"],
         supply_sigma=INFERENCE["supply_sigma"],
     log:
@@ -67,8 +74,36 @@ rule inference_ams:
         "../scripts/inference_ams.py"
 
 
+rule inference_jes:
+    input:
+        features=FEATURE_TABLES[TEMPLATE_SPLIT],
+        models=jes_models,
+    output:
+        features=f"{INF}/{{fittagger}}/jes_{{direction}}/features.parquet",
+        scores=f"{INF}/{{fittagger}}/jes_{{direction}}/scores.parquet",
+    wildcard_constraints:
+        fittagger=r"[A-Za-z0-9_]+",
+        direction="up|down",
+    params:
+        scale=lambda w: 1.0 + (1 if w.direction == "up" else -1) * SYSTS["jes"],
+        models_dir=f"{RESULTS}/models",
+    log:
+        f"{RESULTS}/logs/inference/{{fittagger}}/jes_{{direction}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_jes/{{fittagger}}_{{direction}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/taggers.yaml"
+    script:
+        "../scripts/inference_jes.py"
+
+
 rule inference_fit:
     input:
+        unpack(jes_inputs),
         test_features=FEATURE_TABLES["test"],
         test_scores=fit_scores("test"),
         template_features=FEATURE_TABLES[TEMPLATE_SPLIT],
@@ -78,15 +113,13 @@ rule inference_fit:
         ams=rules.inference_ams.output.ams,
     output:
         fit=f"{INF}/{{fittagger}}/fit.json",
+        impacts=f"{INF}/{{fittagger}}/impacts.json",
         toys=f"{INF}/{{fittagger}}/toys.json",
         curves=f"{INF}/{{fittagger}}/curves.json",
     wildcard_constraints:
         fittagger=r"[A-Za-z0-9_]+",
     params:
-        fit_range=INFERENCE["fit_range"],
-        order=INFERENCE["background_order"],
-        toys=INFERENCE["toys"],
-        mu_limits=INFERENCE["mu_limits"],
+        cfg={k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers")},
         seed=INFERENCE["seed"],
     log:
         f"{RESULTS}/logs/inference/{{fittagger}}/fit.log",
@@ -95,7 +128,7 @@ rule inference_fit:
     threads: INFERENCE["threads"]
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=60,
     conda:
         "../envs/inference.yaml"
     script:
@@ -108,7 +141,9 @@ rule inference_plots:
         fits=expand(rules.inference_fit.output.fit, fittagger=FIT_TAGGERS),
         toys=expand(rules.inference_fit.output.toys, fittagger=FIT_TAGGERS),
         curves=expand(rules.inference_fit.output.curves, fittagger=FIT_TAGGERS),
+        impacts=expand(rules.inference_fit.output.impacts, fittagger=FIT_TAGGERS),
         ams=expand(rules.inference_ams.output.ams, fittagger=FIT_TAGGERS),
+        summary=f"{INF}/summary.json",
     output:
         **inference_plot_outputs(),
     params:
@@ -132,6 +167,7 @@ rule inference_summary:
         fits=expand(rules.inference_fit.output.fit, fittagger=FIT_TAGGERS),
         ams=expand(rules.inference_ams.output.ams, fittagger=FIT_TAGGERS),
         pseudodata=rules.inference_pseudodata.output.meta,
+        metrics=[f"{RESULTS}/metrics/{t}.json" for t in FIT_TAGGERS],
     output:
         summary=f"{INF}/summary.json",
     params:

@@ -1,25 +1,30 @@
-"""Snakemake script: the zfit mass fit of one tagger, its significance, toys and scans."""
+"""Snakemake script: the binned measurement of one tagger (fit, impacts, toys, scans)."""
 
-from lhcml.inference.workflow import fit_tagger
+from lhcml.inference.measurement import measure_tagger
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])
-fit_tagger(
+inp = snakemake.input
+jes = None
+if hasattr(inp, "jes_features_up"):  # named inputs present only when jes > 0
+    jes = {d: (inp[f"jes_features_{d}"], inp[f"jes_scores_{d}"]) for d in ("up", "down")}
+measure_tagger(
     tagger=snakemake.wildcards.fittagger,
-    test_features=snakemake.input.test_features,
-    test_scores=snakemake.input.test_scores,
-    template_features=snakemake.input.template_features,
-    template_scores=snakemake.input.template_scores,
-    pseudodata_table=snakemake.input.pseudodata,
-    pseudodata_meta=snakemake.input.pseudodata_meta,
-    ams_path=snakemake.input.ams,
-    fit_range=snakemake.params.fit_range,
-    order=snakemake.params.order,
-    n_toys=snakemake.params.toys,
-    mu_limits=snakemake.params.mu_limits,
+    template_features=inp.template_features,
+    template_scores=inp.template_scores,
+    pseudodata_meta=inp.pseudodata_meta,
+    ams_path=inp.ams,
+    cfg=snakemake.params.cfg,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
     out_fit=snakemake.output.fit,
+    out_impacts=snakemake.output.impacts,
     out_toys=snakemake.output.toys,
     out_curves=snakemake.output.curves,
+    jes=jes,
+    closure={
+        "features": inp.test_features,
+        "scores": inp.test_scores,
+        "pseudodata": inp.pseudodata,
+    },
 )

@@ -10,4 +10,5 @@ summarize(
     ams_paths=snakemake.input.ams,
     pseudodata_meta=snakemake.input.pseudodata,
     out=snakemake.output.summary,
+    metrics_paths=snakemake.input.metrics,
 )

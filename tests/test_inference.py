@@ -9,7 +9,7 @@ import pytest
 
 from lhcml.inference import ams, pseudodata
 from lhcml.inference.toys import pull_summary
-from lhcml.inference.workflow import _mu_entry, linear_fit
+from lhcml.inference.workflow import linear_fit
 from lhcml.inference.yields import yield_weights
 
 
@@ -123,8 +123,3 @@ def test_pull_summary_and_linear_fit():
     lin = linear_fit([0, 5, 10], [0.5, 5.5, 10.5], [1.0, 1.0, 1.0])
     assert lin["slope"] == pytest.approx(1.0) and lin["offset"] == pytest.approx(0.5)
     assert linear_fit([1.0], [1.0], [1.0]) is None
-
-
-def test_an_invalid_fit_gives_no_numbers():
-    entry = _mu_entry({"valid": False, "status": {"converged": False}}, "mu")
-    assert entry == {"valid": False, "mu": None, "mu_err": None}

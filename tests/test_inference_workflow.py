@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -22,7 +24,7 @@ TAGGERS = INF["taggers"]
 def test_pseudodata_are_distinct_test_jets_at_the_configured_luminosity(ci_run):
     res = ci_run / "results"
     meta = read_json(res / "inference" / "pseudodata.json")
-    assert meta["lumi_fb"] == INF["lumi_fb"] and meta["limiting_sample"] == "qcd"
+    assert meta["lumi_fb"] == INF["closure"]["lumi_fb"] and meta["limiting_sample"] == "qcd"
     assert meta["lumi_fb"] <= meta["max_lumi_fb"]
     table = pq.read_table(res / "inference" / "pseudodata.parquet").to_pydict()
     test = pq.read_table(res / "features" / "test.parquet", columns=["event", "sample"])
@@ -31,7 +33,7 @@ def test_pseudodata_are_distinct_test_jets_at_the_configured_luminosity(ci_run):
     )
     names = np.asarray(table["dataset"])
     assert set(names) == {"nominal", "background_only"} | {
-        f"injection_{i}" for i in range(len(INF["injection"]))
+        f"injection_{i}" for i in range(len(INF["closure"]["injection"]))
     }
     for name in set(names):
         rows = np.asarray(table["row"])[names == name]
@@ -48,7 +50,7 @@ def test_a_too_large_luminosity_is_refused_naming_the_sample(ci_run, tmp_path):
     samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())
     roles = {s: c["role"] for s, c in samples.items()}
     with pytest.raises(LuminosityError, match="sample 'qcd'") as err:
-        make_pseudodata(feats, roles, 10 * INF["lumi_fb"], CI["lumi_fb"], 1.0, [], 1, 5.0,
+        make_pseudodata(feats, roles, 10 * INF["closure"]["lumi_fb"], CI["lumi_fb"], 1.0, [], 1, 5.0,
                         tmp_path / "pd.parquet", tmp_path / "pd.json")  # fmt: skip
     assert err.value.sample == "qcd"
     assert not (tmp_path / "pd.parquet").exists()
@@ -68,39 +70,50 @@ def test_ams_working_point(ci_run, tagger):
 
 @pytest.mark.parametrize("tagger", TAGGERS)
 def test_fit_results(ci_run, tagger):
+    """Every configured tagger's measurement is valid, with stat and syst errors."""
     fit = read_json(ci_run / "results" / "inference" / tagger / "fit.json")
     ams = read_json(ci_run / "results" / "inference" / tagger / "ams.json")
     assert fit["threshold"] == ams["threshold"]  # the AMS cut defines the pass region
-    assert set(fit["templates"]) == {"W", "Z"}
-    assert 70 < fit["templates"]["W"]["values"]["mean"] < 90
-    assert fit["templates"]["Z"]["values"]["mean"] > fit["templates"]["W"]["values"]["mean"]
-    if fit["valid"]:
-        # the nominal pseudo-data carry mu_inj: the fit finds it within 4 errors
-        assert abs(fit["mu"] - INF["mu_inj"]) < 4 * fit["mu_err"]
-        assert fit["significance"] is not None and fit["significance"] > 0
-        assert fit["toys"]["n_toys"] == INF["toys"]
-        # Minuit's covariance, or the numerical Hessian where Minuit's is not accurate
-        if fit["status"]["hesse_method"] == "minuit_hesse":
-            assert fit["status"]["covariance_posdef"]
-        else:
-            assert fit["status"]["hesse_method"] == "hesse_np"
-    else:  # a failed fit reports no numbers
-        assert fit["mu"] is None and fit["mu_err"] is None and fit.get("significance") is None
-        assert "params" not in fit
+    assert fit["lumi_fb"] == INF["lumi_fb"] == 138.0
+    assert fit["valid"], fit.get("reason")
+    # the pseudo-data carry mu_inj = 1: the fit finds it within 4 errors
+    assert abs(fit["mu"] - INF["mu_inj"]) < 4 * fit["mu_err"]
+    assert 0 < fit["mu_stat"] <= fit["mu_err"]
+    assert fit["mu_err"] == pytest.approx(math.hypot(fit["mu_stat"], fit["mu_syst"]), rel=1e-6)
+    assert set(fit["nuisances"]) == {"jms", "jmr", "jes", "lumi", "xsec", "spurious"}
+    assert fit["asimov_mu"] == pytest.approx(1.0, abs=1e-2)
+    assert fit["expected_significance"] is not None and fit["expected_significance"] > 0
+    assert fit["toys"]["n_toys"] == INF["toys"] and fit["toys"]["n_failed"] < INF["toys"] / 2
+    assert len(fit["impacts_top3"]) == 3
+    impacts = read_json(ci_run / "results" / "inference" / tagger / "impacts.json")
+    assert impacts["ranking"][0] == fit["impacts_top3"][0]["name"]
     for point in fit["injection"]["points"]:
         assert (point["mu"] is None) == (not point["valid"])
-    spurious = fit["spurious_signal"]
-    if spurious["valid"]:
-        assert spurious["in_sigma"] == pytest.approx(spurious["mu"] / spurious["mu_err"])
+    assert fit["closure"]["lumi_fb"] == INF["closure"]["lumi_fb"]
 
 
-def test_at_least_one_fit_is_valid_and_plots_exist(ci_run):
+def test_jes_variation_rescores_the_shifted_jets(ci_run):
+    """The JES-up table has pt and msd scaled by 1 + jes, rescored by the tagger."""
     res = ci_run / "results"
-    fits = {t: read_json(res / "inference" / t / "fit.json") for t in TAGGERS}
-    assert any(f["valid"] for f in fits.values())
-    summary = read_json(res / "summary.json")["stages"]["inference"]["metrics"]
-    assert set(summary["taggers"]) == set(TAGGERS)
-    for name in [*(f"fit_{t}" for t in TAGGERS), *(f"toys_{t}" for t in TAGGERS), "ams",
-                 "injection"]:  # fmt: skip
+    jes = INF["systematics"]["jes"]
+    nom = pq.read_table(res / "features" / f"{INF['template_split']}.parquet",
+                        columns=["pt", "msd"]).to_pydict()  # fmt: skip
+    up = pq.read_table(res / "inference" / "bdt" / "jes_up" / "features.parquet").to_pydict()
+    assert np.allclose(up["pt"], np.asarray(nom["pt"]) * (1 + jes))
+    assert np.allclose(up["msd"], np.asarray(nom["msd"]) * (1 + jes))
+    s_up = np.asarray(pq.read_table(res / "inference" / "bdt" / "jes_up" / "scores.parquet")
+                      .column("score"))  # fmt: skip
+    s_nom = np.asarray(pq.read_table(res / "scores" / "bdt" / f"{INF['template_split']}.parquet")
+                       .column("score"))  # fmt: skip
+    assert len(s_up) == len(s_nom) and not np.allclose(s_up, s_nom)
+
+
+def test_the_summary_names_the_tagger_with_the_smallest_error_and_plots_exist(ci_run):
+    res = ci_run / "results"
+    summary = read_json(res / "inference" / "summary.json")
+    valid = {t: e["mu_err"] for t, e in summary["taggers"].items() if e["valid"]}
+    assert summary["chosen_tagger"] == min(valid, key=valid.get)
+    names = [f"{k}_{t}" for k in ("fit", "toys", "impacts") for t in TAGGERS]
+    for name in [*names, "ams", "injection", "scans", "choice"]:
         for ext in ("pdf", "png"):
             assert (res / "plots" / "inference" / f"{name}.{ext}").stat().st_size > 1000

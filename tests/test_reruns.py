@@ -57,6 +57,8 @@ def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci
     fits = [t for t in ci["inference"]["taggers"] if t in ("bdt", "ddt_bdt")]
     for rule in ("inference_ams", "inference_fit"):
         assert jobs.pop(rule, 0) == len(fits), rule
+    # their JES variations are rescored by the new model (up and down)
+    assert jobs.pop("inference_jes", 0) == 2 * len(fits)
     # nothing upstream, no other training; the rest are the jobs that read every tagger
     assert not any(rule.startswith("train_") for rule in jobs), jobs
     every_tagger = {"plot_taggers", "decorrelation_summary", "plot_decorrelation", "decorrelate",

@@ -1,5 +1,5 @@
-"""Inference plots (mplhep style, PDF + PNG): the mass fits with pulls, toy pulls, the AMS
-scans and the injection scan."""
+"""Inference plots (mplhep style, PDF + PNG): the mass fits with pulls, toy pulls, impacts,
+profile scans, the AMS scans, the injection scan and the tagger choice."""
 
 from __future__ import annotations
 
@@ -19,55 +19,39 @@ def _name(tagger: str) -> str:
     return DISPLAY_NAMES.get(tagger, tagger)
 
 
-def _bin_expectation(curves: dict, edges: np.ndarray, key: str) -> np.ndarray:
-    """Expected events per bin from a curve given per 1 GeV on a fine grid (trapezoids)."""
-    x, y = np.asarray(curves["msd"]), np.asarray(curves[key])
-    out = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        grid = np.linspace(lo, hi, 21)
-        out.append(np.trapezoid(np.interp(grid, x, y), grid))
-    return np.asarray(out)
-
-
-def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 5.0) -> None:
-    """Pseudo-data with the fitted total, signal and background, and a pull panel."""
+def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
+    """Pseudo-data with the post-fit total and background, and a pull panel."""
     import matplotlib.pyplot as plt
 
     use_style()
     fig, (ax, axp) = plt.subplots(2, 1, figsize=(10, 10), sharex=True,
                                   gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05})  # fmt: skip
     low, high = fit["fit_range"]
-    if curves:
-        edges = np.arange(low, high + 0.5 * bin_width, bin_width)
-        counts, _ = np.histogram(curves["data"], bins=edges)
+    if fit.get("valid") and "postfit_total" in curves:
+        edges = np.asarray(curves["edges"])
+        data = np.asarray(curves["data"])
+        total = np.asarray(curves["postfit_total"])
+        bkg = np.asarray(curves["postfit_background"])
         centres = 0.5 * (edges[1:] + edges[:-1])
-        # the model integrated over each bin (the W/Z peaks are narrower than the bins)
-        bkg = _bin_expectation(curves, edges, "background")
-        sig = _bin_expectation(curves, edges, "W") + _bin_expectation(curves, edges, "Z")
         ax.stairs(bkg, edges, fill=True, color="tab:blue", alpha=0.25,
-                  label="QCD background (Bernstein)")  # fmt: skip
-        ax.stairs(sig, edges, color="tab:red", lw=2, label=r"W + Z signal ($\hat\mu$)")
-        ax.stairs(sig + bkg, edges, color="black", lw=2, label="Total fit")
-        ax.errorbar(centres, counts, yerr=np.sqrt(counts), fmt="o", color="black",
+                  label="Background (Bernstein, post-fit)")  # fmt: skip
+        ax.stairs(total - bkg, edges, color="tab:red", lw=2, label=r"W + Z signal (post-fit)")
+        ax.stairs(total, edges, color="black", lw=2, label="Total (post-fit)")
+        ax.errorbar(centres, data, yerr=np.sqrt(data), fmt="o", color="black", ms=4,
                     label="Pseudo-data")  # fmt: skip
-        expected = _bin_expectation(curves, edges, "total")
-        pulls = (counts - expected) / np.sqrt(np.maximum(expected, 1e-9))
-        axp.bar(centres, pulls, width=bin_width, color="grey", edgecolor="black")
-        text = (
-            rf"$\hat\mu = {fit['mu']:.2f} \pm {fit['mu_err']:.2f}$ ($\mu_{{inj}}$ = "
-            rf"{fit['mu_inj']:g})"
-            + "\n"
-            + f"significance {fit['significance'] or 0:.2f}$\\sigma$ (asymptotic)"
-        )
-        if (fit.get("status") or {}).get("at_boundary"):
-            text += "\nbackground yield at its bound 0:\nthe pass region looks like signal"
-        ax.text(0.97, 0.55, text, transform=ax.transAxes, ha="right", va="top", fontsize=16)
+        axp.bar(centres, (data - total) / np.sqrt(np.maximum(total, 1e-9)),
+                width=np.diff(edges), color="grey", edgecolor="black")  # fmt: skip
+        text = (rf"$\hat\mu = {fit['mu']:.3f} \pm {fit['mu_stat']:.3f}$ (stat) "
+                rf"$\pm {fit['mu_syst']:.3f}$ (syst)" + "\n"
+                + f"Z obs {fit.get('significance') or 0:.1f}$\\sigma$, "
+                f"exp {fit.get('expected_significance') or 0:.1f}$\\sigma$")  # fmt: skip
+        ax.text(0.97, 0.55, text, transform=ax.transAxes, ha="right", va="top", fontsize=15)
+        ax.set_yscale("log")
     else:
-        ax.text(0.5, 0.5, "fit invalid: no result", transform=ax.transAxes, ha="center",
-                fontsize=20, color="tab:red")  # fmt: skip
-    ax.set_ylabel(f"Events / {bin_width:g} GeV")
-    ax.set_ylim(bottom=0)
-    ax.legend(title=f"{_name(tagger)} pass region", fontsize=15, loc="upper right")
+        ax.text(0.5, 0.5, f"fit invalid: {fit.get('reason')}", transform=ax.transAxes,
+                ha="center", fontsize=12, color="tab:red", wrap=True)  # fmt: skip
+    ax.set_ylabel("Events / bin")
+    ax.legend(title=f"{_name(tagger)} pass region", fontsize=14, loc="upper right")
     ax.set_xlim(low, high)
     axp.axhline(0, color="black", lw=1)
     axp.set_ylim(-3.5, 3.5)
@@ -78,33 +62,126 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths, bin_width: float = 5.0
 
 
 def plot_toys(tagger: str, toys: dict, paths) -> None:
-    """Distribution of the toy pulls with the standard normal for comparison."""
+    """Toy pulls of mu and of each nuisance parameter (mean and width per parameter)."""
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, ax = plt.subplots(figsize=(10, 8))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 8))
     summary = toys.get("summary")
+    pulls = toys.get("pulls") or {}
     if summary and summary.get("pull_width"):
-        mu = np.array([m for m in toys["mu"] if m is not None])
-        err = np.array([e for e in toys["mu_err"] if e is not None])
-        pulls = (mu - summary["mu_generated"]) / err
-        ax.hist(pulls, bins=np.linspace(-4, 4, 21), histtype="step", color="black", lw=2,
+        p = np.asarray(pulls["mu"])
+        ax.hist(p, bins=np.linspace(-4, 4, 21), histtype="step", color="black", lw=2,
                 label=f"{summary['n']} toys")  # fmt: skip
         x = np.linspace(-4, 4, 200)
-        ax.plot(x, summary["n"] * 0.4 * np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi), color="tab:red",
+        ax.plot(x, len(p) * 0.4 * np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi), color="tab:red",
                 label="N(0, 1)")  # fmt: skip
         ax.text(0.03, 0.95, f"mean {summary['pull_mean']:.2f} $\\pm$ {summary['pull_mean_err']:.2f}"
                 f"\nwidth {summary['pull_width']:.2f} $\\pm$ {summary['pull_width_err']:.2f}"
-                f"\nfailed fits: {summary['n_failed']}"
-                f"\nbackground at bound 0: {summary.get('n_at_boundary', 0)}",
-                transform=ax.transAxes, va="top",
-                fontsize=16)  # fmt: skip
-        ax.legend(title=_name(tagger), fontsize=15)
+                f"\nfailed fits: {summary['n_failed']}", transform=ax.transAxes, va="top",
+                fontsize=15)  # fmt: skip
+        ax.legend(title=_name(tagger), fontsize=14)
+        names = [n for n, v in summary["pulls"].items() if v]
+        y = np.arange(len(names))
+        ax2.errorbar([summary["pulls"][n]["mean"] for n in names], y,
+                     xerr=[summary["pulls"][n]["width"] for n in names], fmt="o", color="black",
+                     capsize=4)  # fmt: skip
+        ax2.set_yticks(y, names)
+        ax2.axvspan(-1, 1, color="tab:green", alpha=0.15)
+        ax2.axvline(0, color="black", lw=1)
+        ax2.set_xlim(-2, 2)
+        ax2.set_xlabel("toy pull mean (bar: width)")
     else:
         ax.text(0.5, 0.5, "no valid toys", transform=ax.transAxes, ha="center", fontsize=20)
     ax.set_xlabel(r"Pull $(\hat\mu - \mu_{gen}) / \sigma_{\hat\mu}$")
     ax.set_ylabel("Toys / 0.4")
     label(ax)
+    save_figure(fig, *paths)
+
+
+def plot_impacts(tagger: str, fit: dict, impacts: dict, paths) -> None:
+    """Nuisance pulls and constraints, and the ranked pre-/post-fit impacts on mu."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
+    ranking = impacts.get("ranking") or []
+    if ranking:
+        names = ranking[::-1]
+        y = np.arange(len(names))
+        nps = fit.get("nuisance_parameters") or {}
+        for k, n in enumerate(names):
+            if n in nps:
+                ax.errorbar(nps[n]["pull"], k, xerr=nps[n]["constraint"], fmt="o", color="black",
+                            capsize=4)  # fmt: skip
+        ax.axvspan(-1, 1, color="tab:green", alpha=0.15)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlim(-2.5, 2.5)
+        ax.set_xlabel(r"Pull $(\hat\theta - \theta_0)/\Delta\theta$")
+        ax.set_yticks(y, names)
+        imp = impacts["impacts"]
+        for kind, style in (("prefit", {"fill": False, "edgecolor": "tab:blue"}),
+                            ("postfit", {"color": "tab:blue", "alpha": 0.6})):  # fmt: skip
+            up = [imp[n][kind]["up"] or 0.0 for n in names]
+            down = [imp[n][kind]["down"] or 0.0 for n in names]
+            ax2.barh(y, up, height=0.6, label=f"{kind} +1$\\sigma$", **style)
+            ax2.barh(y, down, height=0.6, **style, hatch="//")
+        ax2.axvline(0, color="black", lw=1)
+        ax2.set_xlabel(r"$\Delta\hat\mu$")
+        ax2.legend(fontsize=13, title=_name(tagger))
+    else:
+        ax.text(0.5, 0.5, "no impacts (fit invalid)", transform=ax.transAxes, ha="center")
+    label(ax, lumi_fb=fit["lumi_fb"])
+    save_figure(fig, *paths)
+
+
+def plot_scans(fits: dict, curves: dict, paths) -> None:
+    """Profile-likelihood scans of mu (full: solid, stat-only: dashed) for every tagger."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(10, 8))
+    for tagger, c in curves.items():
+        scan = c.get("scan")
+        if not scan:
+            continue
+        mu = np.asarray(scan["mu"])
+        full = np.array([np.nan if v is None else v for v in scan["full"]])
+        stat = np.array([np.nan if v is None else v for v in scan["stat"]])
+        (line,) = ax.plot(mu, full, label=_name(tagger))
+        ax.plot(mu, stat, ls="--", color=line.get_color())
+    ax.axhline(1.0, color="grey", lw=1)
+    ax.set_ylim(0, 9)
+    ax.set_xlabel(r"Signal strength $\mu$")
+    ax.set_ylabel(r"$-2\Delta\ln L$ (dashed: stat. only)")
+    ax.legend(fontsize=14)
+    any_fit = next(iter(fits.values()))
+    label(ax, lumi_fb=any_fit["lumi_fb"])
+    save_figure(fig, *paths)
+
+
+def plot_choice(summary: dict, paths) -> None:
+    """Total uncertainty on mu and spurious signal against R50 and 1/JSD, per tagger."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, axes = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
+    chosen = summary.get("chosen_tagger")
+    for ax, key, xlabel in ((axes[0], "r50", r"$R_{50}$"), (axes[1], "inv_jsd", "1/JSD")):
+        for tagger, e in summary["taggers"].items():
+            if e.get(key) is None or e.get("mu_err") is None:
+                continue
+            marker = "*" if tagger == chosen else "o"
+            ax.errorbar(e[key], e["mu_err"], fmt=marker, ms=16 if marker == "*" else 8,
+                        label=_name(tagger))  # fmt: skip
+            if e.get("spurious_mu") is not None:
+                ax.scatter(e[key], abs(e["spurious_mu"]), marker="x", color="grey")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+    axes[0].set_ylabel(r"total $\sigma_\mu$ (x: |spurious signal|)")
+    axes[0].legend(fontsize=13, title=f"chosen: {chosen}")
+    label(axes[0], lumi_fb=summary.get("lumi_fb"))
     save_figure(fig, *paths)
 
 

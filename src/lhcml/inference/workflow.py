@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 
 import numpy as np
 import pyarrow as pa
@@ -141,18 +140,6 @@ def ams_working_point(
 # --- fits ----------------------------------------------------------------------------
 
 #: Start values of the template fits (GeV; tails in units of sigma).
-PEAK_START = {"mean": 80.0, "sigma": 8.0, "alphal": 1.5, "nl": 5.0, "alphar": 1.5, "nr": 5.0}
-
-
-def _mu_entry(fit: dict, mu_name: str) -> dict:
-    """mu, its Hesse error and Minos interval from a fit dict (None when invalid)."""
-    if not fit["valid"]:
-        return {"valid": False, "mu": None, "mu_err": None}
-    p = fit["params"][mu_name]
-    out = {"valid": True, "mu": p["value"], "mu_err": p.get("hesse")}
-    if "minos_lower" in p:
-        out.update(mu_minos_lower=p["minos_lower"], mu_minos_upper=p["minos_upper"])
-    return out
 
 
 def linear_fit(x, y, err) -> dict | None:
@@ -170,148 +157,25 @@ def linear_fit(x, y, err) -> dict | None:
             "chi2": chi2, "ndf": len(x) - 2}  # fmt: skip
 
 
-def fit_tagger(
-    tagger: str, test_features, test_scores, template_features, template_scores,
-    pseudodata_table, pseudodata_meta, ams_path, fit_range, order: int, n_toys: int,
-    mu_limits, seed: int, threads: int, out_fit, out_toys, out_curves, maxiter=None,
-) -> dict:  # fmt: skip
-    """The mass fit of one tagger: templates, nominal fit, significance, toys, injection
-    scan and spurious signal. Writes fit.json, toys.json and curves.json (for the plots).
-    """
-    t_start = time.perf_counter()
-    meta = read_json(pseudodata_meta)
-    threshold = float(read_json(ams_path)["threshold"])
-    lumi, totals = meta["lumi_fb"], _totals(meta)
-    low, high = (float(x) for x in fit_range)
-    test = read_features(test_features)
-    test_pass = read_scores(test_scores, test) >= threshold
-    tmpl = read_features(template_features)
-    tmpl_pass = read_scores(template_scores, tmpl) >= threshold
-    tmpl_signal = is_signal(tmpl, meta["signal_samples"])
-    in_range = (tmpl["msd"] >= low) & (tmpl["msd"] <= high)
-    yw = yield_weights(tmpl["sample"], tmpl_signal, tmpl["weight"], totals, lumi,
-                       meta["weights_lumi_fb"])  # fmt: skip
-    sel = {b: tmpl_signal & tmpl_pass & in_range & (tmpl["label"] == b) for b in ("W", "Z")}
-    s_w, s_z = float(yw[sel["W"]].sum()), float(yw[sel["Z"]].sum())
-    datasets = read_datasets(pseudodata_table)
-
-    from lhcml.inference.backend import import_zfit
-
-    import_zfit(seed, threads)
-    from lhcml.inference import fit as fitmod
-    from lhcml.inference import model as modelmod
-    from lhcml.inference import significance, toys
-
-    obs = modelmod.mass_space(low, high)
-    opt = fitmod.minimizer(maxiter=maxiter)
-    t0 = time.perf_counter()
-    shapes = modelmod.fit_peaks(obs, tmpl["msd"][sel["W"]], tmpl["msd"][sel["Z"]], PEAK_START)
-    timing = {"template_seconds": time.perf_counter() - t0}
-    result = {
-        "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "fit_range": [low, high],
-        "background_order": order, "mu_inj": meta["datasets"][NOMINAL]["mu_inj"],
-        "expected_signal": {"W": s_w, "Z": s_z, "total": s_w + s_z},
-        "templates": {k: v.to_dict() for k, v in shapes.items()},
-    }  # fmt: skip
-    if not all(s.valid for s in shapes.values()):
-        result.update(valid=False, reason="template fit of the W or Z peak failed")
-        log.error("%s: %s", tagger, result["reason"])
-        return _write_fit(result, timing, t_start, out_fit, out_toys, out_curves)
-    model = modelmod.build_model(
-        obs, shapes["W"].values, shapes["Z"].values, s_w, s_z, order, mu_limits=mu_limits,
-        n_bkg_max=10.0 * max(len(r) for r in datasets.values()) + 100.0,
-    )  # fmt: skip
-    model.set_values(model.start_values(100.0))
-    sampler = model.pdf.create_sampler()
-    loss = modelmod.nll(model, sampler)
-
-    def fit(name: str, minos: bool) -> dict:
-        rows = datasets[name]
-        n = modelmod.load(sampler, obs, test["msd"][rows][test_pass[rows]])
-        model.set_values(model.start_values(n))
-        out = fitmod.minimize(loss, model.floating, poi=model.mu, minos=minos, opt=opt,
-                              floors=model.floors)  # fmt: skip
-        out["n_events"] = n
-        return out
-
-    t0 = time.perf_counter()
-    nominal = fit(NOMINAL, minos=True)
-    timing["fit_seconds"] = time.perf_counter() - t0
-    result.update(n_events=nominal["n_events"], status=nominal["status"], valid=nominal["valid"])
-    result.update(_mu_entry(nominal, model.mu.name))
-    log.info("%s: nominal fit of %d events: valid %s, mu %s +- %s (mu_inj %g), %.1f s", tagger,
-             nominal["n_events"], nominal["valid"], result["mu"], result["mu_err"],
-             result["mu_inj"], timing["fit_seconds"])  # fmt: skip
-    toy_out, curves = None, None
-    if nominal["valid"]:
-        fitted = {p: nominal["params"][p.name]["value"] for p in model.floating}
-        result["params"] = nominal["params"]
-        model.set_values(fitted)
-        curves = modelmod.curves(model, bin_width=1.0)
-        curves["data"] = np.asarray(sampler.value())[:, 0].tolist()
-        t0 = time.perf_counter()
-        result.update(significance.discovery(loss, model.mu, opt))
-        timing["significance_seconds"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        toy_out = toys.run_toys(model, sampler, loss, fitted, n_toys, fitmod.minimizer(mode=0))
-        timing["toys_seconds"] = time.perf_counter() - t0
-        result["toys"] = toy_out["summary"]
-    else:
-        result.update(significance=None, p_value=None, toys=None)
-        log.error("%s: the nominal fit is invalid: no result", tagger)
-    t0 = time.perf_counter()
-    injection = []
-    for i, mu_inj in enumerate(meta["injection"]):
-        entry = _mu_entry(fit(injection_name(i), minos=False), model.mu.name)
-        injection.append({"mu_inj": mu_inj, **entry})
-    ok = [e for e in injection if e["valid"]]
-    result["injection"] = {
-        "points": injection,
-        "linear_fit": linear_fit([e["mu_inj"] for e in ok], [e["mu"] for e in ok],
-                                 [e["mu_err"] for e in ok]) if ok else None,
-    }  # fmt: skip
-    spurious = _mu_entry(fit(BACKGROUND_ONLY, minos=False), model.mu.name)
-    if spurious["valid"]:
-        spurious.update(
-            n_signal=spurious["mu"] * (s_w + s_z), n_signal_err=spurious["mu_err"] * (s_w + s_z),
-            in_sigma=spurious["mu"] / spurious["mu_err"],
-        )  # fmt: skip
-    spurious["n_events"] = int(sampler.num_entries)
-    result["spurious_signal"] = spurious
-    timing["scan_seconds"] = time.perf_counter() - t0
-    return _write_fit(result, timing, t_start, out_fit, out_toys, out_curves, toy_out, curves)
-
-
-def _write_fit(result, timing, t_start, out_fit, out_toys, out_curves, toy_out=None, curves=None):
-    timing["total_seconds"] = time.perf_counter() - t_start
-    result["timing"] = timing
-    write_json(out_fit, result)
-    write_json(out_toys, toy_out or {"summary": None, "mu": [], "mu_err": []})
-    write_json(out_curves, curves or {})
-    log.info(
-        "%s: valid %s, mu %s +- %s, Z %s, spurious %s sigma (%s)", result["tagger"],
-        result["valid"], result.get("mu"), result.get("mu_err"), result.get("significance"),
-        (result.get("spurious_signal") or {}).get("in_sigma"), timing,
-    )  # fmt: skip
-    return result
-
-
 # --- plots and summary ---------------------------------------------------------------
 
 
-def make_plots(taggers, fit_paths, toys_paths, curves_paths, ams_paths, fit_plots, toys_plots,
-               ams_plot, injection_plot) -> None:  # fmt: skip
+def make_plots(taggers, fit_paths, toys_paths, curves_paths, impacts_paths, ams_paths,
+               summary_path, fit_plots, toys_plots, impacts_plots, ams_plot, injection_plot,
+               scans_plot, choice_plot) -> None:  # fmt: skip
     """Every inference plot in one process (``*_plots``: one (PDF, PNG) pair per tagger)."""
     from lhcml.inference import plots
 
     fits = {t: read_json(p) for t, p in zip(taggers, fit_paths, strict=True)}
-    for tagger, toys_path, curves_path, fit_plot, toys_plot in zip(
-        taggers, toys_paths, curves_paths, fit_plots, toys_plots, strict=True
-    ):
-        plots.plot_fit(tagger, fits[tagger], read_json(curves_path), fit_plot)
-        plots.plot_toys(tagger, read_json(toys_path), toys_plot)
+    curves = {t: read_json(p) for t, p in zip(taggers, curves_paths, strict=True)}
+    for k, tagger in enumerate(taggers):
+        plots.plot_fit(tagger, fits[tagger], curves[tagger], fit_plots[k])
+        plots.plot_toys(tagger, read_json(toys_paths[k]), toys_plots[k])
+        plots.plot_impacts(tagger, fits[tagger], read_json(impacts_paths[k]), impacts_plots[k])
     plots.plot_ams({t: read_json(p) for t, p in zip(taggers, ams_paths, strict=True)}, ams_plot)
     plots.plot_injection(fits, injection_plot)
+    plots.plot_scans(fits, curves, scans_plot)
+    plots.plot_choice(read_json(summary_path), choice_plot)
     log.info("inference plots of %s written", ", ".join(taggers))
 
 
@@ -322,36 +186,56 @@ def _round(x, digits: int = 4):
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
-def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out) -> dict:
-    """The headline numbers per tagger (results/inference/summary.json).
+def total_uncertainty(fit: dict) -> float | None:
+    """The total error on mu of a valid fit (the spurious signal is one of its nuisances)."""
+    return fit.get("mu_err") if fit.get("valid") else None
 
-    Numbers are rounded to 4 significant digits: Minuit's path depends on the last bits
-    of floating-point sums, and the summary must be identical between reruns.
+
+def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None) -> dict:
+    """The headline numbers per tagger and the tagger chosen by the fit
+    (results/inference/summary.json).
+
+    The chosen tagger has the smallest total uncertainty on mu among the valid fits, the
+    spurious signal counted as a nuisance (ties: the first in the config's order); R50
+    and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. Numbers are
+    rounded to 4 significant digits.
     """
     meta = read_json(pseudodata_meta)
-    summary = {
-        "lumi_fb": meta["lumi_fb"], "max_lumi_fb": _round(meta["max_lumi_fb"]),
-        "limiting_sample": meta["limiting_sample"], "mu_inj": meta["mu_inj"],
-        "events": {k: v["events"] for k, v in meta["datasets"].items()}, "taggers": {},
-    }  # fmt: skip
-    for tagger, fit_path, ams_path in zip(taggers, fit_paths, ams_paths, strict=True):
+    metrics_paths = metrics_paths or [None] * len(taggers)
+    summary = {"closure_lumi_fb": meta["lumi_fb"], "taggers": {}}
+    for tagger, fit_path, ams_path, mpath in zip(taggers, fit_paths, ams_paths, metrics_paths,
+                                                 strict=True):  # fmt: skip
         fit, ams = read_json(fit_path), read_json(ams_path)
+        summary.setdefault("lumi_fb", fit["lumi_fb"])
         toys = fit.get("toys") or {}
-        spurious = fit.get("spurious_signal") or {}
-        lin = (fit.get("injection") or {}).get("linear_fit") or {}
+        spur = fit.get("spurious_signal") or {}
+        metrics = read_json(mpath) if mpath else {}
         entry = {
-            "valid": fit["valid"], "mu": fit.get("mu"), "mu_err": fit.get("mu_err"),
-            "mu_minos_lower": fit.get("mu_minos_lower"), "mu_minos_upper": fit.get("mu_minos_upper"),
-            "significance": fit.get("significance"), "n_events": fit.get("n_events"),
+            "valid": fit["valid"], "reason": fit.get("reason"), "mu": fit.get("mu"),
+            "mu_err": fit.get("mu_err"), "mu_stat": fit.get("mu_stat"),
+            "mu_syst": fit.get("mu_syst"), "significance": fit.get("significance"),
+            "expected_significance": fit.get("expected_significance"),
+            "spurious_mu": spur.get("mu"), "spurious_mu_err_mc": spur.get("mu_err_mc"),
+            "impacts_top3": [i["name"] for i in fit.get("impacts_top3") or []],
+            "toys": toys.get("n_toys"), "toys_failed": toys.get("n_failed"),
             "pull_mean": toys.get("pull_mean"), "pull_mean_err": toys.get("pull_mean_err"),
             "pull_width": toys.get("pull_width"), "pull_width_err": toys.get("pull_width_err"),
-            "toys_failed": toys.get("n_failed"), "toys_at_boundary": toys.get("n_at_boundary"),
-            "background_at_boundary": bool((fit.get("status") or {}).get("at_boundary")),
-            "spurious_mu": spurious.get("mu"), "spurious_in_sigma": spurious.get("in_sigma"),
-            "injection_slope": lin.get("slope"), "injection_slope_err": lin.get("slope_err"),
+            "seconds_per_toy": toys.get("seconds_per_toy"),
             "ams": ams["ams"], "ams_threshold": ams["threshold"], "ams_eps_s": ams["eps_s"],
-            "ams_eps_b": ams["eps_b"],
+            "r50": metrics.get("r50"), "inv_jsd": metrics.get("inv_jsd"),
         }  # fmt: skip
-        summary["taggers"][tagger] = {k: _round(v) for k, v in entry.items()}
+        summary["taggers"][tagger] = {
+            k: (_round(v) if not isinstance(v, list) else v) for k, v in entry.items()
+        }
+    ranked = [t for t in taggers if total_uncertainty(summary["taggers"][t]) is not None]
+    ranked.sort(key=lambda t: summary["taggers"][t]["mu_err"])
+    summary["ranking"] = ranked
+    summary["chosen_tagger"] = ranked[0] if ranked else None
+    summary["chosen_by"] = "smallest total uncertainty on mu (spurious signal as a nuisance)"
+    if not ranked:
+        log.error("no tagger has a valid fit: none chosen")
+    else:
+        log.info("tagger chosen by the fit: %s (mu error %s)", ranked[0],
+                 summary["taggers"][ranked[0]]["mu_err"])  # fmt: skip
     write_json(out, summary)
     return summary

@@ -1,0 +1,333 @@
+"""Fits of the binned measurement (:mod:`.binned`): errors, scans, impacts, significance, toys.
+
+Conventions:
+
+* errors come from the exact (automatic-differentiation) Hessian of the NLL at the minimum,
+  ``cov = H^-1`` (the NLL's ``errordef`` is 1/2); a fit is *valid* if Minuit reports a
+  valid minimum, no free parameter is at a limit and ``H`` is positive definite;
+* the *statistical* error of ``mu`` is its error with every nuisance parameter (thetas and
+  gammas) fixed at its fitted value; the *systematic* error is
+  ``sqrt(total^2 - stat^2)``;
+* the *impact* of a nuisance ``theta`` is the shift of ``mu`` when ``theta`` is fixed at
+  ``theta_hat +- sigma`` and the rest refitted, with ``sigma`` the prior width (pre-fit)
+  or the post-fit error (post-fit); the gammas' impact is the quadrature difference of
+  the errors of ``mu`` with and without them floating;
+* a *pull* of a nuisance is ``(theta_hat - theta_0) / sigma_prior``, its *constraint*
+  ``sigma_hat / sigma_prior``;
+* toys fluctuate the data (Poisson) *and* the global observables (Gaussian around the
+  generating values), so their pulls ``(x_hat - x_gen) / sigma_hat`` are standard normal
+  for an unbiased fit with correct errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import zfit
+
+from lhcml.inference.binned import assign, param_bounds
+from lhcml.inference.toys import pull_summary
+
+log = logging.getLogger("lhcml.inference")
+
+
+def minimizer(tol: float = 1e-3):
+    """Minuit (variable metric) with the exact, automatic-differentiation gradient of the
+    likelihood: it finds the basin; :func:`fit` then finishes with Newton steps on the
+    exact Hessian (:func:`newton_polish`)."""
+    return zfit.minimize.Minuit(tol=tol, gradient="zfit", mode=0)
+
+
+def _beyond(p) -> bool:
+    """Whether ``p`` is at or outside its limits (trust-NCG does not enforce them)."""
+    v = float(p.value())
+    lo = float(p.lower) if p.has_limits and p.lower is not None else -math.inf
+    hi = float(p.upper) if p.has_limits and p.upper is not None else math.inf
+    return bool(p.at_limit) or v <= lo or v >= hi
+
+
+def describe_failure(result, params) -> str:  # noqa: ARG001
+    """Which parameters are at or beyond their limits, with value and limits."""
+    parts = []
+    fmin = result.info.get("minuit") if isinstance(result.info, dict) else None
+    fmin = getattr(fmin, "fmin", None)
+    if not result.converged:
+        parts.append("Minuit did not converge")
+    if fmin is not None:
+        if fmin.has_reached_call_limit:
+            parts.append(f"call limit reached ({fmin.nfcn} calls)")
+        if fmin.is_above_max_edm:
+            parts.append(f"EDM {fmin.edm:.3g} above the tolerance")
+    for p in params:
+        if _beyond(p):
+            parts.append(f"{p.name} = {float(p.value()):.6g} at its limit "
+                         f"[{float(p.lower):.6g}, {float(p.upper):.6g}]")  # fmt: skip
+    return "; ".join(parts) or "unknown"
+
+
+#: Largest estimated distance to the minimum, 0.5 g^T H^-1 g (units of -ln L), of a valid fit.
+EDM_MAX = 1e-3
+#: EDM at which the Newton steps stop.
+EDM_POLISH = 1e-7
+
+
+def _exact(meas, params):
+    g = np.asarray(meas.loss.gradient(params), np.float64)
+    h = np.asarray(meas.loss.hessian(params), np.float64)
+    return g, h
+
+
+def curvature(meas) -> tuple[dict, float, bool]:
+    """Errors ``{param: error}`` of the floating parameters, the EDM and whether the
+    exact (AD) Hessian at the current point is positive definite."""
+    params = meas.floating
+    g, h = _exact(meas, params)
+    try:
+        np.linalg.cholesky(h)
+        cov = np.linalg.inv(h)
+    except np.linalg.LinAlgError:
+        return {p: math.nan for p in params}, math.inf, False
+    edm = float(0.5 * g @ cov @ g)
+    err = np.sqrt(np.clip(np.diag(cov), 0, None))
+    ok = bool(np.all(np.isfinite(err)) and np.all(err > 0))
+    return dict(zip(params, err, strict=True)), edm, ok
+
+
+def _damped_step(h, g) -> tuple[np.ndarray, float]:
+    """The Newton step ``(H + lambda D)^-1 g`` with the smallest Levenberg-Marquardt damping
+    ``lambda`` (``D = diag(H)``) that makes the matrix positive definite, and the EDM
+    (inf while damping is needed).
+
+    Off the minimum the exact Hessian of a product ``mu * (1 + d)^theta`` can have a
+    negative eigenvalue of order ``N * (mu - mu_hat)`` (``N``: the events); the damped step
+    still descends, and at the minimum no damping is needed.
+    """
+    d = np.maximum(np.abs(np.diag(h)), 1e-12)
+    lam = 0.0
+    for _ in range(40):
+        try:
+            np.linalg.cholesky(h + lam * np.diag(d))
+            step = np.linalg.solve(h + lam * np.diag(d), g)
+            return step, (float(0.5 * g @ step) if lam == 0.0 else math.inf)
+        except np.linalg.LinAlgError:
+            lam = 1e-8 if lam == 0.0 else lam * 10.0
+    return 1e-6 * g / d, math.inf
+
+
+def newton_polish(meas, max_steps: int = 50) -> float:
+    """Newton steps ``x -> x - H^-1 g`` on the exact gradient and Hessian, halved until the
+    likelihood does not rise and kept inside the limits, until the EDM is below
+    :data:`EDM_POLISH` (damped where the Hessian is not positive definite,
+    :func:`_damped_step`). Returns the final EDM (inf if never undamped).
+
+    The likelihood is nearly quadratic around its minimum, but the signal-normalisation
+    parameters (``mu``, luminosity, cross section, spurious signal) move one shape and
+    only their priors separate them: a valley whose curvature differs from the data's by
+    the number of events (~10^7). A variable-metric minimiser stops where its own EDM
+    estimate is small but the exact one is not; one or two Newton steps finish the job.
+    """
+    params = meas.floating
+    bounds = [param_bounds(p) for p in params]
+    edm = math.inf
+    for _ in range(max_steps):
+        g, h = _exact(meas, params)
+        step, edm = _damped_step(h, g)
+        if edm < EDM_POLISH:
+            return edm
+        x0 = np.array([float(p.value()) for p in params])
+        f0 = float(meas.loss.value())
+        scale = 1.0
+        for _ in range(30):
+            x = np.array([min(max(v, lo), hi) for v, (lo, hi) in
+                          zip(x0 - scale * step, bounds, strict=True)])  # fmt: skip
+            assign(params, x)
+            if float(meas.loss.value()) <= f0 + 1e-12 * abs(f0):
+                break
+            scale *= 0.5
+        else:
+            assign(params, x0)
+            return edm
+    return edm
+
+
+def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 2) -> dict:
+    """Minimise with the parameters of ``fixed`` held at their ``start`` values.
+
+    Convergence is judged on the exact gradient and Hessian at the end point, not on the
+    minimiser's own status (scipy's trust region stops on a loss of precision in the
+    ~1e7-sized NLL of a large data set when the minimum is already reached): the fit is
+    valid if the EDM ``0.5 g^T H^-1 g`` is below :data:`EDM_MAX`, ``H`` is positive
+    definite and no free parameter is at or beyond a limit; a fit short of that restarts
+    from its end point (at most ``restarts`` times). Otherwise ``reason`` says which
+    parameter, where and why.
+
+    Returns ``{"valid", "nll", "values", "errors", "edm", "reason", "nfcn"}`` (errors of
+    the floating parameters).
+    """
+    meas.set_values(start)
+    saved = {p: p.floating for p in fixed}
+    for p in fixed:
+        p.floating = False
+    try:
+        nfcn, result = 0, None
+        # Newton steps from the start first: the likelihood is nearly quadratic and the
+        # starts are close, so this usually converges in a few steps; Minuit otherwise
+        newton_polish(meas)
+        errs, edm, posdef = curvature(meas)
+        at_limit = [p for p in meas.floating if _beyond(p)]
+        for _ in range(restarts + 1 if at_limit or not (posdef and edm < EDM_MAX) else 0):
+            result = opt.minimize(meas.loss)
+            info = result.info if isinstance(result.info, dict) else {}
+            nfcn += int(info.get("n_eval", 0) or 0)
+            newton_polish(meas)
+            free = meas.floating
+            at_limit = [p for p in free if _beyond(p)]
+            errs, edm, posdef = curvature(meas)
+            if at_limit or (posdef and edm < EDM_MAX):
+                break
+        valid = not at_limit and posdef and edm < EDM_MAX
+        reason = None
+        if at_limit:
+            reason = describe_failure(result, at_limit) if result is not None else (
+                "; ".join(f"{p.name} = {float(p.value()):.6g} at its limit" for p in at_limit))
+        elif not posdef:
+            reason = "Hessian not positive definite at the end point"
+        elif not edm < EDM_MAX:
+            reason = f"EDM {edm:.3g} above {EDM_MAX:g} after {restarts + 1} minimisations"
+        out = {
+            "valid": valid, "nll": float(meas.loss.value()), "values": meas.values(),
+            "errors": errs if valid else {}, "edm": edm, "reason": reason, "nfcn": nfcn,
+        }  # fmt: skip
+    finally:
+        for p, f in saved.items():
+            p.floating = f
+    if not out["valid"]:
+        log.warning("%s invalid: %s", context, out["reason"])
+    return out
+
+
+def stat_only(meas, opt, best: dict) -> dict:
+    """The fit with every nuisance fixed at its value in ``best`` (statistical error)."""
+    return fit(meas, opt, best, fixed=meas.constrained, context="stat-only fit")
+
+
+def scan(meas, opt, best: dict, grid, fixed=()) -> list:
+    """``-2 Delta ln L`` of the profile likelihood of ``mu`` at the values ``grid``."""
+    nll0 = None
+    out = []
+    rate = meas.signal_rate(best)
+    ss = meas.nps.get("spurious")
+    for x in grid:
+        start = dict(best)
+        start[meas.mu] = float(x)
+        if ss is not None and ss not in fixed:
+            start = meas.keep_rate(start, rate, free=ss)
+        r = fit(meas, opt, start, fixed=(meas.mu, *fixed), context=f"scan mu={x:.4g}")
+        out.append(r["nll"] if r["valid"] else math.nan)
+    ref = fit(meas, opt, best, fixed=fixed, context="scan minimum")
+    nll0 = ref["nll"]
+    return [2.0 * (v - nll0) if math.isfinite(v) else None for v in out]
+
+
+def scan_interval(grid, q) -> tuple[float | None, float | None]:
+    """Where ``-2 Delta ln L`` crosses 1 on each side of its minimum (linear interpolation)."""
+    x = np.asarray(grid, np.float64)
+    y = np.array([np.nan if v is None else v for v in q], np.float64)
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3:
+        return None, None
+    i = int(np.argmin(y))
+    lo = hi = None
+    for j in range(i, 0, -1):
+        if y[j - 1] >= 1.0 > y[j]:
+            lo = float(np.interp(1.0, [y[j], y[j - 1]], [x[j], x[j - 1]]))
+            break
+    for j in range(i, len(x) - 1):
+        if y[j + 1] >= 1.0 > y[j]:
+            hi = float(np.interp(1.0, [y[j], y[j + 1]], [x[j], x[j + 1]]))
+            break
+    return lo, hi
+
+
+def impacts(meas, opt, best: dict, post_errors: dict) -> dict:
+    """Pre- and post-fit impacts on ``mu`` of each theta, and of the gammas as a group."""
+    mu_hat = best[meas.mu]
+    out = {}
+    for name, t in meas.nps.items():
+        if not t.floating:
+            continue
+        entry = {}
+        for kind, sigma in (("prefit", meas.prior_sigma[t]), ("postfit", post_errors.get(t))):
+            shifts = []
+            for sign in (1.0, -1.0):
+                start = dict(best)
+                start[t] = best[t] + sign * sigma
+                start = meas.keep_rate(start, meas.signal_rate(best))
+                r = fit(meas, opt, start, fixed=(t,), context=f"impact {name} {kind} {sign:+g}")
+                shifts.append(r["values"][meas.mu] - mu_hat if r["valid"] else None)
+            entry[kind] = {"up": shifts[0], "down": shifts[1]}
+        entry["pull"] = (best[t] - 0.0) / meas.prior_sigma[t]
+        entry["constraint"] = post_errors.get(t, math.nan) / meas.prior_sigma[t]
+        out[name] = entry
+    return out
+
+
+def group_impact(meas, opt, best: dict, params, total_err: float) -> float | None:
+    """``sqrt(total^2 - err^2)`` of ``mu`` with ``params`` fixed at their best values."""
+    if not params:
+        return None
+    r = fit(meas, opt, best, fixed=params, context="group impact")
+    if not r["valid"]:
+        return None
+    return math.sqrt(max(total_err**2 - r["errors"][meas.mu] ** 2, 0.0))
+
+
+def run_toys(meas, opt, generating: dict, n_toys: int, rng) -> dict:
+    """Toys with Poisson data and randomised global observables (module docstring)."""
+    expected = meas.expected(generating)
+    pulls = {"mu": [], **{n: [] for n, t in meas.nps.items() if t.floating}}
+    mu_hat, mu_err, n_failed = [], [], 0
+    t0 = time.perf_counter()
+    for _ in range(n_toys):
+        for p, g in meas.globs.items():
+            g.set_value(rng.normal(generating[p], meas.prior_sigma[p]) if p.floating
+                        else generating[p])  # fmt: skip
+        meas.load(rng.poisson(expected).astype(np.float64))
+        # start where the new global observables move the nuisances, at the same signal
+        start = dict(generating)
+        for p, g in meas.globs.items():
+            if p.floating and p in meas.nps.values():
+                start[p] = float(g.value())
+        start = meas.keep_rate(start, meas.signal_rate(generating))
+        r = fit(meas, opt, start, context="toy fit")
+        if not r["valid"]:
+            n_failed += 1
+            continue
+        mu_hat.append(r["values"][meas.mu])
+        mu_err.append(r["errors"][meas.mu])
+        pulls["mu"].append((mu_hat[-1] - generating[meas.mu]) / mu_err[-1])
+        for n, t in meas.nps.items():
+            if t.floating:
+                pulls[n].append((r["values"][t] - generating[t]) / r["errors"][t])
+    seconds = time.perf_counter() - t0
+    meas.reset_globs()
+    summary = {"n_toys": n_toys, "n_failed": n_failed,
+               "seconds_per_toy": seconds / max(n_toys, 1),
+               "mu_generated": generating[meas.mu],
+               **pull_summary(mu_hat, mu_err, generating[meas.mu])}  # fmt: skip
+    np_pulls = {}
+    for name, values in pulls.items():
+        v = np.asarray(values, np.float64)
+        np_pulls[name] = ({"mean": float(v.mean()), "width": float(v.std(ddof=1)),
+                           "mean_err": float(v.std(ddof=1) / math.sqrt(len(v))),
+                           "width_err": float(v.std(ddof=1) / math.sqrt(2 * (len(v) - 1)))}
+                          if len(v) > 1 else None)  # fmt: skip
+    summary["pulls"] = np_pulls
+    log.info("toys: %d (%d failed), %.3f s per toy, mu pull %.3f +- %.3f width %.3f", n_toys,
+             n_failed, summary["seconds_per_toy"], summary["pull_mean"] or math.nan,
+             summary["pull_mean_err"] or math.nan, summary["pull_width"] or math.nan)  # fmt: skip
+    return {"summary": summary, "mu": mu_hat, "mu_err": mu_err, "pulls": pulls}

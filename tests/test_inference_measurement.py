@@ -1,0 +1,210 @@
+"""The binned measurement: templates, nuisances, fits from any start, Asimov, toys."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from lhcml.inference import templates as T
+
+EDGES = T.bin_edges([40.0, 200.0], 5.0)
+SIZES = {"jms": 0.02, "jmr": 0.10, "lumi": 0.016, "xsec": 0.10}
+
+
+def _signal_jets(n=40000, seed=1):
+    rng = np.random.default_rng(seed)
+    label = np.where(rng.random(n) < 0.6, "W", "Z")
+    centre = np.where(label == "W", T.BOSON_MASS["W"], T.BOSON_MASS["Z"])
+    msd = centre * (1 + 0.08 * rng.standard_normal(n))
+    return msd, label, np.full(n, 2.0e5 / n)
+
+
+def test_bernstein_matrix_integrates_each_basis_function_to_one():
+    a = T.bernstein_matrix(EDGES, 4)
+    assert a.shape == (len(EDGES) - 1, 5)
+    assert np.allclose(a.sum(axis=0), 1.0)
+    assert np.all(a >= 0)
+    # basis 0 is (1-t)^4: its integral over the first half is 1 - (1/2)^5
+    half = len(EDGES) // 2
+    assert a[:half, 0].sum() == pytest.approx(1 - 0.5**5)
+
+
+def test_smooth_background_recovers_a_bernstein_histogram():
+    a = T.bernstein_matrix(EDGES, 3)
+    c_true = np.array([4e6, 1e6, 5e5, 1e5])
+    counts = a @ c_true
+    c = T.smooth_background(counts, counts * 10.0, a)
+    assert np.allclose(c, c_true, rtol=1e-6)
+    with pytest.raises(ValueError, match="no simulated background"):
+        T.smooth_background(np.zeros(len(counts)), np.zeros(len(counts)), a)
+
+
+def test_mass_scale_and_resolution_variations_move_and_widen_the_peak():
+    msd, label, w = _signal_jets()
+    st = T.signal_templates(msd, label, w, EDGES, 0.02, 0.10)
+    centres = 0.5 * (EDGES[1:] + EDGES[:-1])
+
+    def mean(h):
+        return (h * centres).sum() / h.sum()
+
+    def width(h):
+        return math.sqrt((h * (centres - mean(h)) ** 2).sum() / h.sum())
+
+    up, down = st.variations["jms"]
+    assert mean(up) / mean(st.nominal) == pytest.approx(1.02, abs=0.003)
+    assert mean(down) / mean(st.nominal) == pytest.approx(0.98, abs=0.003)
+    wide, narrow = st.variations["jmr"]
+    assert width(wide) > 1.05 * width(st.nominal) > 1.05 * width(narrow)
+    assert np.all(st.rel_stat[st.nominal > 0] > 0)
+    with pytest.raises(ValueError, match="bin_width"):
+        T.bin_edges([40.0, 200.0], 7.0)
+
+
+def test_spurious_signal_is_zero_for_a_smooth_background_and_not_for_a_peak():
+    from lhcml.inference.measure import spurious_signal
+
+    msd, label, w = _signal_jets()
+    sig = T.histogram(msd, w, EDGES)[0]
+    a = T.bernstein_matrix(EDGES, 3)
+    smooth = a @ np.array([4e6, 1e6, 5e5, 1e5])
+    flat = spurious_signal(sig, a, smooth, smooth)
+    assert abs(flat["mu"]) < 1e-6
+    peaked = spurious_signal(sig, a, smooth + 0.3 * sig, smooth)
+    assert peaked["mu"] == pytest.approx(0.3, rel=1e-6)
+    assert peaked["mu_err_mc"] > 0
+
+
+@pytest.fixture(scope="module")
+def model():
+    """One measurement (compiled once) with its templates and true background."""
+    from lhcml.inference.backend import import_zfit
+
+    import_zfit(7)
+    from lhcml.inference import binned
+    from lhcml.inference import measure as M
+
+    msd, label, w = _signal_jets()
+    st = T.signal_templates(msd, label, w, EDGES, SIZES["jms"], SIZES["jmr"])
+    a = T.bernstein_matrix(EDGES, 3)
+    bkg = a @ np.array([4e6, 1e6, 5e5, 1e5])
+    meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES, spurious=0.02,
+                        mu_limits=(-10, 10), mcstat_threshold=0.05)  # fmt: skip
+    meas.set_spurious(0.02)
+    return {"meas": meas, "st": st, "bkg": bkg, "opt": M.minimizer(), "M": M}
+
+
+def _fit(m, data, start=None, **kw):
+    meas = m["meas"]
+    meas.load(data)
+    return m["M"].fit(meas, m["opt"], start or meas.start_values(data), **kw)
+
+
+def test_asimov_fit_returns_the_injected_values(model):
+    meas, st = model["meas"], model["st"]
+    r = _fit(model, model["bkg"] + st.nominal)
+    assert r["valid"], r["reason"]
+    assert r["values"][meas.mu] == pytest.approx(1.0, abs=1e-3)
+    for t in meas.thetas:
+        assert r["values"][t] == pytest.approx(0.0, abs=2e-3)
+    for g in meas.gammas.values():
+        assert r["values"][g] == pytest.approx(1.0, abs=2e-3)
+
+
+def test_fits_from_far_starts_agree(model):
+    """No start-point dependence: the same minimum from perturbed starts."""
+    meas, st = model["meas"], model["st"]
+    data = np.random.default_rng(5).poisson(model["bkg"] + st.nominal).astype(float)
+    ref = _fit(model, data)
+    assert ref["valid"], ref["reason"]
+    for mu0, scale in ((-3.0, 0.5), (5.0, 2.0)):
+        start = meas.start_values(data, mu=mu0)
+        start.update({c: v * scale for c, v in start.items() if c in meas.coeffs})
+        start.update({t: 1.5 for t in meas.thetas})
+        r = _fit(model, data, start)
+        assert r["valid"], r["reason"]
+        # the same minimum within the EDM tolerance (0.5 g^T H^-1 g < 1e-3: < 0.05 sigma)
+        err = ref["errors"][meas.mu]
+        assert r["values"][meas.mu] == pytest.approx(ref["values"][meas.mu], abs=0.05 * err)
+        assert r["errors"][meas.mu] == pytest.approx(err, rel=1e-2)
+
+
+def test_a_mass_scale_shift_is_absorbed_by_the_jms_nuisance(model):
+    """Pseudo-data with the W/Z mass 2% high (= +1 sigma of JMS): theta_jms pulls to ~+1,
+    mu stays unbiased."""
+    meas = model["meas"]
+    msd, label, w = _signal_jets()
+    shifted = T.histogram(msd * 1.02, w, EDGES)[0]
+    r = _fit(model, model["bkg"] + shifted)
+    assert r["valid"], r["reason"]
+    assert r["values"][meas.nps["jms"]] == pytest.approx(1.0, abs=0.15)
+    assert r["values"][meas.mu] == pytest.approx(1.0, abs=r["errors"][meas.mu])
+
+
+def test_stat_only_error_is_smaller_and_syst_shrinks_without_a_systematic(model):
+    meas, st, M = model["meas"], model["st"], model["M"]
+    data = model["bkg"] + st.nominal
+    full = _fit(model, data)
+    stat = M.stat_only(meas, model["opt"], full["values"])
+    tot, sta = full["errors"][meas.mu], stat["errors"][meas.mu]
+    assert sta < tot
+    syst = math.sqrt(tot**2 - sta**2)
+    # dropping the 10% cross-section uncertainty: fix its theta
+    meas.load(data)
+    fewer = M.fit(meas, model["opt"], full["values"], fixed=[meas.nps["xsec"]])
+    syst_fewer = math.sqrt(max(fewer["errors"][meas.mu] ** 2 - sta**2, 0.0))
+    assert syst_fewer < syst - 0.02  # the xsec term is ~0.1 in mu
+
+
+def test_a_failed_fit_names_the_parameter_and_the_limit(model):
+    meas, st, M = model["meas"], model["st"], model["M"]
+    data = model["bkg"] + 30.0 * st.nominal  # mu = 30 beyond the limit 10
+    meas.load(data)
+    r = M.fit(meas, model["opt"], meas.start_values(data, mu=5.0))
+    assert not r["valid"]
+    # e.g. "mu = 10 at its limit [-10, 10]" (or the gammas that took up the excess)
+    assert re.search(r"\w+ = [-+.\de]+ at its limit \[[-+.\de]+, [-+.\de]+\]", r["reason"])
+
+
+def test_toys_with_randomised_global_observables_close(model):
+    meas, st, M = model["meas"], model["st"], model["M"]
+    data = model["bkg"] + st.nominal
+    best = _fit(model, data)["values"]
+    out = M.run_toys(meas, model["opt"], best, 40, np.random.default_rng(11))
+    s = out["summary"]
+    assert s["n_failed"] == 0
+    assert abs(s["pull_mean"]) < 3 * s["pull_mean_err"] + 0.05
+    assert 0.7 < s["pull_width"] < 1.3
+    # global observables are back at their nominal values
+    assert all(float(g.value()) in (0.0, 1.0) for g in meas.globs.values())
+
+
+@pytest.mark.parametrize("replica", [1, 2])
+def test_fits_are_valid_on_bootstrapped_templates(replica):
+    """Perturbed inputs (a bootstrap of the template jets, other pseudo-data): every fit valid."""
+    from lhcml.inference.backend import import_zfit
+
+    import_zfit(7)
+    from lhcml.inference import binned
+    from lhcml.inference import measure as M
+
+    rng = np.random.default_rng(100 + replica)
+    msd, label, w = _signal_jets(n=2000, seed=replica)
+    pick = rng.integers(0, len(msd), len(msd))
+    st = T.signal_templates(msd[pick], label[pick], w[pick], EDGES, 0.02, 0.10)
+    a = T.bernstein_matrix(EDGES, 3)
+    qcd = 40.0 + rng.exponential(40.0, 300)
+    h, v = T.histogram(qcd, np.full(len(qcd), 1e4), EDGES)
+    c = T.smooth_background(h, v, a)
+    spur = M.spurious_signal(st.nominal, a, h, v)
+    meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES,
+                        spurious=abs(spur["mu"]), mu_limits=(-20, 20),
+                        prefix=f"boot{replica}")  # fmt: skip
+    meas.set_spurious(abs(spur["mu"]))
+    data = rng.poisson(a @ c + st.nominal).astype(float)
+    meas.load(data)
+    r = M.fit(meas, M.minimizer(), meas.start_values(data))
+    assert r["valid"], r["reason"]
+    assert abs(r["values"][meas.mu] - 1.0) < 4 * r["errors"][meas.mu]
