@@ -32,14 +32,30 @@ def test_bernstein_matrix_integrates_each_basis_function_to_one():
     assert a[:half, 0].sum() == pytest.approx(1 - 0.5**5)
 
 
-def test_smooth_background_recovers_a_bernstein_histogram():
-    a = T.bernstein_matrix(EDGES, 3)
-    c_true = np.array([4e6, 1e6, 5e5, 1e5])
-    counts = a @ c_true
-    c = T.smooth_background(counts, counts * 10.0, a)
-    assert np.allclose(c, c_true, rtol=1e-6)
+def test_smooth_background_keeps_a_heavy_sample_next_to_a_light_one():
+    """QCD jets of weight 1e4 next to ttbar jets of weight 10: the smooth template of each
+    sample follows its own jets; the sum holds both (a fit weighted by the summed per-bin
+    variances followed the light jets and lost the heavy ones)."""
+    rng = np.random.default_rng(3)
+    qcd = 40.0 + rng.exponential(50.0, 400)
+    ttbar = rng.normal(170.0, 15.0, 3000)
+    msd = np.concatenate([qcd, ttbar])
+    weight = np.concatenate([np.full(len(qcd), 1e4), np.full(len(ttbar), 10.0)])
+    sample = np.array(["qcd"] * len(qcd) + ["ttbar"] * len(ttbar))
+    out = T.smooth_background(msd, weight, sample, EDGES, 3)
+    for name, sel in (("qcd", sample == "qcd"), ("ttbar", sample == "ttbar")):
+        h, _ = T.histogram(msd[sel], weight[sel], EDGES)
+        # Poisson maximum likelihood conserves the count of every fitted sample
+        assert out[name].sum() == pytest.approx(h.sum(), rel=1e-4)
+        assert np.all(out[name] >= 0)
+    assert np.allclose(out["total"], out["qcd"] + out["ttbar"])
+    # the QCD shape: falling, within its MC error of the exponential
+    centres = 0.5 * (EDGES[1:] + EDGES[:-1])
+    truth = np.exp(-(centres - 40.0) / 50.0)
+    truth *= out["qcd"].sum() / truth.sum()
+    assert np.abs(out["qcd"] - truth).max() < 4 * np.sqrt(1e4 * truth.max())
     with pytest.raises(ValueError, match="no simulated background"):
-        T.smooth_background(np.zeros(len(counts)), np.zeros(len(counts)), a)
+        T.smooth_background([10.0], [1.0], ["qcd"], EDGES, 3)
 
 
 def test_mass_scale_and_resolution_variations_move_and_widen_the_peak():
@@ -64,17 +80,20 @@ def test_mass_scale_and_resolution_variations_move_and_widen_the_peak():
 
 
 def test_spurious_signal_is_zero_for_a_smooth_background_and_not_for_a_peak():
-    from lhcml.inference.measure import spurious_signal
-
     msd, label, w = _signal_jets()
     sig = T.histogram(msd, w, EDGES)[0]
     a = T.bernstein_matrix(EDGES, 3)
     smooth = a @ np.array([4e6, 1e6, 5e5, 1e5])
-    flat = spurious_signal(sig, a, smooth, smooth)
+    mc_var = 1e3 * smooth  # simulated jets of weight 1000
+    flat = T.spurious_signal(sig, a, smooth, mc_var, smooth)
     assert abs(flat["mu"]) < 1e-6
-    peaked = spurious_signal(sig, a, smooth + 0.3 * sig, smooth)
+    assert flat["size"] == pytest.approx(flat["mu_err_mc"])
+    peaked = T.spurious_signal(sig, a, smooth + 0.3 * sig, mc_var, smooth)
     assert peaked["mu"] == pytest.approx(0.3, rel=1e-6)
-    assert peaked["mu_err_mc"] > 0
+    assert peaked["size"] == pytest.approx(math.hypot(0.3, peaked["mu_err_mc"]))
+    # the MC error scales with the square root of the jet weight
+    heavier = T.spurious_signal(sig, a, smooth, 4 * mc_var, smooth)
+    assert heavier["mu_err_mc"] == pytest.approx(2 * flat["mu_err_mc"], rel=1e-9)
 
 
 @pytest.fixture(scope="module")
@@ -196,15 +215,37 @@ def test_fits_are_valid_on_bootstrapped_templates(replica):
     st = T.signal_templates(msd[pick], label[pick], w[pick], EDGES, 0.02, 0.10)
     a = T.bernstein_matrix(EDGES, 3)
     qcd = 40.0 + rng.exponential(40.0, 300)
-    h, v = T.histogram(qcd, np.full(len(qcd), 1e4), EDGES)
-    c = T.smooth_background(h, v, a)
-    spur = M.spurious_signal(st.nominal, a, h, v)
+    wq, sq = np.full(len(qcd), 1e4), np.array(["qcd"] * len(qcd))
+    h, _ = T.histogram(qcd, wq, EDGES)
+    smooth = T.smooth_background(qcd, wq, sq, EDGES, 3)
+    mc_var = T.mc_variance(smooth, qcd, wq, sq, EDGES)
+    spur = T.spurious_signal(st.nominal, a, h, mc_var, smooth["total"])
     meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES,
-                        spurious=abs(spur["mu"]), mu_limits=(-20, 20),
+                        spurious=spur["size"], mu_limits=(-50, 50),
                         prefix=f"boot{replica}")  # fmt: skip
-    meas.set_spurious(abs(spur["mu"]))
-    data = rng.poisson(a @ c + st.nominal).astype(float)
+    meas.set_spurious(spur["size"])
+    data = rng.poisson(smooth["total"] + st.nominal).astype(float)
     meas.load(data)
     r = M.fit(meas, M.minimizer(), meas.start_values(data))
     assert r["valid"], r["reason"]
     assert abs(r["values"][meas.mu] - 1.0) < 4 * r["errors"][meas.mu]
+
+
+def test_a_large_spurious_signal_widens_mu_without_biasing_it(model):
+    """The spurious-signal nuisance moves the same signal shape as mu: with a prior of 5
+    (in units of mu) the fit must still return mu = 1 on pseudo-data that the model holds,
+    with an error near hypot(stat, 5), from any start along that valley."""
+    meas, st, M = model["meas"], model["st"], model["M"]
+    meas.set_spurious(5.0)
+    try:
+        rng = np.random.default_rng(21)
+        for _ in range(3):
+            data = rng.poisson(model["bkg"] + st.nominal).astype(float)
+            for mu0 in (1.0, 8.0):
+                r = _fit(model, data, meas.start_values(data, mu=mu0))
+                assert r["valid"], r["reason"]
+                stat = M.stat_only(meas, model["opt"], r["values"])["errors"][meas.mu]
+                assert r["values"][meas.mu] == pytest.approx(1.0, abs=5 * stat)
+                assert r["errors"][meas.mu] == pytest.approx(5.0, rel=0.05)
+    finally:
+        meas.set_spurious(0.02)

@@ -42,19 +42,20 @@ def minimizer(tol: float = 1e-3):
 
 
 def _beyond(p) -> bool:
-    """Whether ``p`` is at or outside its limits (trust-NCG does not enforce them)."""
+    """Whether ``p`` is at or outside its limits."""
     v = float(p.value())
     lo = float(p.lower) if p.has_limits and p.lower is not None else -math.inf
     hi = float(p.upper) if p.has_limits and p.upper is not None else math.inf
     return bool(p.at_limit) or v <= lo or v >= hi
 
 
-def describe_failure(result, params) -> str:  # noqa: ARG001
-    """Which parameters are at or beyond their limits, with value and limits."""
+def describe_failure(result, params) -> str:
+    """Which parameters are at or beyond their limits, with value and limits (and Minuit's
+    status, if ``result`` is Minuit's)."""
     parts = []
-    fmin = result.info.get("minuit") if isinstance(result.info, dict) else None
-    fmin = getattr(fmin, "fmin", None)
-    if not result.converged:
+    info = getattr(result, "info", None)
+    fmin = getattr(info.get("minuit") if isinstance(info, dict) else None, "fmin", None)
+    if result is not None and not result.converged:
         parts.append("Minuit did not converge")
     if fmin is not None:
         if fmin.has_reached_call_limit:
@@ -156,16 +157,16 @@ def newton_polish(meas, max_steps: int = 50) -> float:
 def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 2) -> dict:
     """Minimise with the parameters of ``fixed`` held at their ``start`` values.
 
-    Convergence is judged on the exact gradient and Hessian at the end point, not on the
-    minimiser's own status (scipy's trust region stops on a loss of precision in the
-    ~1e7-sized NLL of a large data set when the minimum is already reached): the fit is
-    valid if the EDM ``0.5 g^T H^-1 g`` is below :data:`EDM_MAX`, ``H`` is positive
-    definite and no free parameter is at or beyond a limit; a fit short of that restarts
-    from its end point (at most ``restarts`` times). Otherwise ``reason`` says which
-    parameter, where and why.
+    Newton steps on the exact gradient and Hessian from ``start`` (:func:`newton_polish`);
+    if they do not reach a valid minimum, Minuit (``opt``) from there, then Newton steps
+    again, at most ``restarts + 1`` times. Convergence is judged on the exact gradient and
+    Hessian at the end point, not on a minimiser's own estimate: the fit is valid if the
+    EDM ``0.5 g^T H^-1 g`` is below :data:`EDM_MAX`, ``H`` is positive definite and no
+    free parameter is at or beyond a limit. Otherwise ``reason`` says which parameter,
+    where and why (also logged, with ``context``).
 
     Returns ``{"valid", "nll", "values", "errors", "edm", "reason", "nfcn"}`` (errors of
-    the floating parameters).
+    the floating parameters; ``nfcn``: Minuit's calls, 0 if Newton sufficed).
     """
     meas.set_values(start)
     saved = {p: p.floating for p in fixed}
@@ -191,8 +192,7 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
         valid = not at_limit and posdef and edm < EDM_MAX
         reason = None
         if at_limit:
-            reason = describe_failure(result, at_limit) if result is not None else (
-                "; ".join(f"{p.name} = {float(p.value()):.6g} at its limit" for p in at_limit))
+            reason = describe_failure(result, at_limit)
         elif not posdef:
             reason = "Hessian not positive definite at the end point"
         elif not edm < EDM_MAX:

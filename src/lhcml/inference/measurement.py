@@ -121,7 +121,7 @@ def measure_tagger(
     rng = np.random.default_rng([seed, zlib.crc32(tagger.encode())])
     mu_inj = float(cfg["mu_inj"])
     data = rng.poisson(smooth_bkg + mu_inj * tmpl.nominal).astype(np.float64)
-    opt = opt_fast = M.minimizer()
+    opt = M.minimizer()
     timing = {}
     result = {
         "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "mu_inj": mu_inj,
@@ -259,7 +259,7 @@ def measure_tagger(
 
     # toys around the post-fit values, global observables randomised
     t0 = time.perf_counter()
-    toy = M.run_toys(meas, opt_fast, post, int(cfg["toys"]), rng)
+    toy = M.run_toys(meas, opt, post, int(cfg["toys"]), rng)
     result["toys"] = toy["summary"]
     timing["toys_seconds"] = time.perf_counter() - t0
     meas.load(data)
