@@ -206,7 +206,9 @@ class Measurement:
         if free is self.mu:
             out[self.mu] = (rate - theta_ss) / self._norm(out)
         elif ss is not None and free is ss and ss.floating and size > 0:
-            out[ss] = float(np.clip((rate - float(out[self.mu]) * self._norm(out)) / size, -4.5, 4.5))
+            out[ss] = float(
+                np.clip((rate - float(out[self.mu]) * self._norm(out)) / size, -4.5, 4.5)
+            )
         return out
 
     def reset_globs(self) -> None:

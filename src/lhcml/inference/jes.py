@@ -42,6 +42,7 @@ def shift_jets(table: ak.Array, scale: float) -> ak.Array:
 def _model_path(folder: Path) -> Path:
     from lhcml.decorrelation import MD_TAGGERS
     from lhcml.decorrelation import model_file as md_model_file
+
     tagger = folder.name
     path = folder / (md_model_file(tagger) if tagger in MD_TAGGERS else "model")
     if not path.exists():

@@ -55,7 +55,13 @@ def pass_region(features_path, scores_path, threshold, meta, lumi_fb, msd_scale=
                        meta["weights_lumi_fb"])  # fmt: skip
     msd = np.asarray(tmpl["msd"], np.float64) * msd_scale
     sample = np.asarray(tmpl["sample"])
-    return msd[passed], np.asarray(tmpl["label"])[passed], yw[passed], signal[passed], sample[passed]
+    return (
+        msd[passed],
+        np.asarray(tmpl["label"])[passed],
+        yw[passed],
+        signal[passed],
+        sample[passed],
+    )
 
 
 def _round(x, digits: int = 4):
