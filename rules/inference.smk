@@ -119,7 +119,7 @@ rule inference_fit:
     wildcard_constraints:
         fittagger=r"[A-Za-z0-9_]+",
     params:
-        cfg={k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers")},
+        cfg={k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers", "l1_selection")},
         seed=INFERENCE["seed"],
     log:
         f"{RESULTS}/logs/inference/{{fittagger}}/fit.log",
@@ -133,6 +133,40 @@ rule inference_fit:
         "../envs/inference.yaml"
     script:
         "../scripts/inference_fit.py"
+
+
+# The same measurement with the trigger branch's emulated L1 selection applied upstream
+# (rules/trigger.smk, trigger_decisions): what the trigger costs the analysis.
+rule inference_fit_l1:
+    input:
+        unpack(jes_inputs),
+        template_features=FEATURE_TABLES[TEMPLATE_SPLIT],
+        template_scores=fit_scores(TEMPLATE_SPLIT),
+        pseudodata_meta=rules.inference_pseudodata.output.meta,
+        ams=rules.inference_ams.output.ams,
+        l1=f"{TRIGGER_DIR}/l1_decisions.parquet",
+    output:
+        fit=f"{INF}/{{fittagger}}/l1/fit.json",
+        impacts=f"{INF}/{{fittagger}}/l1/impacts.json",
+        toys=f"{INF}/{{fittagger}}/l1/toys.json",
+        curves=f"{INF}/{{fittagger}}/l1/curves.json",
+    wildcard_constraints:
+        fittagger=r"[A-Za-z0-9_]+",
+    params:
+        cfg=INFERENCE_L1_CFG,
+        seed=INFERENCE["seed"],
+    log:
+        f"{RESULTS}/logs/inference/{{fittagger}}/fit_l1.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_fit_l1/{{fittagger}}.tsv"
+    threads: INFERENCE["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/inference.yaml"
+    script:
+        "../scripts/inference_fit_l1.py"
 
 
 # One job for all plots: each plotting process pays for importing matplotlib.
@@ -168,10 +202,12 @@ rule inference_summary:
         ams=expand(rules.inference_ams.output.ams, fittagger=FIT_TAGGERS),
         pseudodata=rules.inference_pseudodata.output.meta,
         metrics=[f"{RESULTS}/metrics/{t}.json" for t in FIT_TAGGERS],
+        l1_fits=expand(rules.inference_fit_l1.output.fit, fittagger=L1_TAGGERS),
     output:
         summary=f"{INF}/summary.json",
     params:
         taggers=FIT_TAGGERS,
+        l1_taggers=L1_TAGGERS,
     log:
         f"{RESULTS}/logs/inference/summary.log",
     benchmark:

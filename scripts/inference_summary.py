@@ -11,4 +11,5 @@ summarize(
     pseudodata_meta=snakemake.input.pseudodata,
     out=snakemake.output.summary,
     metrics_paths=snakemake.input.metrics,
+    l1_paths=dict(zip(snakemake.params.l1_taggers, snakemake.input.l1_fits, strict=True)),
 )

@@ -11,6 +11,13 @@ AMS = INFERENCE["ams"]
 
 
 SYSTS = INFERENCE["systematics"]
+#: Taggers measured again with the emulated L1 trigger applied upstream, and the
+#: settings of those fits (the measurement's, with fewer toys and no closure fits).
+L1_TAGGERS = INFERENCE["l1_selection"]["taggers"]
+INFERENCE_L1_CFG = {
+    **{k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers", "l1_selection")},
+    "toys": INFERENCE["l1_selection"]["toys"],
+}
 
 
 def jes_models(wildcards):

@@ -277,6 +277,18 @@ def validate_config(
     skim = config["skim"]
     if skim["msoftdrop_min"] >= skim["msoftdrop_max"]:
         raise ConfigError("config key 'skim.msoftdrop_min': must be below skim.msoftdrop_max")
+    inference = config["inference"]
+    extra = [t for t in inference["l1_selection"]["taggers"] if t not in inference["taggers"]]
+    if extra:
+        raise ConfigError(
+            f"config key 'inference.l1_selection.taggers': {', '.join(extra)} not in "
+            "inference.taggers (the L1-selected measurement is compared with the nominal one)"
+        )
+    if inference["template_order"] > inference["background_order"]:
+        raise ConfigError(
+            "config key 'inference.template_order': must not exceed "
+            "inference.background_order (the fit model must hold the pseudo-data's background)"
+        )
     return config
 
 

@@ -59,3 +59,24 @@ def read_scores(path: str | os.PathLike, features: dict[str, np.ndarray]) -> np.
 def is_signal(features: dict[str, np.ndarray], signal_samples) -> np.ndarray:
     """W/Z-matched jets of the signal samples (``y == 1``): the component scaled by mu."""
     return np.isin(features["sample"], list(signal_samples)) & (features["y"] == 1)
+
+
+def l1_pass(features: dict[str, np.ndarray], decisions_path: str | os.PathLike) -> np.ndarray:
+    """The emulated L1 trigger's decision (``l1_pass``) for every jet of ``features``, by
+    its event (:data:`ID_COLUMNS`), from the trigger branch's decision table
+    (results/trigger/l1_decisions.parquet, rules/trigger.smk).
+
+    Raises KeyError naming the file and the first event that has no decision.
+    """
+    dec = read_columns(decisions_path, (*ID_COLUMNS, "l1_pass"))
+    dec_keys = zip(*(dec[c].tolist() for c in ID_COLUMNS), strict=True)
+    table = dict(zip(dec_keys, dec["l1_pass"].tolist(), strict=True))
+    keys = list(zip(*(features[c].tolist() for c in ID_COLUMNS), strict=True))
+    out = np.empty(len(keys), bool)
+    for i, key in enumerate(keys):
+        try:
+            out[i] = bool(table[key])
+        except KeyError:
+            event = dict(zip(ID_COLUMNS, key, strict=True))
+            raise KeyError(f"{decisions_path}: no L1 decision for event {event}") from None
+    return out

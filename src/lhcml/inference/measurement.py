@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from lhcml.inference.inputs import is_signal, read_features, read_scores
+from lhcml.inference.inputs import is_signal, l1_pass, read_features, read_scores
 from lhcml.inference.templates import (
     bernstein_matrix,
     bin_edges,
@@ -42,14 +42,17 @@ def _totals(meta: dict) -> dict[tuple[str, bool], float]:
     return {(t["sample"], bool(t["signal"])): float(t["sum_weight"]) for t in meta["totals"]}
 
 
-def pass_region(features_path, scores_path, threshold, meta, lumi_fb, msd_scale=1.0):
-    """Yield-weighted jets of the template split passing ``score >= threshold``.
+def pass_region(features_path, scores_path, threshold, meta, lumi_fb, msd_scale=1.0, l1=None):
+    """Yield-weighted jets of the template split passing ``score >= threshold`` (and the
+    emulated L1 trigger of the decision table ``l1``, if given).
 
     Returns ``(msd, label, weight, signal, sample)`` arrays of the passing jets (GeV,
     yields at ``lumi_fb``); ``msd_scale`` multiplies the mass (a JES-shifted table).
     """
     tmpl = read_features(features_path)
     passed = read_scores(scores_path, tmpl) >= threshold
+    if l1 is not None:
+        passed &= l1_pass(tmpl, l1)
     signal = is_signal(tmpl, meta["signal_samples"])
     yw = yield_weights(tmpl["sample"], signal, tmpl["weight"], _totals(meta), lumi_fb,
                        meta["weights_lumi_fb"])  # fmt: skip
@@ -73,7 +76,7 @@ def _round(x, digits: int = 4):
 def measure_tagger(
     tagger: str, template_features, template_scores, pseudodata_meta, ams_path, cfg: dict,
     seed: int, threads: int, out_fit, out_impacts, out_toys, out_curves, jes=None,
-    closure=None,
+    closure=None, l1=None,
 ) -> dict:  # fmt: skip
     """The measurement of ``tagger`` (module docstring).
 
@@ -82,7 +85,10 @@ def measure_tagger(
     systematics). ``jes``: ``{"up": (features, scores), "down": ...}`` of the template
     split with JES-shifted jets rescored (None: no JES nuisance). ``closure``:
     ``{"features", "scores", "pseudodata"}`` of the test split and its drawn pseudo-data
-    sets (:func:`closure_fits`; None: none).
+    sets (:func:`closure_fits`; None: none). ``l1``: the trigger branch's L1 decision
+    table; if given, only jets of events the emulated L1 trigger accepts enter the
+    measurement (the same AMS cut, the same model: the L1 selection applied upstream of
+    the fit; the JES-shifted jets keep their event's nominal decision).
     """
     t_start = time.perf_counter()
     meta = read_json(pseudodata_meta)
@@ -91,13 +97,13 @@ def measure_tagger(
     syst = cfg["systematics"]
     edges = bin_edges(cfg["fit_range"], cfg["bin_width"])
     msd, label, w, sig, sample = pass_region(
-        template_features, template_scores, threshold, meta, lumi
+        template_features, template_scores, threshold, meta, lumi, l1=l1
     )
     jes_tables = None
     if jes is not None and syst["jes"] > 0:
         jes_tables = {}
         for k, (fpath, spath) in jes.items():
-            m, lab, ww, s, _ = pass_region(fpath, spath, threshold, meta, lumi)
+            m, lab, ww, s, _ = pass_region(fpath, spath, threshold, meta, lumi, l1=l1)
             jes_tables[k] = (m[s], lab[s], ww[s])
     tmpl = signal_templates(msd[sig], label[sig], w[sig], edges, syst["jms"], syst["jmr"],
                             jes_tables)  # fmt: skip
@@ -132,7 +138,7 @@ def measure_tagger(
     result = {
         "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "mu_inj": mu_inj,
         "fit_range": [float(edges[0]), float(edges[-1])], "bin_width": float(cfg["bin_width"]),
-        "n_bins": len(edges) - 1, "background_order": int(cfg["background_order"]),
+        "n_bins": len(edges) - 1, "l1_selection": l1 is not None, "background_order": int(cfg["background_order"]),
         "template_order": int(cfg["template_order"]),
         "expected_signal": float(tmpl.nominal.sum()),
         "expected_background": float(smooth_bkg.sum()),

@@ -191,13 +191,16 @@ def total_uncertainty(fit: dict) -> float | None:
     return fit.get("mu_err") if fit.get("valid") else None
 
 
-def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None) -> dict:
+def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None,
+              l1_paths=None) -> dict:  # fmt: skip
     """The headline numbers per tagger and the tagger chosen by the fit
     (results/inference/summary.json).
 
     The chosen tagger has the smallest total uncertainty on mu among the valid fits, the
     spurious signal counted as a nuisance (ties: the first in the config's order); R50
-    and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. Numbers are
+    and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. ``l1_paths``
+    (``{tagger: fit.json}``): the same measurement with the emulated L1 trigger applied
+    upstream (rule inference_fit_l1), compared under ``l1_selection``. Numbers are
     rounded to 4 significant digits.
     """
     meta = read_json(pseudodata_meta)
@@ -237,5 +240,17 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     else:
         log.info("tagger chosen by the fit: %s (mu error %s)", ranked[0],
                  summary["taggers"][ranked[0]]["mu_err"])  # fmt: skip
+    summary["l1_selection"] = {}
+    for tagger, path in (l1_paths or {}).items():
+        fit, base = read_json(path), summary["taggers"].get(tagger, {})
+        keys = ("valid", "mu", "mu_err", "mu_stat", "significance", "expected_significance")
+        entry = {f"with_l1_{k}": fit.get(k) for k in keys}
+        entry.update({f"without_l1_{k}": base.get(k) for k in keys})
+        entry["signal_fraction_kept"] = (
+            fit["expected_signal"] / base_sig
+            if (base_sig := read_json(fit_paths[taggers.index(tagger)])["expected_signal"])
+            else None
+        )
+        summary["l1_selection"][tagger] = {k: _round(v) for k, v in entry.items()}
     write_json(out, summary)
     return summary
