@@ -136,24 +136,27 @@ def plot_impacts(tagger: str, fit: dict, impacts: dict, paths) -> None:
 
 
 def plot_scans(fits: dict, curves: dict, paths) -> None:
-    """Profile-likelihood scans of mu (full: solid, stat-only: dashed) for every tagger."""
+    """Profile-likelihood scans of mu for every tagger: with every nuisance profiled
+    (left) and stat-only, every nuisance fixed at its fitted value (right, around the
+    best fit: at the measurement luminosity the stat error is far below the total)."""
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, ax = plt.subplots(figsize=(10, 8))
+    fig, (ax, ax_stat) = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
     for tagger, c in curves.items():
         scan = c.get("scan")
         if not scan:
             continue
-        mu = np.asarray(scan["mu"])
         full = np.array([np.nan if v is None else v for v in scan["full"]])
         stat = np.array([np.nan if v is None else v for v in scan["stat"]])
-        (line,) = ax.plot(mu, full, label=_name(tagger))
-        ax.plot(mu, stat, ls="--", color=line.get_color())
-    ax.axhline(1.0, color="grey", lw=1)
+        (line,) = ax.plot(scan["mu"], full, label=_name(tagger))
+        ax_stat.plot(np.asarray(scan["stat_mu"]) - scan["mu_hat"], stat, color=line.get_color())
+    for a in (ax, ax_stat):
+        a.axhline(1.0, color="grey", lw=1)
     ax.set_ylim(0, 9)
-    ax.set_xlabel(r"Signal strength $\mu$")
-    ax.set_ylabel(r"$-2\Delta\ln L$ (dashed: stat. only)")
+    ax.set_xlabel(r"Signal strength $\mu$ (all nuisances profiled)")
+    ax_stat.set_xlabel(r"$\mu - \hat{\mu}$ (stat. only)")
+    ax.set_ylabel(r"$-2\Delta\ln L$")
     ax.legend(fontsize=14)
     any_fit = next(iter(fits.values()))
     label(ax, lumi_fb=any_fit["lumi_fb"])
