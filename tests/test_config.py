@@ -96,6 +96,12 @@ def test_opendata_config_is_valid_and_has_no_generated_sample():
         ),  # fmt: skip
         (lambda c: c["_samples"]["qcd"].update(chunks=5000), "samples.qcd.chunks"),
         (lambda c: c.update(samples={"qcd": {}}), "samples"),  # inline samples: not a path
+        (
+            lambda c: c["inference"]["l1_selection"].update(taggers=["dnn"]),
+            "inference.l1_selection.taggers",
+        ),  # fmt: skip
+        (lambda c: c["inference"].update(template_order=9), "inference.template_order"),
+        (lambda c: c["inference"].update(template_order=3), "inference.template_order"),
     ],
 )
 def test_bad_config_names_the_key(ci_config, mutate, key):

@@ -90,6 +90,25 @@ def test_fit_results(ci_run, tagger):
     for point in fit["injection"]["points"]:
         assert (point["mu"] is None) == (not point["valid"])
     assert fit["closure"]["lumi_fb"] == INF["closure"]["lumi_fb"]
+    assert fit["l1_selection"] is False
+
+
+def test_the_l1_selection_upstream_of_the_fit(ci_run):
+    """The measurement again with the emulated L1 trigger: a valid fit on fewer signal jets
+    (the same AMS cut), compared with the nominal one in the summary."""
+    res = ci_run / "results" / "inference"
+    summary = read_json(res / "summary.json")
+    for tagger in INF["l1_selection"]["taggers"]:
+        fit = read_json(res / tagger / "l1" / "fit.json")
+        nominal = read_json(res / tagger / "fit.json")
+        assert fit["l1_selection"] is True and fit["valid"], fit.get("reason")
+        assert fit["threshold"] == nominal["threshold"]
+        assert 0 < fit["expected_signal"] < nominal["expected_signal"]
+        entry = summary["l1_selection"][tagger]
+        assert entry["with_l1_mu_err"] == pytest.approx(fit["mu_err"], rel=1e-3)
+        assert entry["without_l1_mu_err"] == pytest.approx(nominal["mu_err"], rel=1e-3)
+        kept = fit["expected_signal"] / nominal["expected_signal"]
+        assert entry["signal_fraction_kept"] == pytest.approx(kept, rel=1e-3)
 
 
 def test_jes_variation_rescores_the_shifted_jets(ci_run):
