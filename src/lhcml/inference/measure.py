@@ -75,17 +75,29 @@ EDM_MAX = 1e-3
 EDM_POLISH = 1e-7
 
 
-def _exact(meas, params):
+def _exact(meas, params, free=None):
+    """Gradient and Hessian of the NLL, always taken over the same ``params`` (so
+    TensorFlow traces them once per model) and sliced to the ``free`` ones (indices)."""
     g = np.asarray(meas.loss.gradient(params), np.float64)
     h = np.asarray(meas.loss.hessian(params), np.float64)
+    if free is not None:
+        g, h = g[free], h[np.ix_(free, free)]
     return g, h
 
 
-def curvature(meas) -> tuple[dict, float, bool]:
-    """Errors ``{param: error}`` of the floating parameters, the EDM and whether the
-    exact (AD) Hessian at the current point is positive definite."""
+def _free(meas, fixed=()) -> tuple[list, list[int]]:
+    """The parameters the derivatives are taken over (every parameter the model lets
+    float) and the indices of those not in ``fixed``."""
     params = meas.floating
-    g, h = _exact(meas, params)
+    return params, [i for i, p in enumerate(params) if p not in set(fixed)]
+
+
+def curvature(meas, fixed=()) -> tuple[dict, float, bool]:
+    """Errors ``{param: error}`` of the floating parameters not in ``fixed``, the EDM and
+    whether the exact (AD) Hessian at the current point is positive definite."""
+    params, free = _free(meas, fixed)
+    g, h = _exact(meas, params, free)
+    params = [params[i] for i in free]
     try:
         np.linalg.cholesky(h)
         cov = np.linalg.inv(h)
@@ -118,11 +130,12 @@ def _damped_step(h, g) -> tuple[np.ndarray, float]:
     return 1e-6 * g / d, math.inf
 
 
-def newton_polish(meas, max_steps: int = 50) -> float:
+def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
     """Newton steps ``x -> x - H^-1 g`` on the exact gradient and Hessian, halved until the
     likelihood does not rise and kept inside the limits, until the EDM is below
     :data:`EDM_POLISH` (damped where the Hessian is not positive definite,
-    :func:`_damped_step`). Returns the final EDM (inf if never undamped).
+    :func:`_damped_step`). The parameters of ``fixed`` stay where they are. Returns the
+    final EDM (inf if never undamped).
 
     The likelihood is nearly quadratic around its minimum, but the signal-normalisation
     parameters (``mu``, luminosity, cross section, spurious signal) move one shape and
@@ -130,22 +143,24 @@ def newton_polish(meas, max_steps: int = 50) -> float:
     the number of events (~10^7). A variable-metric minimiser stops where its own EDM
     estimate is small but the exact one is not; one or two Newton steps finish the job.
     """
-    params = meas.floating
+    all_params, free = _free(meas, fixed)
+    params = [all_params[i] for i in free]
     bounds = [param_bounds(p) for p in params]
+    x0 = np.array([float(p.value()) for p in params])
     edm = math.inf
     for _ in range(max_steps):
-        g, h = _exact(meas, params)
+        f0 = float(meas.loss.value())
+        g, h = _exact(meas, all_params, free)
         step, edm = _damped_step(h, g)
         if edm < EDM_POLISH:
             return edm
-        x0 = np.array([float(p.value()) for p in params])
-        f0 = float(meas.loss.value())
         scale = 1.0
         for _ in range(30):
             x = np.array([min(max(v, lo), hi) for v, (lo, hi) in
                           zip(x0 - scale * step, bounds, strict=True)])  # fmt: skip
             assign(params, x)
             if float(meas.loss.value()) <= f0 + 1e-12 * abs(f0):
+                x0 = x
                 break
             scale *= 0.5
         else:
@@ -169,26 +184,32 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
     the floating parameters; ``nfcn``: Minuit's calls, 0 if Newton sufficed).
     """
     meas.set_values(start)
+    fixed = [p for p in fixed if p.floating]
+    nfcn, result = 0, None
+    # Newton steps from the start first: the likelihood is nearly quadratic and the starts
+    # are close, so this usually converges in a few steps. The fixed parameters are left
+    # out of the steps, not switched off in zfit (that would retrace the derivatives).
+    newton_polish(meas, fixed)
+    errs, edm, posdef = curvature(meas, fixed)
+    at_limit = [p for p in errs if _beyond(p)]
     saved = {p: p.floating for p in fixed}
-    for p in fixed:
-        p.floating = False
     try:
-        nfcn, result = 0, None
-        # Newton steps from the start first: the likelihood is nearly quadratic and the
-        # starts are close, so this usually converges in a few steps; Minuit otherwise
-        newton_polish(meas)
-        errs, edm, posdef = curvature(meas)
-        at_limit = [p for p in meas.floating if _beyond(p)]
-        for _ in range(restarts + 1 if at_limit or not (posdef and edm < EDM_MAX) else 0):
-            result = opt.minimize(meas.loss)
-            info = result.info if isinstance(result.info, dict) else {}
-            nfcn += int(info.get("n_eval", 0) or 0)
-            newton_polish(meas)
-            free = meas.floating
-            at_limit = [p for p in free if _beyond(p)]
-            errs, edm, posdef = curvature(meas)
-            if at_limit or (posdef and edm < EDM_MAX):
-                break
+        if at_limit or not (posdef and edm < EDM_MAX):  # Minuit, then Newton again
+            for p in fixed:
+                p.floating = False
+            for _ in range(restarts + 1):
+                result = opt.minimize(meas.loss)
+                info = result.info if isinstance(result.info, dict) else {}
+                nfcn += int(info.get("n_eval", 0) or 0)
+                for p, f in saved.items():
+                    p.floating = f
+                newton_polish(meas, fixed)
+                errs, edm, posdef = curvature(meas, fixed)
+                at_limit = [p for p in errs if _beyond(p)]
+                if at_limit or (posdef and edm < EDM_MAX):
+                    break
+                for p in fixed:
+                    p.floating = False
         valid = not at_limit and posdef and edm < EDM_MAX
         reason = None
         if at_limit:
@@ -206,6 +227,7 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
             p.floating = f
     if not out["valid"]:
         log.warning("%s invalid: %s", context, out["reason"])
+    log.debug("%s: valid %s, %d Minuit calls, EDM %.2g", context, out["valid"], nfcn, out["edm"])
     return out
 
 
