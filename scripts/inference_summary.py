@@ -11,4 +11,5 @@ summarize(
     pseudodata_meta=snakemake.input.pseudodata,
     out=snakemake.output.summary,
     metrics_paths=snakemake.input.metrics,
+    scan_paths=snakemake.input.scans,
 )

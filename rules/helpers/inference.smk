@@ -8,6 +8,14 @@ INF = f"{RESULTS}/inference"
 INF_PLOTS = f"{RESULTS}/plots/inference"
 TEMPLATE_SPLIT = INFERENCE["template_split"]
 AMS = INFERENCE["ams"]
+# the AMS scan's parameters (inference_ams for the taggers, inference_scan for scan points)
+AMS_PARAMS = {
+    "lumi_fb": AMS.get("lumi_fb", config["lumi_fb"]),
+    "window": AMS["window"],
+    "efficiencies": [(i + 1) / AMS["n_cuts"] for i in range(AMS["n_cuts"])],
+    "b_r": AMS["b_r"],
+    "min_background_jets": AMS["min_background_jets"],
+}
 
 
 SYSTS = INFERENCE["systematics"]

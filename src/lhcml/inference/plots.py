@@ -161,26 +161,51 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
 
 
 def plot_choice(summary: dict, paths) -> None:
-    """Total uncertainty on mu and spurious signal against R50 and 1/JSD, per tagger."""
+    """Total uncertainty on mu (markers) and |spurious signal| (crosses) against R50 and
+    1/JSD: the taggers' full fits (chosen tagger: star) and the decorrelation scan points
+    (lines through the scan, each point labelled by its scan value; the best: ringed)."""
     import matplotlib.pyplot as plt
 
     use_style()
     fig, axes = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
     chosen = summary.get("chosen_tagger")
+    best = summary.get("best_scan_point") or {}
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, key, xlabel in ((axes[0], "r50", r"$R_{50}$"), (axes[1], "inv_jsd", "1/JSD")):
-        for tagger, e in summary["taggers"].items():
+        for k, (tagger, e) in enumerate(summary["taggers"].items()):
             if e.get(key) is None or e.get("mu_err") is None:
                 continue
             marker = "*" if tagger == chosen else "o"
-            ax.errorbar(e[key], e["mu_err"], fmt=marker, ms=16 if marker == "*" else 8,
-                        label=_name(tagger))  # fmt: skip
+            ax.errorbar(e[key], e["mu_err"], fmt=marker, ms=18 if marker == "*" else 9,
+                        color=colors[k % len(colors)], label=_name(tagger))  # fmt: skip
             if e.get("spurious_mu") is not None:
-                ax.scatter(e[key], abs(e["spurious_mu"]), marker="x", color="grey")
+                ax.scatter(e[key], abs(e["spurious_mu"]), marker="x", s=60,
+                           color=colors[k % len(colors)])  # fmt: skip
+        for k, (tagger, scan) in enumerate((summary.get("scan") or {}).items()):
+            color = colors[(k + len(summary["taggers"])) % len(colors)]
+            par = scan["parameter"]
+            pts = [p for p in scan["points"] if p.get(key) is not None and p.get("mu_err")]
+            pts.sort(key=lambda p: p[key])
+            if not pts:
+                continue
+            x = [p[key] for p in pts]
+            ax.plot(x, [p["mu_err"] for p in pts], "s--", ms=6, color=color, lw=1,
+                    label=f"{_name(tagger)} scan ({par.replace('_', ' ')})")  # fmt: skip
+            ax.plot(x, [abs(p["spurious_mu"]) for p in pts], "x:", ms=7, color=color, lw=1)
+            for p in pts:
+                ax.annotate(f"{p[par]:g}", (p[key], p["mu_err"]), fontsize=10, color=color,
+                            xytext=(4, 4), textcoords="offset points")  # fmt: skip
+                if best.get("tagger") == tagger and best.get("value") == p[par]:
+                    ax.scatter(p[key], p["mu_err"], s=400, facecolors="none", edgecolors="black",
+                               lw=2, zorder=5)  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
     axes[0].set_ylabel(r"total $\sigma_\mu$ (x: |spurious signal|)")
-    axes[0].legend(fontsize=13, title=f"chosen: {chosen}")
+    title = f"chosen: {_name(chosen) if chosen else None}"
+    if best:
+        title += f"\nbest scan point (no JES): {_name(best['tagger'])} {best['value']:g}"
+    axes[0].legend(fontsize=11, title=title, title_fontsize=12, ncol=2)
     label(axes[0], lumi_fb=summary.get("lumi_fb"))
     save_figure(fig, *paths)
 
