@@ -161,8 +161,8 @@ def measure_tagger(
     from lhcml.inference.backend import import_zfit
 
     import_zfit(seed, threads)
-    from lhcml.inference import significance
     from lhcml.inference import measure as M
+    from lhcml.inference import significance
 
     model = build_model(msd, label, w, sig, sample, cfg, jes_tables)
     edges, tmpl, matrix, spur = model.edges, model.tmpl, model.matrix, model.spur
