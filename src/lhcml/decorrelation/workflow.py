@@ -320,7 +320,8 @@ def compare(taggers: dict, reference: str = "dnn") -> dict | None:
 
     Best = largest 1/JSD among the decorrelated taggers keeping at least half of the
     reference's R50 (None if none does). Ratios of 1/JSD and R50 to the reference, and
-    whether the best reaches 10 times the reference's 1/JSD (the stage's target).
+    whether the best reaches 10 times the reference's 1/JSD (the stage's former target, a
+    diagnostic now: the inference stage chooses the tagger by its total error on mu).
     """
     if reference not in taggers or taggers[reference]["r50"] is None:
         return None
