@@ -146,7 +146,12 @@ rule inference_scan:
     input:
         features=FEATURE_TABLES[TEMPLATE_SPLIT],
         scan_dir=f"{RESULTS}/decorrelation/scan/{{mdtagger}}",
-        main_scores=f"{RESULTS}/scores/{{mdtagger}}/{TEMPLATE_SPLIT}.parquet",
+        # a network's own lambda is a scan point without a folder: the tagger's scores
+        main_scores=lambda w: (
+            f"{RESULTS}/scores/{w.mdtagger}/{TEMPLATE_SPLIT}.parquet"
+            if w.mdtagger in MD_NETWORKS
+            else []
+        ),
         pseudodata=rules.inference_pseudodata.output.meta,
         decorrelation=f"{RESULTS}/decorrelation/summary.json",
     output:
