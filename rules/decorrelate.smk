@@ -2,7 +2,8 @@
 # lhcml.decorrelation).
 #
 #   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
-#       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: test scores)
+#       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: scores of the
+#       test split and of the inference template split, which rules/inference.smk fits)
 #   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores, and the
 #       scan of the smooth map's mass bandwidth (.../scan/{mdtagger}/mass_bandwidth_{value}/)
 #   decorrelation_summary -> results/decorrelation/summary.json, results/metrics/{mdtagger}.json
@@ -32,6 +33,7 @@ rule train_decorrelated:
         hyper=lambda w: DECOR[w.mdtagger],
         lam=lambda w: DECOR[w.mdtagger]["lambda"],
         scan=lambda w: DECOR[w.mdtagger]["scan"],
+        scan_splits=SCAN_SPLITS,
         seed=DECOR["seed"],
     log:
         f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
@@ -71,6 +73,7 @@ rule train_ddt:
             "signal_efficiency": DECOR["ddt"]["signal_efficiency"],
         },
         scan=DECOR["ddt"]["scan"],
+        scan_splits=SCAN_SPLITS,
     log:
         f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
     benchmark:

@@ -5,6 +5,7 @@
 #   results/inference/pseudodata.{parquet,json}   results/inference/{tagger}/ams.json
 #   results/inference/{tagger}/jes_{up,down}/{features,scores}.parquet
 #   results/inference/{tagger}/{fit,impacts,toys,curves}.json   results/plots/inference/
+#   inference_scan (decorrelated tagger with a scan) -> results/inference/scan/{mdtagger}.json
 #
 # The measurement (docs/inference.md) is a binned fit at inference.lumi_fb: templates,
 # expected yields and the AMS scan come from the template split (validation by default),
@@ -119,7 +120,7 @@ rule inference_fit:
     wildcard_constraints:
         fittagger=r"[A-Za-z0-9_]+",
     params:
-        cfg={k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers", "l1_selection")},
+        cfg=FIT_CFG,
         seed=INFERENCE["seed"],
     log:
         f"{RESULTS}/logs/inference/{{fittagger}}/fit.log",
@@ -169,6 +170,50 @@ rule inference_fit_l1:
         "../scripts/inference_fit_l1.py"
 
 
+# The decorrelation scans through the fit: each scan point of a decorrelated tagger
+# (results/decorrelation/scan/{mdtagger}/, scored on the template split by its training
+# job) gets the AMS cut, templates, spurious signal and model of inference_fit, and the
+# nominal and stat-only fits (no JES nuisance: that needs a saved model rescored through
+# inference_jes; no impacts, scans or toys). R50 and 1/JSD come from the decorrelation
+# summary.
+rule inference_scan:
+    input:
+        features=FEATURE_TABLES[TEMPLATE_SPLIT],
+        scan_dir=f"{RESULTS}/decorrelation/scan/{{mdtagger}}",
+        # a network's own lambda is a scan point without a folder: the tagger's scores
+        main_scores=lambda w: (
+            f"{RESULTS}/scores/{w.mdtagger}/{TEMPLATE_SPLIT}.parquet"
+            if w.mdtagger in MD_NETWORKS
+            else []
+        ),
+        pseudodata=rules.inference_pseudodata.output.meta,
+        decorrelation=f"{RESULTS}/decorrelation/summary.json",
+    output:
+        scan=f"{INF}/scan/{{mdtagger}}.json",
+    wildcard_constraints:
+        mdtagger="|".join(SCANS) or "none",
+    params:
+        parameter=lambda w: SCAN_PARAMETERS[w.mdtagger],
+        values=lambda w: SCANS[w.mdtagger],
+        main_value=lambda w: DECOR[w.mdtagger]["lambda"] if w.mdtagger in MD_NETWORKS else None,
+        split=TEMPLATE_SPLIT,
+        cfg=FIT_CFG,
+        ams=AMS_PARAMS,
+        seed=INFERENCE["seed"],
+    log:
+        f"{RESULTS}/logs/inference/scan/{{mdtagger}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/inference_scan/{{mdtagger}}.tsv"
+    threads: INFERENCE["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/inference.yaml"
+    script:
+        "../scripts/inference_scan.py"
+
+
 # One job for all plots: each plotting process pays for importing matplotlib.
 rule inference_plots:
     input:
@@ -203,6 +248,7 @@ rule inference_summary:
         pseudodata=rules.inference_pseudodata.output.meta,
         metrics=[f"{RESULTS}/metrics/{t}.json" for t in FIT_TAGGERS],
         l1_fits=expand(rules.inference_fit_l1.output.fit, fittagger=L1_TAGGERS),
+        scans=expand(rules.inference_scan.output.scan, mdtagger=list(SCANS)),
     output:
         summary=f"{INF}/summary.json",
     params:

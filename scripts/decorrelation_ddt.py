@@ -16,4 +16,5 @@ train_ddt_and_score(
     params=snakemake.params.hyper,
     scan_dir=snakemake.output.scan,
     scan_bandwidths=snakemake.params.scan,
+    scan_splits=snakemake.params.scan_splits,
 )

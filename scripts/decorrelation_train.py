@@ -20,4 +20,5 @@ train_network_and_score(
     threads=snakemake.threads,
     scan_dir=out.scan,
     scan_lambdas=snakemake.params.scan,
+    scan_splits=snakemake.params.scan_splits,
 )

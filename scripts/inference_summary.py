@@ -12,4 +12,5 @@ summarize(
     out=snakemake.output.summary,
     metrics_paths=snakemake.input.metrics,
     l1_paths=dict(zip(snakemake.params.l1_taggers, snakemake.input.l1_fits, strict=True)),
+    scan_paths=snakemake.input.scans,
 )

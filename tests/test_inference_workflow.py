@@ -136,3 +136,32 @@ def test_the_summary_names_the_tagger_with_the_smallest_error_and_plots_exist(ci
     for name in [*names, "ams", "injection", "scans", "choice"]:
         for ext in ("pdf", "png"):
             assert (res / "plots" / "inference" / f"{name}.{ext}").stat().st_size > 1000
+
+
+def test_the_decorrelation_scan_points_go_through_the_fit(ci_run):
+    """Every scan point of every decorrelated tagger is fitted (scored on the template
+    split by its training job): a finite total error on mu at least its stat error, the
+    spurious signal as its prior, R50 and 1/JSD from the decorrelation summary; the
+    summary's best_scan_point is the point with the smallest total error."""
+    res = ci_run / "results"
+    summary = read_json(res / "inference" / "summary.json")
+    decor = read_json(res / "decorrelation" / "summary.json")
+    assert set(summary["scan"]) == set(decor["scan"]) and summary["scan"]
+    errors = {}
+    for tagger, scan in summary["scan"].items():
+        par = scan["parameter"]
+        fitted = read_json(res / "inference" / "scan" / f"{tagger}.json")
+        assert fitted["jes_nuisance"] is False and "JES" in fitted["note"]
+        assert [p[par] for p in scan["points"]] == [p[par] for p in decor["scan"][tagger]]
+        for point, ref in zip(scan["points"], decor["scan"][tagger], strict=True):
+            assert point["r50"] == pytest.approx(ref["r50"], rel=1e-3)
+            assert point["valid"], (tagger, point)
+            assert math.isfinite(point["mu_err"]) and point["mu_err"] >= point["mu_stat"] > 0
+            # the spurious signal is a nuisance of this size: the total error covers it
+            assert point["mu_err"] >= 0.95 * point["spurious_size"]
+            assert point["spurious_size"] >= abs(point["spurious_mu"])
+            errors[(tagger, point[par])] = point["mu_err"]
+    best = summary["best_scan_point"]
+    assert best["mu_err"] == min(errors.values())
+    assert errors[(best["tagger"], best["value"])] == best["mu_err"]
+    assert "JES" in summary["scan_note"]

@@ -24,6 +24,8 @@ def scan_value_name(value):
 # R50 vs 1/JSD scans: lambda for the networks, the smooth map's mass bandwidth for the DDTs
 SCANS = {m: [scan_value_name(v) for v in DECOR[m]["scan"]] for m in MD_NETWORKS}
 SCANS.update({t: [scan_value_name(v) for v in DECOR["ddt"]["scan"]] for t in MD_DDT})
+# splits scored at each scan point: test (R50, 1/JSD) and the inference template split (fit)
+SCAN_SPLITS = list(dict.fromkeys(["test", config["inference"]["template_split"]]))
 SCAN_PARAMETERS = {m: "lambda" if m in MD_NETWORKS else "mass_bandwidth" for m in SCANS}
 
 

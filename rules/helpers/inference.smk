@@ -8,16 +8,24 @@ INF = f"{RESULTS}/inference"
 INF_PLOTS = f"{RESULTS}/plots/inference"
 TEMPLATE_SPLIT = INFERENCE["template_split"]
 AMS = INFERENCE["ams"]
+# the AMS scan's parameters (inference_ams for the taggers, inference_scan for scan points)
+AMS_PARAMS = {
+    "lumi_fb": AMS.get("lumi_fb", config["lumi_fb"]),
+    "window": AMS["window"],
+    "efficiencies": [(i + 1) / AMS["n_cuts"] for i in range(AMS["n_cuts"])],
+    "b_r": AMS["b_r"],
+    "min_background_jets": AMS["min_background_jets"],
+}
 
 
 SYSTS = INFERENCE["systematics"]
 #: Taggers measured again with the emulated L1 trigger applied upstream, and the
 #: settings of those fits (the measurement's, with fewer toys and no closure fits).
 L1_TAGGERS = INFERENCE["l1_selection"]["taggers"]
-INFERENCE_L1_CFG = {
-    **{k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers", "l1_selection")},
-    "toys": INFERENCE["l1_selection"]["toys"],
-}
+#: The settings of one tagger's fit job: the inference section without what only the
+#: DAG uses.
+FIT_CFG = {k: v for k, v in INFERENCE.items() if k not in ("ams", "taggers", "l1_selection")}
+INFERENCE_L1_CFG = {**FIT_CFG, "toys": INFERENCE["l1_selection"]["toys"]}
 
 
 def jes_models(wildcards):

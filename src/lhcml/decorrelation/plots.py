@@ -86,7 +86,8 @@ def plot_plane(summary: dict, *paths) -> None:
 
 
 def _shade_target(ax, summary: dict) -> None:
-    """Shade the stage's target: half the reference's R50 and ten times its 1/JSD."""
+    """Shade the former target of the stage (half the reference's R50 at ten times its
+    1/JSD): a diagnostic only, the tagger is chosen by the fit (inference stage)."""
     ref = (summary.get("comparison") or {}).get("reference")
     entry = summary["taggers"].get(ref) if ref else None
     if not entry or not entry["r50"] or not entry["inv_jsd"]:
@@ -94,7 +95,7 @@ def _shade_target(ax, summary: dict) -> None:
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     ax.fill_between([0.5 * entry["r50"], xlim[1]], 10 * entry["inv_jsd"], ylim[1],
                     color="green", alpha=0.08, lw=0,
-                    label=f"target: 1/2 R50, 10x 1/JSD of {display_name(ref)}")  # fmt: skip
+                    label=f"1/2 R50, 10x 1/JSD of {display_name(ref)} (diagnostic)")  # fmt: skip
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
 

@@ -69,14 +69,15 @@ def train_network(tagger: str, method: str, train_table, val_table, features, pa
 
 def train_network_and_score(
     tagger, method, feature_paths: dict, model_path, meta_path, score_paths: dict, features,
-    params, lam, seed, threads, scan_dir=None, scan_lambdas=(),
+    params, lam, seed, threads, scan_dir=None, scan_lambdas=(), scan_splits=("test",),
 ) -> dict:  # fmt: skip
     """Train on ``feature_paths['train']`` (monitor on 'val'), save, score ``score_paths``.
 
     Then, for each lambda of ``scan_lambdas`` (other than ``lam``), train the same network
     at that lambda and write ``{scan_dir}/lambda_{lambda:g}/`` (model.keras, meta.json and
-    the test-split scores test.parquet). Everything shares one process: TensorFlow starts
-    once per method.
+    the scores ``{split}.parquet`` of each split of ``scan_splits``: test for R50 and
+    1/JSD, the inference template split for the fit). Everything shares one process:
+    TensorFlow starts once per method.
     """
     tables = {s: read_table(p) for s, p in feature_paths.items()}
     model, meta = train_network(tagger, method, tables["train"], tables["val"], features,
@@ -96,9 +97,9 @@ def train_network_and_score(
                                               features, params, value, seed, threads)  # fmt: skip
         scan_model.save(folder / "model.keras")
         write_json(folder / "meta.json", scan_meta)
-        write_table(
-            score_table(tables["test"], scan_model.score(tables["test"])), folder / "test.parquet"
-        )
+        for split in scan_splits:
+            write_table(score_table(tables[split], scan_model.score(tables[split])),
+                        folder / f"{split}.parquet")  # fmt: skip
         log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
     return meta
 
@@ -156,14 +157,15 @@ def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
 
 def train_ddt_and_score(
     tagger: str, base: str, feature_paths: dict, base_score_paths: dict, model_path, meta_path,
-    score_paths: dict, params: dict, scan_dir=None, scan_bandwidths=(),
+    score_paths: dict, params: dict, scan_dir=None, scan_bandwidths=(), scan_splits=("test",),
 ) -> dict:  # fmt: skip
     """Fit the DDT map of ``base`` on the training split's QCD jets; save; score splits.
 
     Then, for each mass bandwidth of ``scan_bandwidths``, fit the smooth map at that
     bandwidth (:func:`lhcml.decorrelation.ddt.smooth_scan_params`) and write
-    ``{scan_dir}/mass_bandwidth_{value:g}/`` (model.json, meta.json and the test-split
-    scores test.parquet): the DDT's R50 vs 1/JSD trade-off.
+    ``{scan_dir}/mass_bandwidth_{value:g}/`` (model.json, meta.json and the scores
+    ``{split}.parquet`` of each split of ``scan_splits``): the DDT's R50 vs 1/JSD
+    trade-off, and the fit of each point (rules/inference.smk, inference_scan).
     """
     from lhcml.decorrelation import ddt
 
@@ -182,9 +184,10 @@ def train_ddt_and_score(
         log.info("%s: %s split scored -> %s", tagger, split, path)
     if scan_dir is not None:
         Path(scan_dir).mkdir(parents=True, exist_ok=True)
-    test = splits.get("test")
-    if scan_bandwidths and test is None:
-        test = read_table(feature_paths["test"])
+    if scan_bandwidths:
+        for split in scan_splits:
+            if split not in splits:
+                splits[split] = read_table(feature_paths[split])
     for value in scan_bandwidths:
         folder = Path(scan_dir) / scan_folder("mass_bandwidth", value)
         point, point_meta = _fit_ddt(tagger, base, jets, base_score,
@@ -192,8 +195,9 @@ def train_ddt_and_score(
         point_meta["mass_bandwidth"] = float(value)
         point.save(folder / ddt.MODEL_FILE)
         write_json(folder / "meta.json", point_meta)
-        score = ddt_scores(point, test, base_score_paths["test"])
-        write_table(score_table(test, score), folder / "test.parquet")
+        for split in scan_splits:
+            score = ddt_scores(point, splits[split], base_score_paths[split])
+            write_table(score_table(splits[split], score), folder / f"{split}.parquet")
         log.info("%s: scan point mass bandwidth %g -> %s", tagger, value, folder)
     return meta
 
@@ -237,11 +241,11 @@ def scan_folder(parameter: str, value) -> str:
 
 
 def scan_points(values, scan_dir, main_value=None, main_scores=None, main_meta=None,
-                parameter: str = "lambda") -> list[tuple]:  # fmt: skip
-    """``[(value, test scores, meta.json)]`` of a scan.
+                parameter: str = "lambda", split: str = "test") -> list[tuple]:  # fmt: skip
+    """``[(value, scores of split, meta.json)]`` of a scan.
 
     At ``main_value`` (a network's own lambda) the point is the tagger's own files; the
-    other points are in ``{scan_dir}/{parameter}_{value:g}/``.
+    other points are in ``{scan_dir}/{parameter}_{value:g}/`` (scores ``{split}.parquet``).
     """
     points = []
     for value in values:
@@ -249,7 +253,7 @@ def scan_points(values, scan_dir, main_value=None, main_scores=None, main_meta=N
             points.append((float(value), main_scores, main_meta))
         else:
             folder = Path(scan_dir) / scan_folder(parameter, value)
-            points.append((float(value), folder / "test.parquet", folder / "meta.json"))
+            points.append((float(value), folder / f"{split}.parquet", folder / "meta.json"))
     return points
 
 
@@ -316,7 +320,8 @@ def compare(taggers: dict, reference: str = "dnn") -> dict | None:
 
     Best = largest 1/JSD among the decorrelated taggers keeping at least half of the
     reference's R50 (None if none does). Ratios of 1/JSD and R50 to the reference, and
-    whether the best reaches 10 times the reference's 1/JSD (the stage's target).
+    whether the best reaches 10 times the reference's 1/JSD (the stage's former target, a
+    diagnostic now: the inference stage chooses the tagger by its total error on mu).
     """
     if reference not in taggers or taggers[reference]["r50"] is None:
         return None

@@ -19,6 +19,7 @@ import logging
 import math
 import time
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,21 +51,81 @@ def pass_region(features_path, scores_path, threshold, meta, lumi_fb, msd_scale=
     yields at ``lumi_fb``); ``msd_scale`` multiplies the mass (a JES-shifted table).
     """
     tmpl = read_features(features_path)
-    passed = read_scores(scores_path, tmpl) >= threshold
-    if l1 is not None:
-        passed &= l1_pass(tmpl, l1)
-    signal = is_signal(tmpl, meta["signal_samples"])
-    yw = yield_weights(tmpl["sample"], signal, tmpl["weight"], _totals(meta), lumi_fb,
+    score = read_scores(scores_path, tmpl)
+    keep = l1_pass(tmpl, l1) if l1 is not None else None
+    return pass_arrays(tmpl, score, threshold, meta, lumi_fb, msd_scale, keep)
+
+
+def pass_arrays(features: dict, score, threshold, meta, lumi_fb, msd_scale=1.0, keep=None):
+    """:func:`pass_region` of feature columns (:func:`.inputs.read_features`) and scores;
+    ``keep``: a boolean mask of the jets allowed at all (e.g. the L1 decision)."""
+    passed = np.asarray(score) >= threshold
+    if keep is not None:
+        passed &= np.asarray(keep, bool)
+    signal = is_signal(features, meta["signal_samples"])
+    yw = yield_weights(features["sample"], signal, features["weight"], _totals(meta), lumi_fb,
                        meta["weights_lumi_fb"])  # fmt: skip
-    msd = np.asarray(tmpl["msd"], np.float64) * msd_scale
-    sample = np.asarray(tmpl["sample"])
+    msd = np.asarray(features["msd"], np.float64) * msd_scale
+    sample = np.asarray(features["sample"])
     return (
         msd[passed],
-        np.asarray(tmpl["label"])[passed],
+        np.asarray(features["label"])[passed],
         yw[passed],
         signal[passed],
         sample[passed],
     )
+
+
+@dataclass
+class Model:
+    """The binned model of one pass region and what it is built from (counts at the
+    measurement luminosity, per bin of ``edges``, GeV)."""
+
+    edges: np.ndarray
+    tmpl: object  # templates.SignalTemplates
+    bkg_counts: np.ndarray  # simulated background
+    bkg_var: np.ndarray  # its sum of squared weights
+    matrix: np.ndarray  # Bernstein basis of the fitted background
+    smooth_bkg: np.ndarray  # smooth background: the pseudo-data's expectation
+    spur: dict  # templates.spurious_signal
+    sizes: dict  # relative sizes of jms, jmr, jes, lumi, xsec
+    use_ss: bool  # spurious-signal nuisance present
+    rel_stat: np.ndarray | None  # signal template MC errors (None: no gammas)
+    meas: object  # binned.Measurement
+
+
+def build_model(msd, label, w, sig, sample, cfg: dict, jes_tables=None) -> Model:
+    """Templates, smooth background, spurious signal and the zfit model of a pass region.
+
+    ``msd, label, w, sig, sample``: the passing jets (:func:`pass_arrays`); ``cfg``: the
+    ``inference`` config section; ``jes_tables``: ``{"up": (msd, label, weight), ...}`` of
+    the JES-shifted signal jets (None: no JES nuisance). zfit must have been imported
+    through :func:`lhcml.inference.backend.import_zfit`.
+    """
+    from lhcml.inference import binned
+
+    syst = cfg["systematics"]
+    edges = bin_edges(cfg["fit_range"], cfg["bin_width"])
+    tmpl = signal_templates(msd[sig], label[sig], w[sig], edges, syst["jms"], syst["jmr"],
+                            jes_tables)  # fmt: skip
+    bkg = ~sig
+    bkg_counts, bkg_var = histogram(msd[bkg], w[bkg], edges)
+    matrix = bernstein_matrix(edges, cfg["background_order"])
+    components = smooth_background(msd[bkg], w[bkg], sample[bkg], edges, cfg["template_order"])
+    smooth_bkg = components["total"]
+    mc_var = mc_variance(components, msd[bkg], w[bkg], sample[bkg], edges)
+    spur = spurious_signal(tmpl.nominal, matrix, bkg_counts, mc_var, smooth_bkg)
+    use_ss = bool(syst["spurious_signal"])
+    sizes = {k: float(syst[k]) for k in ("jms", "jmr", "jes", "lumi", "xsec")}
+    rel_stat = tmpl.rel_stat if syst["template_stat"] else None
+    meas = binned.build(edges, tmpl.nominal, tmpl.variations, rel_stat, matrix, sizes,
+                        spurious=spur["size"] if use_ss else None,
+                        mu_limits=cfg["mu_limits"],
+                        mcstat_threshold=cfg["mcstat_threshold"])  # fmt: skip
+    if use_ss:
+        meas.set_spurious(spur["size"])
+    return Model(edges, tmpl, bkg_counts, bkg_var, matrix, smooth_bkg, spur, sizes, use_ss,
+                 rel_stat, meas)  # fmt: skip
 
 
 def _round(x, digits: int = 4):
@@ -95,7 +156,6 @@ def measure_tagger(
     threshold = float(read_json(ams_path)["threshold"])
     lumi = float(cfg["lumi_fb"])
     syst = cfg["systematics"]
-    edges = bin_edges(cfg["fit_range"], cfg["bin_width"])
     msd, label, w, sig, sample = pass_region(
         template_features, template_scores, threshold, meta, lumi, l1=l1
     )
@@ -105,31 +165,17 @@ def measure_tagger(
         for k, (fpath, spath) in jes.items():
             m, lab, ww, s, _ = pass_region(fpath, spath, threshold, meta, lumi, l1=l1)
             jes_tables[k] = (m[s], lab[s], ww[s])
-    tmpl = signal_templates(msd[sig], label[sig], w[sig], edges, syst["jms"], syst["jmr"],
-                            jes_tables)  # fmt: skip
-    bkg_counts, bkg_var = histogram(msd[~sig], w[~sig], edges)
-    matrix = bernstein_matrix(edges, cfg["background_order"])
-    bkg = ~sig
-    components = smooth_background(msd[bkg], w[bkg], sample[bkg], edges, cfg["template_order"])
-    smooth_bkg = components["total"]
-    mc_var = mc_variance(components, msd[bkg], w[bkg], sample[bkg], edges)
-    spur = spurious_signal(tmpl.nominal, matrix, bkg_counts, mc_var, smooth_bkg)
 
     from lhcml.inference.backend import import_zfit
 
     import_zfit(seed, threads)
-    from lhcml.inference import binned, significance
     from lhcml.inference import measure as M
+    from lhcml.inference import significance
 
-    use_ss = bool(syst["spurious_signal"])
-    sizes = {k: float(syst[k]) for k in ("jms", "jmr", "jes", "lumi", "xsec")}
-    rel_stat = tmpl.rel_stat if syst["template_stat"] else None
-    meas = binned.build(edges, tmpl.nominal, tmpl.variations, rel_stat, matrix, sizes,
-                        spurious=spur["size"] if use_ss else None,
-                        mu_limits=cfg["mu_limits"],
-                        mcstat_threshold=cfg["mcstat_threshold"])  # fmt: skip
-    if use_ss:
-        meas.set_spurious(spur["size"])
+    model = build_model(msd, label, w, sig, sample, cfg, jes_tables)
+    edges, tmpl, matrix, spur = model.edges, model.tmpl, model.matrix, model.spur
+    bkg_counts, bkg_var, smooth_bkg = model.bkg_counts, model.bkg_var, model.smooth_bkg
+    use_ss, sizes, rel_stat, meas = model.use_ss, model.sizes, model.rel_stat, model.meas
     rng = np.random.default_rng([seed, zlib.crc32(tagger.encode())])
     mu_inj = float(cfg["mu_inj"])
     data = rng.poisson(smooth_bkg + mu_inj * tmpl.nominal).astype(np.float64)
@@ -138,7 +184,8 @@ def measure_tagger(
     result = {
         "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "mu_inj": mu_inj,
         "fit_range": [float(edges[0]), float(edges[-1])], "bin_width": float(cfg["bin_width"]),
-        "n_bins": len(edges) - 1, "l1_selection": l1 is not None, "background_order": int(cfg["background_order"]),
+        "n_bins": len(edges) - 1, "l1_selection": l1 is not None,
+        "background_order": int(cfg["background_order"]),
         "template_order": int(cfg["template_order"]),
         "expected_signal": float(tmpl.nominal.sum()),
         "expected_background": float(smooth_bkg.sum()),

@@ -164,26 +164,58 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
 
 
 def plot_choice(summary: dict, paths) -> None:
-    """Total uncertainty on mu and spurious signal against R50 and 1/JSD, per tagger."""
+    """Total uncertainty on mu (filled markers) and |spurious signal| (crosses) against R50
+    and 1/JSD: the taggers' full fits (circles; the chosen tagger a star) and the
+    decorrelation scan points (squares joined along the scan, labelled by the scan value;
+    the best scan point ringed). One colour per tagger, its scan included."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     use_style()
-    fig, axes = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(20, 8), sharey=True)
     chosen = summary.get("chosen_tagger")
+    best = summary.get("best_scan_point") or {}
+    scans = summary.get("scan") or {}
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    names = list(dict.fromkeys([*summary["taggers"], *scans]))
+    color = {t: cycle[k % len(cycle)] for k, t in enumerate(names)}
     for ax, key, xlabel in ((axes[0], "r50", r"$R_{50}$"), (axes[1], "inv_jsd", "1/JSD")):
         for tagger, e in summary["taggers"].items():
             if e.get(key) is None or e.get("mu_err") is None:
                 continue
-            marker = "*" if tagger == chosen else "o"
-            ax.errorbar(e[key], e["mu_err"], fmt=marker, ms=16 if marker == "*" else 8,
-                        label=_name(tagger))  # fmt: skip
+            star = tagger == chosen
+            ax.plot(e[key], e["mu_err"], "*" if star else "o", ms=22 if star else 11,
+                    color=color[tagger], label=_name(tagger) + (" (chosen)" if star else ""))  # fmt: skip
             if e.get("spurious_mu") is not None:
-                ax.scatter(e[key], abs(e["spurious_mu"]), marker="x", color="grey")
+                ax.plot(e[key], abs(e["spurious_mu"]), "x", ms=11, mew=2, color=color[tagger])
+        for tagger, scan in scans.items():
+            par = scan["parameter"]
+            pts = [p for p in scan["points"] if p.get(key) is not None and p.get("mu_err")]
+            pts.sort(key=lambda p: p[key])
+            if not pts:
+                continue
+            x = [p[key] for p in pts]
+            ax.plot(x, [p["mu_err"] for p in pts], "s--", ms=8, lw=1, color=color[tagger],
+                    label=f"{_name(tagger)} scan ({par.replace('_', ' ')})")  # fmt: skip
+            ax.plot(x, [abs(p["spurious_mu"]) for p in pts], "x", ms=8, color=color[tagger],
+                    alpha=0.6)  # fmt: skip
+            for p in pts:
+                ax.annotate(f"{p[par]:g}", (p[key], p["mu_err"]), fontsize=11,
+                            color=color[tagger], xytext=(5, 5), textcoords="offset points")  # fmt: skip
+                if best.get("tagger") == tagger and best.get("value") == p[par]:
+                    ax.plot(p[key], p["mu_err"], "o", ms=26, mfc="none", mec="black", mew=2,
+                            label="best scan point (no JES)" if ax is axes[0] else None)  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # plain numbers at 1, 2 and 5 times a power of ten
+        plain = FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "125" else "")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
         ax.set_xlabel(xlabel)
     axes[0].set_ylabel(r"total $\sigma_\mu$ (x: |spurious signal|)")
-    axes[0].legend(fontsize=13, title=f"chosen: {chosen}")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[1].legend(handles, labels, fontsize=13, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                   title="x: |spurious signal|", title_fontsize=13)  # fmt: skip
     label(axes[0], lumi_fb=summary.get("lumi_fb"))
     save_figure(fig, *paths)
 

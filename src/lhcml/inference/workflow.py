@@ -123,18 +123,27 @@ def ams_working_point(
     meta = read_json(pseudodata_meta)
     features = read_features(features_path)
     score = read_scores(scores_path, features)
-    signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(features["sample"], signal, features["weight"], _totals(meta), lumi_fb,
-                       meta["weights_lumi_fb"])  # fmt: skip
-    result = ams_mod.scan(score, yw, signal, features["msd"], tuple(window), efficiencies,
-                          b_r=b_r, min_background_jets=min_background_jets)  # fmt: skip
-    result = {"tagger": tagger, "lumi_fb": lumi_fb, "b_r": b_r, "window": list(window),
-              **result}  # fmt: skip
+    result = ams_of_scores(features, score, meta, lumi_fb, window, efficiencies, b_r,
+                           min_background_jets)  # fmt: skip
+    result = {"tagger": tagger, **result}
     write_json(out, result)
     log.info("%s: AMS %.2f at score >= %.4g (eps_s %.3f, s %.4g, b %.4g, %d MC background jets)",
              tagger, result["ams"], result["threshold"], result["eps_s"], result["s"],
              result["b"], result["background_jets"])  # fmt: skip
     return result
+
+
+def ams_of_scores(features: dict, score, meta: dict, lumi_fb: float, window, efficiencies,
+                  b_r: float, min_background_jets: int) -> dict:  # fmt: skip
+    """The AMS scan (:func:`lhcml.inference.ams.scan`) of ``score`` on the feature columns
+    ``features`` (:func:`.inputs.read_features`), with yields at ``lumi_fb`` from the
+    pseudo-data bookkeeping ``meta``. Raises ValueError if no cut is eligible."""
+    signal = is_signal(features, meta["signal_samples"])
+    yw = yield_weights(features["sample"], signal, features["weight"], _totals(meta), lumi_fb,
+                       meta["weights_lumi_fb"])  # fmt: skip
+    result = ams_mod.scan(score, yw, signal, features["msd"], tuple(window), efficiencies,
+                          b_r=b_r, min_background_jets=min_background_jets)  # fmt: skip
+    return {"lumi_fb": lumi_fb, "b_r": b_r, "window": list(window), **result}
 
 
 # --- fits ----------------------------------------------------------------------------
@@ -192,13 +201,16 @@ def total_uncertainty(fit: dict) -> float | None:
 
 
 def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None,
-              l1_paths=None) -> dict:  # fmt: skip
+              scan_paths=(), l1_paths=None) -> dict:  # fmt: skip
     """The headline numbers per tagger and the tagger chosen by the fit
     (results/inference/summary.json).
 
     The chosen tagger has the smallest total uncertainty on mu among the valid fits, the
     spurious signal counted as a nuisance (ties: the first in the config's order); R50
-    and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. ``l1_paths``
+    and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. ``scan_paths``:
+    the fits of the decorrelation scan points (:mod:`.scanfit`), recorded under ``scan``;
+    ``best_scan_point`` is the valid one with the smallest total error (they lack the JES
+    nuisance, so they are ranked apart from the taggers). ``l1_paths``
     (``{tagger: fit.json}``): the same measurement with the emulated L1 trigger applied
     upstream (rule inference_fit_l1), compared under ``l1_selection``. Numbers are
     rounded to 4 significant digits.
@@ -240,6 +252,7 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     else:
         log.info("tagger chosen by the fit: %s (mu error %s)", ranked[0],
                  summary["taggers"][ranked[0]]["mu_err"])  # fmt: skip
+    summary.update(scan_summary(scan_paths))
     summary["l1_selection"] = {}
     for tagger, path in (l1_paths or {}).items():
         fit, base = read_json(path), summary["taggers"].get(tagger, {})
@@ -254,3 +267,39 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
         summary["l1_selection"][tagger] = {k: _round(v) for k, v in entry.items()}
     write_json(out, summary)
     return summary
+
+
+def scan_summary(scan_paths) -> dict:
+    """``scan``: per decorrelated tagger, its scan points' fit numbers; ``best_scan_point``:
+    the valid point with the smallest total error on mu (None if none), with what the
+    scan fits leave out (``scan_note``)."""
+    from lhcml.inference.scanfit import SCAN_FIT_NOTE
+
+    keys = ("r50", "inv_jsd", "valid", "reason", "threshold", "mu", "mu_err", "mu_stat",
+            "mu_syst")  # fmt: skip
+    scans, candidates = {}, []
+    for path in scan_paths:
+        scan = read_json(path)
+        tagger, parameter = scan["tagger"], scan["parameter"]
+        points = []
+        for p in scan["points"]:
+            spur = p.get("spurious_signal") or {}
+            entry = {parameter: p[parameter], **{k: p.get(k) for k in keys},
+                     "spurious_mu": spur.get("mu"), "spurious_mu_err_mc": spur.get("mu_err_mc"),
+                     "spurious_size": spur.get("size")}  # fmt: skip
+            points.append({k: _round(v) if isinstance(v, float) else v for k, v in entry.items()})
+            if p.get("valid") and p.get("mu_err") is not None:
+                candidates.append((p["mu_err"], tagger, parameter, points[-1]))
+        scans[tagger] = {"parameter": parameter, "points": points}
+    best = None
+    if candidates:
+        _, tagger, parameter, point = min(candidates, key=lambda c: c[0])
+        best = {"tagger": tagger, "parameter": parameter, "value": point[parameter],
+                "mu_err": point["mu_err"], "mu_stat": point["mu_stat"],
+                "spurious_mu": point["spurious_mu"], "r50": point["r50"],
+                "inv_jsd": point["inv_jsd"]}  # fmt: skip
+        log.info("best scan point: %s %s %g (mu error %s)", tagger, parameter, best["value"],
+                 best["mu_err"])  # fmt: skip
+    return {"scan": scans, "best_scan_point": best,
+            "scan_note": f"{SCAN_FIT_NOTE}; best_scan_point: the smallest total error on mu "
+                         "among them, ranked apart from the taggers' full fits"}  # fmt: skip
