@@ -34,7 +34,10 @@ def _bins(reference, n=40):
 
 
 def _style(name):
-    return {"color": GENERATOR_COLORS.get(name, "tab:green"), "label": GENERATOR_LABELS.get(name, name)}
+    return {
+        "color": GENERATOR_COLORS.get(name, "tab:green"),
+        "label": GENERATOR_LABELS.get(name, name),
+    }
 
 
 def plot_shower_shapes(particle, ref_shapes, gen_shapes: dict, metrics: dict, *paths):
@@ -174,10 +177,13 @@ def plot_metrics(particle, metrics: dict, *paths):
                      f"{entry['training']['train_seconds']:.0f}",
                      " / ".join(f"{1e3 * per_shower[b]:.2g}" for b in per_shower)])  # fmt: skip
     tax.axis("off")
+    batches = "/".join(metrics[next(iter(metrics))]["timing"]["generator_seconds_per_shower"])
     table = tax.table(cellText=rows, loc="center",
                       colLabels=["", "AUC HL", "JSD HL", "AUC cells", "JSD cells", "train [s]",
-                                 "ms/shower at " + "/".join(metrics[next(iter(metrics))]
-                                                            ["timing"]["generator_seconds_per_shower"])])  # fmt: skip
+                                 "ms/shower"])  # fmt: skip
+    table.auto_set_column_width(list(range(7)))
+    tax.set_title(f"JSD in nats (ln 2 = separable); time per shower at batch {batches}",
+                  fontsize=12)  # fmt: skip
     table.auto_set_font_size(False)
     table.set_fontsize(11)
     table.scale(1, 2.2)

@@ -12,17 +12,24 @@ Preprocessing (CaloFlow's, section 3 of the paper)
     1. uniform noise in [0, ``noise``] GeV is added to every cell, so that empty cells get
        a continuous density;
     2. each layer is divided by its (noisy) energy: x in [0, 1], summing to 1 per layer;
-    3. ``logit(ALPHA + (1 - 2 ALPHA) x)`` (ALPHA = 1e-6) maps x to the real line;
-    4. each of the 504 codes is standardised with its training mean and standard deviation.
+    3. ``logit(ALPHA + (1 - 2 ALPHA) x)`` (ALPHA = 1e-10) maps x to the real line;
+    4. each of the 504 codes is standardised with its training mean and standard deviation
+       (at least ``MIN_STD``).
+    With ``noise`` well below ``threshold`` (defaults 1e-8 and 1e-6 GeV), the empty cells
+    sit several logit units below the threshold and the smallest real cells above it, so
+    the flow need not be precise there to get the sparsity right.
     The condition is the incident-energy code of :func:`lhcml.calo.encoding.encode_energy`
     and the three standardised layer-energy codes of :mod:`lhcml.calo.energyflow`.
 
 Model
     ``n_couplings`` blocks; each transforms half of the (fixed, pseudo-randomly permuted)
-    codes by an affine map whose shift and log scale (bounded by ``CLIP tanh(./CLIP)``)
-    come from a dense network (``hidden_units``, ReLU) of the other half and the
-    condition; the last layer of each network starts at zero, so the flow starts as the
-    identity. Maximum likelihood, Adam, cosine learning-rate decay to 0, gradients
+    codes, given the other half and the condition through a dense network
+    (``hidden_units``, ReLU), by a monotonic rational-quadratic spline of ``spline_bins``
+    bins per code (Durkan et al., "Neural spline flows", arXiv:1906.04032; CaloFlow's
+    transformation), or with ``spline_bins: 0`` by an affine map (shift and log scale
+    bounded by ``CLIP tanh(./CLIP)``). Splines can make the two-peaked distribution of a
+    cell's code (empty or hit) that an affine map cannot. The last layer of each network
+    starts at zero, so the flow starts as the identity. Maximum likelihood, Adam, cosine learning-rate decay to 0, gradients
     clipped to norm 1.
 
 Generation
@@ -56,10 +63,19 @@ from lhcml.io import atomic_path
 
 log = logging.getLogger("lhcml.calo.shapeflow")
 
-#: Logit regulator of CaloFlow.
-ALPHA = 1e-6
+#: Logit regulator (CaloFlow's is 1e-6 with noise of 1 keV in MeV units; here smaller, so
+#: that the noise of the empty cells lies far below the threshold in logit space).
+ALPHA = 1e-10
+#: Floor of the standard deviation of each code (logit units) in the standardisation: a
+#: cell that is nearly always empty has a tiny spread, and a rare hit would otherwise be
+#: hundreds of standard deviations away (spikes in the training loss).
+MIN_STD = 0.5
 #: Bound on the log scale of each coupling.
 CLIP = 3.0
+#: Splines act on [-BOUND, BOUND] (standardised codes), the identity outside.
+BOUND = 5.0
+MIN_BIN = 1e-3
+MIN_SLOPE = 1e-3
 #: Seed of the fixed permutations between couplings (part of the architecture, not of the
 #: training: a saved flow must be rebuilt with the same permutations).
 PERMUTATION_SEED = 504
@@ -76,6 +92,7 @@ class ShapeFlowParams:
     learning_rate: float
     noise: float
     threshold: float
+    spline_bins: int
 
     @classmethod
     def from_mapping(cls, mapping: dict | None) -> ShapeFlowParams:
@@ -131,14 +148,14 @@ class ShapeFlow:
         perm_rng = np.random.default_rng(PERMUTATION_SEED)
         self.permutations = [perm_rng.permutation(N_CELLS) for _ in range(params.n_couplings)]
         self.n_masked = N_CELLS // 2
-        n_out = N_CELLS - self.n_masked
+        n_out = (N_CELLS - self.n_masked) * self._params_per_code()
         self.nets = []
         for i in range(params.n_couplings):
             inp = keras.Input((self.n_masked + 1 + N_LAYERS,))
             h = inp
             for units in params.hidden_units:
                 h = keras.layers.Dense(units, activation="relu")(h)
-            out = keras.layers.Dense(2 * n_out, kernel_initializer="zeros")(h)
+            out = keras.layers.Dense(n_out, kernel_initializer="zeros")(h)
             self.nets.append(keras.Model(inp, out, name=f"coupling_{i}"))
         spec = (tf.TensorSpec((None, N_CELLS), tf.float32),
                 tf.TensorSpec((None, 1 + N_LAYERS), tf.float32))  # fmt: skip
@@ -152,6 +169,8 @@ class ShapeFlow:
 
             def bijector_fn(x0, output_units, net=net, **_):
                 out = net(tf.concat([x0, cond], axis=-1))
+                if self.params.spline_bins:
+                    return self._spline(out, output_units)
                 shift, raw = tf.split(out, 2, axis=-1)
                 log_scale = CLIP * tf.tanh(raw / CLIP)
                 return tfb.Chain([tfb.Shift(shift), tfb.Scale(log_scale=log_scale)])
@@ -159,6 +178,27 @@ class ShapeFlow:
             blocks += [tfb.Permute(perm.tolist()),
                        tfb.RealNVP(num_masked=self.n_masked, bijector_fn=bijector_fn)]  # fmt: skip
         return tfb.Chain(blocks[::-1])  # Chain applies its last bijector first
+
+    def _params_per_code(self) -> int:
+        k = self.params.spline_bins
+        return 3 * k - 1 if k else 2
+
+    def _spline(self, out, n_codes):
+        """Rational-quadratic spline (Durkan et al., arXiv:1906.04032) on [-BOUND, BOUND]
+        per code (identity outside) from the network output: ``spline_bins`` widths and
+        heights (softmax, at least MIN_BIN) and ``spline_bins - 1`` inner knot slopes
+        (softplus, at least MIN_SLOPE); zero output is the identity."""
+        tf, tfb = self._tf, self._tfp.bijectors
+        k = self.params.spline_bins
+        out = tf.reshape(out, tf.concat([tf.shape(out)[:-1], [n_codes, 3 * k - 1]], axis=0))
+        widths, heights, slopes = tf.split(out, [k, k, k - 1], axis=-1)
+
+        def bins(x):
+            return tf.math.softmax(x, axis=-1) * (2 * BOUND - k * MIN_BIN) + MIN_BIN
+
+        # softplus(x + ln(e - 1)) = 1 at x = 0: the zero network output is the identity
+        slopes = tf.math.softplus(slopes + np.log(np.expm1(1.0 - MIN_SLOPE))) + MIN_SLOPE
+        return tfb.RationalQuadraticSpline(bins(widths), bins(heights), slopes, range_min=-BOUND)
 
     def log_prob(self, codes_std, cond):
         """log p of standardised codes given conditions (TensorFlow tensors)."""
@@ -223,7 +263,7 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     std = codes.std(axis=0)
     layer_codes = encode_layers(layer_energies(showers), showers["energy"])
     layer_std = layer_codes.std(axis=0)
-    flow = ShapeFlow(params, codes.mean(axis=0), np.where(std > 0, std, 1.0),
+    flow = ShapeFlow(params, codes.mean(axis=0), np.maximum(std, MIN_STD),
                      layer_codes.mean(axis=0), np.where(layer_std > 0, layer_std, 1.0),
                      e_range)  # fmt: skip
     x = ((codes - flow.mean) / flow.std).astype(np.float32)
