@@ -1,14 +1,16 @@
-# CaloGAN branch (docs/physics.md "CaloGAN branch", lhcml.calo): reference showers, a GAN
-# per particle, validation and timing. Independent of the main analysis chain.
+# CaloGAN branch (docs/calo.md, lhcml.calo): reference showers, two generators per particle
+# (a GAN and a shape flow, both on the layer energies of one energy flow), the CaloChallenge
+# evaluation and timing. Independent of the main analysis chain.
 #
 #   calo_simulate (per particle x chunk; skipped for particles with calo.files)
-#     -> calo_train (GAN for the cells + flow for the layer energies)
-#     -> calo_generate (GAN showers + timing) -> calo_validate -> calo_plots
+#     -> calo_train (GAN for the cells + flow for the layer energies), calo_train_flow
+#     -> calo_generate (per generator: showers + timing) -> calo_validate -> calo_plots
 #   results/calo/reference/{particle}/{chunk}.h5   results/models/calo/{particle}/
-#   results/calo/{particle}/{generated.h5,timing.json,metrics.json}   results/plots/calo/
+#   results/calo/{particle}/{generator}/{generated.h5,timing.json}
+#   results/calo/{particle}/metrics.json   results/plots/calo/{particle}/
 #
-# The first calo.train_fraction of each particle's showers train the GAN; the rest are the
-# reference test set, and the GAN generates one shower per test-set incident energy.
+# The first calo.train_fraction of each particle's showers train the generators; the rest
+# are the reference test set, and each generator makes one shower per test-set energy.
 
 
 include: "helpers/calo.smk"
@@ -16,6 +18,7 @@ include: "helpers/calo.smk"
 
 wildcard_constraints:
     particle="|".join(CALO_PARTICLES) or "none",
+    generator="|".join(CALO_GENERATORS),
 
 
 rule calo_simulate:
@@ -44,9 +47,9 @@ rule calo_train:
     input:
         reference=calo_reference,
     output:
-        model=f"{RESULTS}/models/calo/{{particle}}/generator.keras",
-        flow=f"{RESULTS}/models/calo/{{particle}}/energy_flow.npz",
-        meta=f"{RESULTS}/models/calo/{{particle}}/meta.json",
+        model=f"{CALO_MODELS}/generator.keras",
+        flow=f"{CALO_MODELS}/energy_flow.npz",
+        meta=f"{CALO_MODELS}/meta.json",
     params:
         train_fraction=CALO["train_fraction"],
         e_range=CALO_E_RANGE,
@@ -67,17 +70,42 @@ rule calo_train:
         "../scripts/calo_train.py"
 
 
+rule calo_train_flow:
+    input:
+        reference=calo_reference,
+    output:
+        model=f"{CALO_MODELS}/shape_flow.npz",
+        meta=f"{CALO_MODELS}/shape_flow.json",
+    params:
+        train_fraction=CALO["train_fraction"],
+        e_range=CALO_E_RANGE,
+        shape_flow=CALO["shape_flow"],
+        seed=CALO["seed"],
+    log:
+        f"{RESULTS}/logs/calo/train_flow/{{particle}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/calo_train_flow/{{particle}}.tsv"
+    threads: CALO["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/calo.yaml"
+    script:
+        "../scripts/calo_train_flow.py"
+
+
 # Generation and timing share one job: both need the trained generator, and each
 # TensorFlow process pays several seconds to start.
 rule calo_generate:
     input:
         reference=calo_reference,
-        model=rules.calo_train.output.model,
+        model=calo_model,
         flow=rules.calo_train.output.flow,
-        meta=rules.calo_train.output.meta,
+        meta=calo_model_meta,
     output:
-        showers=f"{RESULTS}/calo/{{particle}}/generated.h5",
-        timing=f"{RESULTS}/calo/{{particle}}/timing.json",
+        showers=f"{RESULTS}/calo/{{particle}}/{{generator}}/generated.h5",
+        timing=f"{RESULTS}/calo/{{particle}}/{{generator}}/timing.json",
     params:
         train_fraction=CALO["train_fraction"],
         simulator=CALO["simulator"],
@@ -86,9 +114,9 @@ rule calo_generate:
         repeats=CALO["timing"]["repeats"],
         seed=CALO["seed"],
     log:
-        f"{RESULTS}/logs/calo/generate/{{particle}}.log",
+        f"{RESULTS}/logs/calo/generate/{{particle}}/{{generator}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/calo_generate/{{particle}}.tsv"
+        f"{RESULTS}/benchmarks/calo_generate/{{particle}}/{{generator}}.tsv"
     threads: CALO["threads"]
     resources:
         mem_mb=4000,
@@ -99,15 +127,17 @@ rule calo_generate:
         "../scripts/calo_generate.py"
 
 
+# One job evaluates every generator of a particle: the metrics compare them side by side.
 rule calo_validate:
     input:
         reference=calo_reference,
-        generated=rules.calo_generate.output.showers,
-        meta=rules.calo_train.output.meta,
-        timing=rules.calo_generate.output.timing,
+        generated=calo_per_generator(rules.calo_generate.output.showers),
+        timing=calo_per_generator(rules.calo_generate.output.timing),
+        meta=calo_model_metas,
     output:
         metrics=f"{RESULTS}/calo/{{particle}}/metrics.json",
     params:
+        generators=CALO_GENERATORS,
         train_fraction=CALO["train_fraction"],
         classifier=CALO["classifier"],
         seed=CALO["seed"],
@@ -118,7 +148,7 @@ rule calo_validate:
     threads: CALO["threads"]
     resources:
         mem_mb=4000,
-        runtime=20,
+        runtime=30,
     conda:
         "../envs/calo.yaml"
     script:
@@ -128,8 +158,9 @@ rule calo_validate:
 rule calo_plots:
     input:
         reference=calo_reference,
-        generated=rules.calo_generate.output.showers,
-        meta=rules.calo_train.output.meta,
+        generated=calo_per_generator(rules.calo_generate.output.showers),
+        gan_meta=rules.calo_train.output.meta,
+        flow_meta=rules.calo_train_flow.output.meta,
         metrics=rules.calo_validate.output.metrics,
     output:
         shapes_pdf=f"{CALO_PLOTS}/shower_shapes.pdf",
@@ -139,8 +170,11 @@ rule calo_plots:
         timing_pdf=f"{CALO_PLOTS}/timing.pdf",
         timing_png=calo_plot("timing", "calo_timing", "Timing"),
         training_pdf=f"{CALO_PLOTS}/training.pdf",
-        training_png=calo_plot("training", "calo_training", "GAN training"),
+        training_png=calo_plot("training", "calo_training", "Training"),
+        metrics_pdf=f"{CALO_PLOTS}/metrics.pdf",
+        metrics_png=calo_plot("metrics", "calo_metrics", "Evaluation"),
     params:
+        generators=CALO_GENERATORS,
         train_fraction=CALO["train_fraction"],
     log:
         f"{RESULTS}/logs/calo/plots/{{particle}}.log",

@@ -1,5 +1,6 @@
-"""Snakemake script: GAN showers for the reference test split's energies, and the time per
-shower of the reference simulator and the GAN per batch size (lhcml.calo.workflow)."""
+"""Snakemake script: one generator's showers for the reference test split's energies, and
+the time per shower of the reference simulator and the generator per batch size
+(lhcml.calo.workflow)."""
 
 from lhcml.calo.workflow import generate_and_time
 from lhcml.logs import log_to_file
@@ -7,6 +8,7 @@ from lhcml.logs import log_to_file
 log_to_file(snakemake.log[0])
 generate_and_time(
     particle=snakemake.wildcards.particle,
+    generator=snakemake.wildcards.generator,
     inputs=snakemake.input.reference,
     model_path=snakemake.input.model,
     meta_path=snakemake.input.meta,

@@ -1,4 +1,5 @@
-"""Snakemake script: shower shapes, mean images, timing and training plots of one particle."""
+"""Snakemake script: shower shapes, mean images, timing, training and evaluation plots of
+one particle, every generator beside the reference."""
 
 from lhcml.calo.workflow import make_plots
 from lhcml.logs import log_to_file
@@ -7,8 +8,9 @@ log_to_file(snakemake.log[0])
 make_plots(
     particle=snakemake.wildcards.particle,
     inputs=snakemake.input.reference,
-    generated_path=snakemake.input.generated,
-    meta_path=snakemake.input.meta,
+    generated=dict(zip(snakemake.params.generators, snakemake.input.generated, strict=True)),
+    gan_meta_path=snakemake.input.gan_meta,
+    flow_meta_path=snakemake.input.flow_meta,
     metrics_path=snakemake.input.metrics,
     train_fraction=snakemake.params.train_fraction,
     outputs=dict(snakemake.output.items()),

@@ -1,15 +1,17 @@
-"""Snakemake script: shower-shape distances, classifier AUCs and timing -> metrics.json."""
+"""Snakemake script: the CaloChallenge evaluation of every generator of a particle
+(shower shapes, separation powers, classifier AUCs and JSDs, timing) -> metrics.json."""
 
 from lhcml.calo.workflow import validate
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])
+generators = snakemake.params.generators
 validate(
     particle=snakemake.wildcards.particle,
     inputs=snakemake.input.reference,
-    generated_path=snakemake.input.generated,
-    meta_path=snakemake.input.meta,
-    timing_path=snakemake.input.timing,
+    generated=dict(zip(generators, snakemake.input.generated, strict=True)),
+    metas=dict(zip(generators, snakemake.input.meta, strict=True)),
+    timings=dict(zip(generators, snakemake.input.timing, strict=True)),
     train_fraction=snakemake.params.train_fraction,
     classifier=snakemake.params.classifier,
     seed=snakemake.params.seed,

@@ -1,4 +1,4 @@
-"""The GAN (lhcml.calo.gan), shower shapes and the validation metrics (lhcml.calo.validation)."""
+"""The GAN (lhcml.calo.gan), shower shapes and the feature distances (lhcml.calo.validation)."""
 
 import numpy as np
 import pytest
@@ -7,12 +7,8 @@ from lhcml.calo.gan import GanParams, decode_cells, encode_cells, generate, trai
 from lhcml.calo.geometry import LAYER_SHAPES
 from lhcml.calo.showershapes import FEATURES, shower_shapes
 from lhcml.calo.showersim import SimulatorParams, simulate
-from lhcml.calo.validation import (
-    classifier_auc,
-    feature_distances,
-    summarise_distances,
-    validate_metrics,
-)
+from lhcml.calo.validation import feature_distances, summarise_distances
+from lhcml.calo.workflow import load_generator
 
 E_RANGE = (1.0, 100.0)
 
@@ -63,13 +59,9 @@ def test_shower_shapes(showers):
     assert 3 < np.median(shapes["width_0"]) < 40
 
 
-def test_distances_and_classifier_separate_what_differs():
+def test_distances_separate_what_differs():
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, (2000, 3)), rng.normal(0, 1, (2000, 3))
-    same = classifier_auc(a, b, seed=1, max_iter=50)
-    shifted = classifier_auc(a, b + [1.5, 0, 0], seed=1, max_iter=50)
-    assert abs(same["auc"] - 0.5) < 4 * same["auc_err"] + 0.02, same
-    assert shifted["auc"] > 0.8, shifted
     d = feature_distances(
         {"x": a[:, 0], "y": a[:, 1]}, {"x": b[:, 0] + 1.0, "y": b[:, 1]}, features=("x", "y")
     )
@@ -79,7 +71,19 @@ def test_distances_and_classifier_separate_what_differs():
     assert s["worst_feature"] == "x" and s["median_w1_over_std"] < s["worst_w1_over_std"]
 
 
-def test_incomplete_metrics_are_rejected():
-    with pytest.raises(ValueError, match="missing field 'classifier'"):
-        validate_metrics({"particle": "eplus", "n_reference": 1, "n_generated": 1,
-                          "shower_shapes": {}, "distance_summary": {}})  # fmt: skip
+def test_gan_save_and_reload_samples_the_same(showers, tmp_path):
+    params = GanParams.from_mapping(
+        {"epochs": 1, "batch_size": 64, "latent_dim": 8, "generator_layers": [16],
+         "critic_layers": [16], "n_critic": 2}
+    )  # fmt: skip
+    generator, _, _ = train(showers, params, E_RANGE, seed=3, threads=1)
+    again, _, _ = train(showers, params, E_RANGE, seed=3, threads=1)
+    for w, v in zip(generator.get_weights(), again.get_weights(), strict=True):
+        assert np.array_equal(w, v)  # the same seed, the same generator
+    generator.save(tmp_path / "g.keras")
+    loaded = load_generator(tmp_path / "g.keras", seed=3)
+    energy = np.array([2.0, 20.0, 80.0])
+    a = generate(generator, energy, E_RANGE, 8, np.random.default_rng(5))
+    b = generate(loaded, energy, E_RANGE, 8, np.random.default_rng(5))
+    for i in range(3):
+        assert np.allclose(a[f"layer_{i}"], b[f"layer_{i}"], rtol=1e-6, atol=1e-12)

@@ -17,10 +17,11 @@ CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["calo"]
 PARTICLES = CI["particles"]
 
 
+@pytest.mark.parametrize("generator", CI["generators"])
 @pytest.mark.parametrize("particle", PARTICLES)
-def test_reference_and_generated_files(ci_run, particle):
+def test_reference_and_generated_files(ci_run, particle, generator):
     ref = read_showers(ci_run / "results" / "calo" / "reference" / particle / "0.h5")
-    gen = read_showers(ci_run / "results" / "calo" / particle / "generated.h5")
+    gen = read_showers(ci_run / "results" / "calo" / particle / generator / "generated.h5")
     assert len(ref["energy"]) == CI["events"]
     n_test = CI["events"] - round(CI["train_fraction"] * CI["events"])
     assert len(gen["energy"]) == n_test
@@ -35,15 +36,24 @@ def test_reference_and_generated_files(ci_run, particle):
 def test_metrics_have_every_field(ci_run, particle):
     metrics = validate_metrics(read_json(ci_run / "results" / "calo" / particle / "metrics.json"))
     assert metrics["particle"] == particle
-    assert set(metrics["shower_shapes"]) == set(FEATURES)
-    for name in ("high_level", "cells"):
-        clf = metrics["classifier"][name]
-        assert 0 <= clf["auc"] <= 1 and clf["auc_err"] >= 0 and clf["n_test"] > 0
-    timing = metrics["timing"]
-    assert timing["batch_sizes"] == CI["timing"]["batch_sizes"]
-    for b in timing["batch_sizes"]:
-        assert timing["reference_seconds_per_shower"][str(b)] > 0
-        assert timing["gan_seconds_per_shower"][str(b)] > 0
+    assert set(metrics["generators"]) == set(CI["generators"])
+    for entry in metrics["generators"].values():
+        assert set(entry["shower_shapes"]) == set(FEATURES)
+        for name in ("high_level", "cells"):
+            clf = entry["classifier"][name]
+            assert 0 <= clf["auc"] <= 1 and clf["auc_err"] >= 0 and clf["n_test"] > 0
+            assert clf["jsd"] <= np.log(2) + 1e-9
+        powers = [d["separation_power"] for d in entry["shower_shapes"].values()]
+        assert all(0 <= p <= 1 for p in powers)
+        assert entry["worst_separation_power"][0][1] == max(powers)
+        timing = entry["timing"]
+        assert timing["batch_sizes"] == CI["timing"]["batch_sizes"]
+        for b in timing["batch_sizes"]:
+            assert timing["reference_seconds_per_shower"][str(b)] > 0
+            assert timing["generator_seconds_per_shower"][str(b)] > 0
+        assert entry["training"]["train_seconds"] > 0
+    shape_meta = read_json(ci_run / "results" / "models" / "calo" / particle / "shape_flow.json")
+    assert len(shape_meta["history"]["nll"]) == CI["shape_flow"]["epochs"]
     meta = read_json(ci_run / "results" / "models" / "calo" / particle / "meta.json")
     assert len(meta["history"]["critic_loss"]) == CI["gan"]["epochs"]
     # the layer-energy flow: trained by likelihood (the NLL falls), saved beside the GAN
@@ -58,7 +68,7 @@ def test_metrics_have_every_field(ci_run, particle):
     assert (
         ci_run / "results" / "models" / "calo" / particle / "generator.keras"
     ).stat().st_size > 0
-    for plot in ("shower_shapes", "mean_images", "timing", "training"):
+    for plot in ("shower_shapes", "mean_images", "timing", "training", "metrics"):
         for ext in ("pdf", "png"):
             assert (ci_run / "results" / "plots" / "calo" / particle / f"{plot}.{ext}").exists()
 
@@ -69,7 +79,8 @@ def test_summary_has_calo_without_timings(ci_run):
     assert set(calo) == set(PARTICLES)
     for particle in PARTICLES:
         assert "timing" not in calo[particle]
-        assert "auc" in calo[particle]["classifier"]["cells"]
+        for entry in calo[particle]["generators"].values():
+            assert "timing" not in entry and "auc" in entry["classifier"]["cells"]
 
 
 def test_caloGAN_files_replace_the_simulation(tmp_path):

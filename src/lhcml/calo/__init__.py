@@ -7,8 +7,10 @@ module                 job
 :mod:`.showersim`      the reference: a GFlash-style parametrised shower simulator
 :mod:`.io`             CaloGAN HDF5 files (``energy``, ``layer_0..2``, ``overflow``)
 :mod:`.gan`            the energy-conditioned Wasserstein GAN (gradient penalty) per particle
+:mod:`.energyflow`     the layer energies p(E_0, E_1, E_2 | E_inc), a conditional MAF
+:mod:`.shapeflow`      the second generator: a spline coupling flow for the shower shape
 :mod:`.showershapes`   the CaloGAN shower-shape features
-:mod:`.validation`     distances per feature, classifier AUCs (reference vs generated)
+:mod:`.validation`     CaloChallenge evaluation: classifier AUC/JSD, separation powers
 :mod:`.timing`         time per shower of the reference and of the GAN per batch size
 :mod:`.plots`          shower shapes with ratio panels, mean images, timing, training curves
 :mod:`.workflow`       what the Snakemake scripts call

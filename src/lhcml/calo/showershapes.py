@@ -14,6 +14,10 @@ feature             definition
 ``depth_width``     sigma_sd = sqrt(sum_i i^2 e_i / e_tot - s_d^2)
 ``width_0..2``      lateral width of layer i along x (eta): the energy-weighted standard
                     deviation of the cell-centre x positions, mm
+``centre_x_0..2``   centre of energy of layer i along x (eta), mm
+``centre_y_0..2``   centre of energy of layer i along y (phi), mm
+``width_y_0..2``    lateral width of layer i along y (phi), mm (the CaloChallenge's
+                    high-level features are the centres and widths in both directions)
 ``sparsity_0..2``   fraction of the layer's cells with energy above ``threshold``
 ==================  =======================================================================
 
@@ -29,6 +33,8 @@ from lhcml.calo.geometry import LAYER_SHAPES, N_LAYERS, cell_centres
 FEATURES: tuple[str, ...] = (
     "e_0", "e_1", "e_2", "e_tot", "e_ratio", "f_0", "f_1", "f_2", "depth", "shower_depth",
     "depth_width", "width_0", "width_1", "width_2", "sparsity_0", "sparsity_1", "sparsity_2",
+    "centre_x_0", "centre_x_1", "centre_x_2", "centre_y_0", "centre_y_1", "centre_y_2",
+    "width_y_0", "width_y_1", "width_y_2",
 )  # fmt: skip
 
 #: Axis labels for plots.
@@ -42,6 +48,9 @@ LABELS: dict[str, str] = {
     "depth_width": r"Shower depth width $\sigma_{s_d}$ [layer]",
     **{f"width_{i}": f"Lateral width, layer {i} [mm]" for i in range(N_LAYERS)},
     **{f"sparsity_{i}": f"Sparsity, layer {i}" for i in range(N_LAYERS)},
+    **{f"centre_x_{i}": f"Centre $x$, layer {i} [mm]" for i in range(N_LAYERS)},
+    **{f"centre_y_{i}": f"Centre $y$, layer {i} [mm]" for i in range(N_LAYERS)},
+    **{f"width_y_{i}": f"Lateral width $y$, layer {i} [mm]" for i in range(N_LAYERS)},
 }
 
 
@@ -66,11 +75,14 @@ def shower_shapes(showers: dict, threshold: float = 1e-6) -> dict[str, np.ndarra
     out["shower_depth"] = sd
     out["depth_width"] = np.sqrt(np.clip(_safe_div(e @ idx**2, e_tot) - sd**2, 0, None))
     for i, x in enumerate(layers):
-        _, xc = cell_centres(i)
-        profile = x.sum(axis=1)  # (N, nx): energy per column
-        mean = _safe_div(profile @ xc, e[:, i])
-        second = _safe_div(profile @ xc**2, e[:, i])
-        out[f"width_{i}"] = np.sqrt(np.clip(second - mean**2, 0, None))
+        yc, xc = cell_centres(i)
+        for axis, centres, name in ((1, xc, "x"), (2, yc, "y")):
+            profile = x.sum(axis=axis)  # (N, nx) energy per column, (N, ny) per row
+            mean = _safe_div(profile @ centres, e[:, i])
+            second = _safe_div(profile @ centres**2, e[:, i])
+            width = np.sqrt(np.clip(second - mean**2, 0, None))
+            out[f"centre_{name}_{i}"] = mean
+            out[f"width_{i}" if name == "x" else f"width_y_{i}"] = width
         ny, nx = LAYER_SHAPES[i]
         out[f"sparsity_{i}"] = (x > threshold).sum(axis=(1, 2)) / (ny * nx)
     return {k: out[k] for k in FEATURES}

@@ -1,4 +1,4 @@
-"""Time per shower of the reference simulator and of the GAN, per batch size, same machine.
+"""Time per shower of the reference simulator and of a generator, per batch size, same machine.
 
 Each measurement simulates (or generates) ``batch`` showers with incident energies uniform
 in the configured range and divides the wall time (``time.perf_counter``) by ``batch``;
@@ -58,11 +58,18 @@ def time_gan(generator, latent_dim, e_range, batch_sizes, seed: int, repeats: in
     )  # fmt: skip
 
 
-def timing_report(reference: dict, gan: dict) -> dict:
-    """The ``timing`` section: seconds per shower of both, and the GAN speed-up."""
+def time_sampler(sample, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
+    """Seconds per shower of ``sample(energy, rng)`` (any generator of the branch)."""
+    rng = np.random.default_rng(seed)
+    return time_per_shower(lambda b: sample(rng.uniform(*e_range, b), rng), batch_sizes, repeats)
+
+
+def timing_report(reference: dict, generated: dict) -> dict:
+    """The ``timing`` section: seconds per shower of the reference simulator and of a
+    generator, and the generator's speed-up."""
     return {
         "batch_sizes": [int(b) for b in reference],
         "reference_seconds_per_shower": reference,
-        "gan_seconds_per_shower": gan,
-        "speedup": {b: reference[b] / gan[b] for b in reference},
+        "generator_seconds_per_shower": generated,
+        "speedup": {b: reference[b] / generated[b] for b in reference},
     }

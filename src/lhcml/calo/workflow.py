@@ -80,6 +80,28 @@ def train_gan(particle, inputs, train_fraction, e_range, gan_params, seed, threa
     log.info("%s: trained in %.1f s -> %s", particle, history["train_seconds"], model_path)
 
 
+def train_shape_flow(particle, inputs, train_fraction, e_range, params, seed, threads,
+                     model_path, meta_path) -> None:  # fmt: skip
+    """Train the shower-shape flow of a particle (:mod:`lhcml.calo.shapeflow`)."""
+    from lhcml.calo import shapeflow
+
+    fparams = shapeflow.ShapeFlowParams.from_mapping(params)
+    train_set, _ = split(read_many(inputs), train_fraction)
+    log.info("%s: training the shape flow on %d showers, %s", particle,
+             len(train_set["energy"]), fparams)  # fmt: skip
+    flow, history = shapeflow.train(train_set, fparams, e_range, seed, threads)
+    flow.save(model_path)
+    write_json(meta_path, {
+        "particle": particle, "n_train": len(train_set["energy"]), "seed": seed,
+        "threads": threads, "energy_range": list(e_range),
+        "params": shapeflow.params_dict(fparams), "history": {"nll": history["nll"]},
+        "timing": {"epoch_seconds": history["epoch_seconds"],
+                   "train_seconds": history["train_seconds"]},
+    })  # fmt: skip
+    log.info("%s: shape flow trained in %.1f s -> %s", particle, history["train_seconds"],
+             model_path)  # fmt: skip
+
+
 def load_generator(model_path, seed: int, threads: int = 1):
     from lhcml.tf_setup import import_tensorflow
 
@@ -96,111 +118,147 @@ def load_energy_flow(flow_path):
     return LayerEnergyFlow.load(flow_path)
 
 
-def generate_showers(particle, generator, meta, test_energy, seed, output,
-                     energy_flow=None) -> None:  # fmt: skip
-    """GAN showers for the incident energies of the reference test split."""
-    from lhcml.calo.gan import generate
+#: The generators of the branch: the GAN (cells; layer energies from the energy flow) and
+#: the shape flow (layer-normalised cells; layer energies from the energy flow).
+GENERATORS: tuple[str, ...] = ("gan", "flow")
 
+
+def load_sampler(generator, model_path, meta_path, flow_path, seed: int, threads: int = 1):
+    """``sample(energy, rng) -> showers`` of a saved generator (``gan`` or ``flow``)."""
+    from lhcml.tf_setup import import_tensorflow
+
+    import_tensorflow(seed=seed, threads=threads)
+    meta = read_json(meta_path)
+    energy_flow = load_energy_flow(flow_path)
+    if generator == "gan":
+        from lhcml.calo.gan import generate
+
+        gan = load_generator(model_path, seed, threads)
+        latent = meta["params"]["latent_dim"]
+        return lambda energy, rng: generate(gan, energy, meta["energy_range"], latent, rng,
+                                            energy_flow=energy_flow)  # fmt: skip
+    if generator == "flow":
+        from lhcml.calo import shapeflow
+
+        if energy_flow is None:
+            raise ValueError("the shape flow needs the layer-energy flow (flow_path)")
+        flow = shapeflow.ShapeFlow.load(model_path)
+        return lambda energy, rng: shapeflow.generate(flow, energy_flow, energy, rng)
+    raise ValueError(f"unknown calo generator {generator!r}; known: {GENERATORS}")
+
+
+def generate_and_time(particle, generator, inputs, model_path, meta_path, train_fraction,
+                      sim_params, e_range, batch_sizes, repeats, seed, threads, showers_path,
+                      timing_path, flow_path=None) -> None:  # fmt: skip
+    """Load a generator once: its showers for the test split's energies, then the time per
+    shower of the reference simulator and of the generator per batch size."""
+    from lhcml.calo.showersim import SimulatorParams
+    from lhcml.calo.timing import time_reference, time_sampler, timing_report
+
+    _, test = split(read_many(inputs), train_fraction)
+    sample = load_sampler(generator, model_path, meta_path, flow_path, seed, threads)
     rng = np.random.default_rng(particle_seed(seed, particle, 10**6))
     start = time.perf_counter()
-    showers = generate(generator, test_energy, meta["energy_range"],
-                       meta["params"]["latent_dim"], rng, energy_flow=energy_flow)  # fmt: skip
-    write_showers(output, showers, attrs={"particle": particle, "generator": "lhcml.calo.gan"})
-    log.info("%s: %d GAN showers in %.2f s -> %s", particle, len(test_energy),
-             time.perf_counter() - start, output)  # fmt: skip
-
-
-def measure_timing(particle, generator, meta, sim_params, e_range, batch_sizes, repeats, seed,
-                   threads, output, energy_flow=None) -> None:  # fmt: skip
-    """Seconds per shower of the reference and the GAN per batch size -> timing.json."""
-    from lhcml.calo.showersim import SimulatorParams
-    from lhcml.calo.timing import time_gan, time_reference, timing_report
-
+    showers = sample(test["energy"], rng)
+    write_showers(showers_path, showers, attrs={"particle": particle, "generator": generator})
+    log.info("%s: %d %s showers in %.2f s -> %s", particle, len(test["energy"]), generator,
+             time.perf_counter() - start, showers_path)  # fmt: skip
     ref = time_reference(particle, SimulatorParams.from_mapping(sim_params), e_range,
                          batch_sizes, seed, repeats)  # fmt: skip
-    gan = time_gan(generator, meta["params"]["latent_dim"], e_range, batch_sizes, seed, repeats,
-                   energy_flow)  # fmt: skip
-    report = timing_report(ref, gan)
+    gen = time_sampler(sample, e_range, batch_sizes, seed, repeats)
+    report = timing_report(ref, gen)
     for b in report["reference_seconds_per_shower"]:
-        log.info("%s batch %6s: reference %.3g s/shower, GAN %.3g s/shower (x%.0f)", particle, b,
-                 ref[b], gan[b], report["speedup"][b])  # fmt: skip
-    write_json(output, {"particle": particle, "threads": threads, "timing": report})
+        log.info("%s batch %6s: reference %.3g s/shower, %s %.3g s/shower (x%.0f)", particle, b,
+                 ref[b], generator, gen[b], report["speedup"][b])  # fmt: skip
+    write_json(timing_path, {"particle": particle, "generator": generator, "threads": threads,
+                             "timing": report})  # fmt: skip
 
 
-def generate_and_time(particle, inputs, model_path, meta_path, train_fraction, sim_params,
-                      e_range, batch_sizes, repeats, seed, threads, showers_path,
-                      timing_path, flow_path=None) -> None:  # fmt: skip
-    """Load the generator (and flow) once: GAN showers for the test split, then the timing."""
-    meta = read_json(meta_path)
-    _, test = split(read_many(inputs), train_fraction)
-    generator = load_generator(model_path, seed, threads)
-    flow = load_energy_flow(flow_path)
-    generate_showers(particle, generator, meta, test["energy"], seed, showers_path, flow)
-    measure_timing(particle, generator, meta, sim_params, e_range, batch_sizes, repeats, seed,
-                   threads, timing_path, flow)  # fmt: skip
-
-
-def validate(particle, inputs, generated_path, meta_path, timing_path, train_fraction,
-             classifier, seed, threads, output) -> dict:  # fmt: skip
-    """Shower-shape distances, classifier AUCs and timing -> metrics.json."""
-    from lhcml.calo.io import read_showers
+def evaluate_generator(ref, ref_shapes, gen, classifier_params, seed, threads) -> dict:
+    """Shower-shape distances and separation powers, and the two classifier tests."""
     from lhcml.calo.showershapes import shower_shapes
     from lhcml.calo.validation import (
         cell_inputs,
         classifier_auc,
         feature_distances,
         high_level_inputs,
+        separation_powers,
         summarise_distances,
-        validate_metrics,
+        worst,
     )  # fmt: skip
 
-    _, ref = split(read_many(inputs), train_fraction)
-    gen = read_showers(generated_path)
-    if not np.array_equal(np.float32(ref["energy"]), np.float32(gen["energy"])):
-        raise ValueError(f"{generated_path}: energies do not match the reference test split")
-    ref_shapes, gen_shapes = shower_shapes(ref), shower_shapes(gen)
+    gen_shapes = shower_shapes(gen)
     distances = feature_distances(ref_shapes, gen_shapes)
-    kw = {"seed": seed, "threads": threads, **classifier}
+    powers = separation_powers(ref_shapes, gen_shapes)
+    for f, d in distances.items():
+        d["separation_power"] = powers[f]
     clf = {
         "high_level": classifier_auc(high_level_inputs(ref, ref_shapes),
-                                     high_level_inputs(gen, gen_shapes), **kw),
-        "cells": classifier_auc(cell_inputs(ref), cell_inputs(gen), **kw),
+                                     high_level_inputs(gen, gen_shapes), classifier_params,
+                                     seed, threads),
+        "cells": classifier_auc(cell_inputs(ref), cell_inputs(gen), classifier_params, seed,
+                                threads, standardise=False),
     }  # fmt: skip
-    meta = read_json(meta_path)
-    metrics = {
-        "particle": particle,
-        "n_reference": len(ref["energy"]),
+    return {
         "n_generated": len(gen["energy"]),
         "shower_shapes": distances,
         "distance_summary": summarise_distances(distances),
+        "worst_separation_power": worst(powers),
         "classifier": clf,
-        "training": {"n_train": meta["n_train"], "epochs": meta["params"]["epochs"],
-                     "final_wasserstein": meta["history"]["wasserstein"][-1]},
-        "timing": read_json(timing_path)["timing"],
-    }  # fmt: skip
+    }
+
+
+def validate(particle, inputs, generated: dict, metas: dict, timings: dict, train_fraction,
+             classifier, seed, threads, output) -> dict:  # fmt: skip
+    """Every generator of ``generated`` ({name: showers file}) against the reference test
+    split: shower shapes, separation powers, classifier AUCs and JSDs, training time and
+    time per shower -> metrics.json."""
+    from lhcml.calo.io import read_showers
+    from lhcml.calo.showershapes import shower_shapes
+    from lhcml.calo.validation import ClassifierParams, validate_metrics
+
+    params = ClassifierParams.from_mapping(classifier)
+    _, ref = split(read_many(inputs), train_fraction)
+    ref_shapes = shower_shapes(ref)
+    metrics = {"particle": particle, "n_reference": len(ref["energy"]), "generators": {}}
+    for name, path in generated.items():
+        gen = read_showers(path)
+        if not np.array_equal(np.float32(ref["energy"]), np.float32(gen["energy"])):
+            raise ValueError(f"{path}: energies do not match the reference test split")
+        entry = evaluate_generator(ref, ref_shapes, gen, params, seed, threads)
+        meta = read_json(metas[name])
+        entry["training"] = {"n_train": meta["n_train"], "epochs": meta["params"]["epochs"],
+                             "train_seconds": meta["timing"]["train_seconds"]}  # fmt: skip
+        entry["timing"] = read_json(timings[name])["timing"]
+        metrics["generators"][name] = entry
+        clf, w = entry["classifier"], entry["worst_separation_power"]
+        log.info("%s %s: AUC high-level %.3f +- %.3f (JSD %.3f), cells %.3f +- %.3f (JSD %.3f); "
+                 "worst separation powers %s", particle, name, clf["high_level"]["auc"],
+                 clf["high_level"]["auc_err"], clf["high_level"]["jsd"], clf["cells"]["auc"],
+                 clf["cells"]["auc_err"], clf["cells"]["jsd"],
+                 ", ".join(f"{f} {v:.3f}" for f, v in w))  # fmt: skip
     validate_metrics(metrics)
     write_json(output, metrics)
-    s = metrics["distance_summary"]
-    log.info("%s: AUC high-level %.3f +- %.3f, cells %.3f +- %.3f; W1/std worst %.3f (%s), "
-             "median %.3f", particle, clf["high_level"]["auc"], clf["high_level"]["auc_err"],
-             clf["cells"]["auc"], clf["cells"]["auc_err"], s["worst_w1_over_std"],
-             s["worst_feature"], s["median_w1_over_std"])  # fmt: skip
     return metrics
 
 
-def make_plots(particle, inputs, generated_path, meta_path, metrics_path, train_fraction,
-               outputs: dict) -> None:  # fmt: skip
+def make_plots(particle, inputs, generated: dict, gan_meta_path, flow_meta_path, metrics_path,
+               train_fraction, outputs: dict) -> None:  # fmt: skip
     from lhcml.calo import plots
     from lhcml.calo.io import read_showers
     from lhcml.calo.showershapes import shower_shapes
 
     _, ref = split(read_many(inputs), train_fraction)
-    gen = read_showers(generated_path)
-    metrics = read_json(metrics_path)
-    meta = read_json(meta_path)
-    plots.plot_shower_shapes(particle, shower_shapes(ref), shower_shapes(gen),
-                             metrics["shower_shapes"], outputs["shapes_pdf"], outputs["shapes_png"])  # fmt: skip
-    plots.plot_mean_images(particle, ref, gen, outputs["images_pdf"], outputs["images_png"])
-    plots.plot_timing(particle, metrics["timing"], outputs["timing_pdf"], outputs["timing_png"])
-    plots.plot_training(particle, meta["history"], outputs["training_pdf"], outputs["training_png"])
+    gens = {name: read_showers(path) for name, path in generated.items()}
+    metrics = read_json(metrics_path)["generators"]
+    plots.plot_shower_shapes(particle, shower_shapes(ref),
+                             {n: shower_shapes(g) for n, g in gens.items()}, metrics,
+                             outputs["shapes_pdf"], outputs["shapes_png"])  # fmt: skip
+    plots.plot_mean_images(particle, ref, gens, outputs["images_pdf"], outputs["images_png"])
+    plots.plot_timing(particle, {n: m["timing"] for n, m in metrics.items()},
+                      outputs["timing_pdf"], outputs["timing_png"])  # fmt: skip
+    plots.plot_training(particle, read_json(gan_meta_path)["history"],
+                        read_json(flow_meta_path)["history"], outputs["training_pdf"],
+                        outputs["training_png"])  # fmt: skip
+    plots.plot_metrics(particle, metrics, outputs["metrics_pdf"], outputs["metrics_png"])
     log.info("%s: plots written", particle)

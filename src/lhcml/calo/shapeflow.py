@@ -1,0 +1,318 @@
+"""The shower shape from a conditional normalising flow (CaloFlow's "Flow II", coupling form).
+
+CaloFlow (Krause & Shih, arXiv:2106.05285) splits a shower into its layer energies,
+p(E_0, E_1, E_2 | E_inc) (here :mod:`lhcml.calo.energyflow`), and the shape of each layer,
+p(x | E_inc, E_0, E_1, E_2), with x the 504 cells divided by their layer's energy. This
+module is the second flow. CaloFlow's masked autoregressive flow samples one voxel after
+the other (504 network passes per shower); to train in minutes and sample in one pass on
+a CPU, this flow is built of affine coupling layers (RealNVP, Dinh et al.,
+arXiv:1605.08803) from TensorFlow Probability instead.
+
+Preprocessing (CaloFlow's, section 3 of the paper)
+    1. uniform noise in [0, ``noise``] GeV is added to every cell, so that empty cells get
+       a continuous density;
+    2. each layer is divided by its (noisy) energy: x in [0, 1], summing to 1 per layer;
+    3. ``logit(ALPHA + (1 - 2 ALPHA) x)`` (ALPHA = 1e-10) maps x to the real line;
+    4. each of the 504 codes is standardised with its training mean and standard deviation
+       (at least ``MIN_STD``).
+    With ``noise`` well below ``threshold`` (defaults 1e-8 and 1e-6 GeV), the empty cells
+    sit several logit units below the threshold and the smallest real cells above it, so
+    the flow need not be precise there to get the sparsity right.
+    The condition is the incident-energy code of :func:`lhcml.calo.encoding.encode_energy`
+    and the three standardised layer-energy codes of :mod:`lhcml.calo.energyflow`.
+
+Model
+    ``n_couplings`` blocks; each transforms half of the (fixed, pseudo-randomly permuted)
+    codes, given the other half and the condition through a dense network
+    (``hidden_units``, ReLU), by a monotonic rational-quadratic spline of ``spline_bins``
+    bins per code (Durkan et al., "Neural spline flows", arXiv:1906.04032; CaloFlow's
+    transformation), or with ``spline_bins: 0`` by an affine map (shift and log scale
+    bounded by ``CLIP tanh(./CLIP)``). Splines can make the two-peaked distribution of a
+    cell's code (empty or hit) that an affine map cannot. The last layer of each network
+    starts at zero, so the flow starts as the identity. Maximum likelihood, Adam, cosine learning-rate decay to 0, gradients
+    clipped to norm 1.
+
+Generation
+    The layer energies come from the layer-energy flow; standard normal vectors (from the
+    caller's NumPy generator) go through the flow, the preprocessing is inverted, each
+    layer is renormalised to sum to 1 and multiplied by its energy, and cells below
+    ``threshold`` GeV are set to zero (CaloFlow's threshold; it also removes the noise).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from lhcml.calo.encoding import encode_energy
+from lhcml.calo.energyflow import encode_layers, layer_energies
+from lhcml.calo.geometry import (
+    LAYER_CELLS,
+    LAYER_OFFSETS,
+    N_CELLS,
+    N_LAYERS,
+    flatten_layers,
+    split_layers,
+)
+from lhcml.config import dataclass_from_mapping
+from lhcml.io import atomic_path
+
+log = logging.getLogger("lhcml.calo.shapeflow")
+
+#: Logit regulator (CaloFlow's is 1e-6 with noise of 1 keV in MeV units; here smaller, so
+#: that the noise of the empty cells lies far below the threshold in logit space).
+ALPHA = 1e-10
+#: Floor of the standard deviation of each code (logit units) in the standardisation: a
+#: cell that is nearly always empty has a tiny spread, and a rare hit would otherwise be
+#: hundreds of standard deviations away (spikes in the training loss).
+MIN_STD = 0.5
+#: Bound on the log scale of each coupling.
+CLIP = 3.0
+#: Splines act on [-BOUND, BOUND] (standardised codes), the identity outside.
+BOUND = 5.0
+MIN_BIN = 1e-3
+MIN_SLOPE = 1e-3
+#: Seed of the fixed permutations between couplings (part of the architecture, not of the
+#: training: a saved flow must be rebuilt with the same permutations).
+PERMUTATION_SEED = 504
+
+
+@dataclass(frozen=True)
+class ShapeFlowParams:
+    """Shape-flow hyperparameters (config section ``calo.shape_flow``; defaults: the schema's)."""
+
+    n_couplings: int
+    hidden_units: list[int]
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    noise: float
+    threshold: float
+    spline_bins: int
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None) -> ShapeFlowParams:
+        return dataclass_from_mapping(cls, mapping, "calo.shape_flow")
+
+
+def _layer_sums(cells: np.ndarray) -> np.ndarray:
+    return np.stack([cells[:, o : o + n].sum(axis=1)
+                     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)], axis=1)  # fmt: skip
+
+
+def _per_cell(layer_values: np.ndarray) -> np.ndarray:
+    """(N, 3) -> (N, 504): each layer's value repeated over its cells."""
+    return np.repeat(layer_values, LAYER_CELLS, axis=1)
+
+
+def preprocess(showers: dict, noise: float, rng: np.random.Generator):
+    """(logit codes (N, 504), noisy layer energies (N, 3) GeV) of ``showers``."""
+    cells = np.clip(flatten_layers([showers[f"layer_{i}"] for i in range(N_LAYERS)]), 0, None)
+    cells = cells + rng.uniform(0.0, noise, cells.shape)
+    energies = _layer_sums(cells)
+    x = cells / _per_cell(energies)
+    u = ALPHA + (1 - 2 * ALPHA) * x
+    return np.log(u) - np.log1p(-u), energies
+
+
+def postprocess(codes: np.ndarray, energies: np.ndarray, threshold: float) -> np.ndarray:
+    """Inverse of :func:`preprocess` given the layer energies (GeV): (N, 504) cells, GeV."""
+    u = 1.0 / (1.0 + np.exp(-np.asarray(codes, dtype=np.float64)))
+    x = np.clip((u - ALPHA) / (1 - 2 * ALPHA), 0.0, 1.0)
+    sums = _layer_sums(x)
+    x = x / _per_cell(np.where(sums > 0, sums, 1.0))
+    cells = x * _per_cell(np.asarray(energies, dtype=np.float64))
+    return np.where(cells >= threshold, cells, 0.0)
+
+
+class ShapeFlow:
+    """The conditional coupling flow p(codes | E_inc, E_0..2) and its standardisations."""
+
+    def __init__(self, params: ShapeFlowParams, mean, std, layer_mean, layer_std, e_range):
+        from lhcml.tf_setup import import_tensorflow
+
+        tf, keras = import_tensorflow()  # no-op when TensorFlow is already set up
+        import tensorflow_probability as tfp
+
+        self.params = params
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+        self.layer_mean = np.asarray(layer_mean, dtype=np.float64)
+        self.layer_std = np.asarray(layer_std, dtype=np.float64)
+        self.e_range = tuple(float(e) for e in e_range)
+        self._tf, self._tfp = tf, tfp
+        perm_rng = np.random.default_rng(PERMUTATION_SEED)
+        self.permutations = [perm_rng.permutation(N_CELLS) for _ in range(params.n_couplings)]
+        self.n_masked = N_CELLS // 2
+        n_out = (N_CELLS - self.n_masked) * self._params_per_code()
+        self.nets = []
+        for i in range(params.n_couplings):
+            inp = keras.Input((self.n_masked + 1 + N_LAYERS,))
+            h = inp
+            for units in params.hidden_units:
+                h = keras.layers.Dense(units, activation="relu")(h)
+            out = keras.layers.Dense(n_out, kernel_initializer="zeros")(h)
+            self.nets.append(keras.Model(inp, out, name=f"coupling_{i}"))
+        spec = (tf.TensorSpec((None, N_CELLS), tf.float32),
+                tf.TensorSpec((None, 1 + N_LAYERS), tf.float32))  # fmt: skip
+        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z),
+                                    input_signature=spec)  # fmt: skip
+
+    def _bijector(self, cond):
+        tfb, tf = self._tfp.bijectors, self._tf
+        blocks = []
+        for net, perm in zip(self.nets, self.permutations, strict=True):
+
+            def bijector_fn(x0, output_units, net=net, **_):
+                out = net(tf.concat([x0, cond], axis=-1))
+                if self.params.spline_bins:
+                    return self._spline(out, output_units)
+                shift, raw = tf.split(out, 2, axis=-1)
+                log_scale = CLIP * tf.tanh(raw / CLIP)
+                return tfb.Chain([tfb.Shift(shift), tfb.Scale(log_scale=log_scale)])
+
+            blocks += [tfb.Permute(perm.tolist()),
+                       tfb.RealNVP(num_masked=self.n_masked, bijector_fn=bijector_fn)]  # fmt: skip
+        return tfb.Chain(blocks[::-1])  # Chain applies its last bijector first
+
+    def _params_per_code(self) -> int:
+        k = self.params.spline_bins
+        return 3 * k - 1 if k else 2
+
+    def _spline(self, out, n_codes):
+        """Rational-quadratic spline (Durkan et al., arXiv:1906.04032) on [-BOUND, BOUND]
+        per code (identity outside) from the network output: ``spline_bins`` widths and
+        heights (softmax, at least MIN_BIN) and ``spline_bins - 1`` inner knot slopes
+        (softplus, at least MIN_SLOPE); zero output is the identity."""
+        tf, tfb = self._tf, self._tfp.bijectors
+        k = self.params.spline_bins
+        out = tf.reshape(out, tf.concat([tf.shape(out)[:-1], [n_codes, 3 * k - 1]], axis=0))
+        widths, heights, slopes = tf.split(out, [k, k, k - 1], axis=-1)
+
+        def bins(x):
+            return tf.math.softmax(x, axis=-1) * (2 * BOUND - k * MIN_BIN) + MIN_BIN
+
+        # softplus(x + ln(e - 1)) = 1 at x = 0: the zero network output is the identity
+        slopes = tf.math.softplus(slopes + np.log(np.expm1(1.0 - MIN_SLOPE))) + MIN_SLOPE
+        return tfb.RationalQuadraticSpline(bins(widths), bins(heights), slopes, range_min=-BOUND)
+
+    def log_prob(self, codes_std, cond):
+        """log p of standardised codes given conditions (TensorFlow tensors)."""
+        tfd = self._tfp.distributions
+        base = tfd.MultivariateNormalDiag(loc=self._tf.zeros(N_CELLS))
+        return tfd.TransformedDistribution(base, self._bijector(cond)).log_prob(codes_std)
+
+    @property
+    def trainable_variables(self):
+        return [v for net in self.nets for v in net.trainable_variables]
+
+    def condition(self, incident, energies) -> np.ndarray:
+        """(N, 4) float32: incident-energy code and standardised layer-energy codes."""
+        layers = (encode_layers(energies, incident) - self.layer_mean) / self.layer_std
+        return np.concatenate([encode_energy(incident, *self.e_range), layers], axis=1).astype(
+            np.float32
+        )
+
+    def sample(self, incident, energies, rng: np.random.Generator) -> np.ndarray:
+        """(N, 504) cells (GeV) for incident energies (N,) and layer energies (N, 3), GeV."""
+        incident = np.asarray(incident, dtype=np.float64).ravel()
+        z = rng.standard_normal((incident.size, N_CELLS)).astype(np.float32)
+        cond = self.condition(incident, energies)
+        codes = self._forward(self._tf.constant(z), self._tf.constant(cond)).numpy()
+        codes = codes.astype(np.float64) * self.std + self.mean
+        return postprocess(codes, energies, self.params.threshold)
+
+    def save(self, path) -> None:
+        """Weights, standardisations and parameters in one ``.npz`` file (atomic)."""
+        arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, mean=self.mean, std=self.std, layer_mean=self.layer_mean,
+                     layer_std=self.layer_std, e_range=np.asarray(self.e_range),
+                     params=np.asarray(json.dumps(asdict(self.params))), **arrays)  # fmt: skip
+
+    @classmethod
+    def load(cls, path) -> ShapeFlow:
+        with np.load(path, allow_pickle=False) as data:
+            params = ShapeFlowParams(**json.loads(str(data["params"])))
+            flow = cls(params, data["mean"], data["std"], data["layer_mean"], data["layer_std"],
+                       data["e_range"])  # fmt: skip
+            variables = flow.trainable_variables
+            missing = [i for i in range(len(variables)) if f"w{i}" not in data]
+            if missing:
+                raise ValueError(f"{path}: no weights w{missing[0]} for the shape flow of {params}")
+            for i, v in enumerate(variables):
+                v.assign(data[f"w{i}"])
+        return flow
+
+
+def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: int = 1):
+    """Fit the shape flow to ``showers``; return ``(flow, history)``.
+
+    ``history``: the mean negative log-likelihood per code (standardised, nats) per epoch,
+    the epoch times and the training time. Noise, shuffling and initial weights are seeded.
+    """
+    from lhcml.tf_setup import import_tensorflow
+
+    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    rng = np.random.default_rng(seed)
+    codes, energies = preprocess(showers, params.noise, rng)
+    std = codes.std(axis=0)
+    layer_codes = encode_layers(layer_energies(showers), showers["energy"])
+    layer_std = layer_codes.std(axis=0)
+    flow = ShapeFlow(params, codes.mean(axis=0), np.maximum(std, MIN_STD),
+                     layer_codes.mean(axis=0), np.where(layer_std > 0, layer_std, 1.0),
+                     e_range)  # fmt: skip
+    x = ((codes - flow.mean) / flow.std).astype(np.float32)
+    c = flow.condition(showers["energy"], layer_energies(showers))
+    n, bs = len(x), min(params.batch_size, len(x))
+    steps = params.epochs * (n // bs)
+    schedule = keras.optimizers.schedules.CosineDecay(params.learning_rate, max(steps, 1))
+    opt = keras.optimizers.Adam(schedule, clipnorm=1.0)
+    variables = flow.trainable_variables
+
+    @tf.function
+    def step(x_batch, c_batch):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(flow.log_prob(x_batch, c_batch)) / N_CELLS
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    history = {"nll": [], "epoch_seconds": []}
+    start = time.perf_counter()
+    for epoch in range(params.epochs):
+        t0 = time.perf_counter()
+        order = rng.permutation(n)
+        losses = [float(step(tf.constant(x[idx]), tf.constant(c[idx])))
+                  for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))]  # fmt: skip
+        history["nll"].append(float(np.mean(losses)))
+        history["epoch_seconds"].append(time.perf_counter() - t0)
+        log.info("shape flow epoch %3d/%d: NLL per cell %.4f (%.1f s)", epoch + 1, params.epochs,
+                 history["nll"][-1], history["epoch_seconds"][-1])  # fmt: skip
+    history["train_seconds"] = time.perf_counter() - start
+    return flow, history
+
+
+def generate(flow: ShapeFlow, energy_flow, energy, rng: np.random.Generator,
+             batch_size: int = 10000) -> dict:  # fmt: skip
+    """Showers (CaloGAN keys) for the incident ``energy`` values (GeV): layer energies from
+    ``energy_flow`` (:class:`lhcml.calo.energyflow.LayerEnergyFlow`), shapes from ``flow``.
+    The flows model the cells only: ``overflow`` is returned as zeros."""
+    energy = np.asarray(energy, dtype=np.float64).ravel()
+    cells = np.empty((energy.size, N_CELLS))
+    for lo in range(0, energy.size, batch_size):
+        hi = min(lo + batch_size, energy.size)
+        layers = energy_flow.sample(energy[lo:hi], rng)
+        cells[lo:hi] = flow.sample(energy[lo:hi], layers, rng)
+    out = {"energy": energy}
+    for i, image in enumerate(split_layers(cells)):
+        out[f"layer_{i}"] = image
+    out["overflow"] = np.zeros((energy.size, 3))
+    return out
+
+
+def params_dict(params: ShapeFlowParams) -> dict:
+    return asdict(params)
