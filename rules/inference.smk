@@ -167,7 +167,7 @@ rule inference_fit_l1:
     conda:
         "../envs/inference.yaml"
     script:
-        "../scripts/inference_fit_l1.py"
+        "../scripts/inference_fit.py"
 
 
 # The decorrelation scans through the fit: each scan point of a decorrelated tagger

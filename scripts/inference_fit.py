@@ -1,4 +1,7 @@
-"""Snakemake script: the binned measurement of one tagger (fit, impacts, toys, scans)."""
+"""Snakemake script: the binned measurement of one tagger (fit, impacts, toys, scans).
+
+Serves rules inference_fit (with the closure fits on the test split) and inference_fit_l1
+(input ``l1``: the emulated L1 trigger applied upstream, no closure fits)."""
 
 from lhcml.inference.measurement import measure_tagger
 from lhcml.logs import log_to_file
@@ -8,6 +11,10 @@ inp = snakemake.input
 jes = None
 if hasattr(inp, "jes_features_up"):  # named inputs present only when jes > 0
     jes = {d: (inp[f"jes_features_{d}"], inp[f"jes_scores_{d}"]) for d in ("up", "down")}
+closure = None
+if hasattr(inp, "test_features"):
+    closure = {"features": inp.test_features, "scores": inp.test_scores,
+               "pseudodata": inp.pseudodata}  # fmt: skip
 measure_tagger(
     tagger=snakemake.wildcards.fittagger,
     template_features=inp.template_features,
@@ -22,9 +29,6 @@ measure_tagger(
     out_toys=snakemake.output.toys,
     out_curves=snakemake.output.curves,
     jes=jes,
-    closure={
-        "features": inp.test_features,
-        "scores": inp.test_scores,
-        "pseudodata": inp.pseudodata,
-    },
+    closure=closure,
+    l1=getattr(inp, "l1", None),
 )
