@@ -10,7 +10,9 @@ TEMPLATE_SPLIT = INFERENCE["template_split"]
 AMS = INFERENCE["ams"]
 # the AMS scan's parameters (inference_ams for the taggers, inference_scan for scan points)
 AMS_PARAMS = {
-    "lumi_fb": AMS.get("lumi_fb", config["lumi_fb"]),
+    # the AMS yields' luminosity: its own key if given, else the weights' (documented in
+    # the schema: not a second default)
+    "lumi_fb": AMS["lumi_fb"] if "lumi_fb" in AMS else config["lumi_fb"],
     "window": AMS["window"],
     "efficiencies": [(i + 1) / AMS["n_cuts"] for i in range(AMS["n_cuts"])],
     "b_r": AMS["b_r"],
