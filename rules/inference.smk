@@ -187,7 +187,6 @@ rule inference_scan:
             else []
         ),
         pseudodata=rules.inference_pseudodata.output.meta,
-        decorrelation=f"{RESULTS}/decorrelation/summary.json",
     output:
         scan=f"{INF}/scan/{{mdtagger}}.json",
     wildcard_constraints:
@@ -249,6 +248,9 @@ rule inference_summary:
         metrics=[f"{RESULTS}/metrics/{t}.json" for t in FIT_TAGGERS],
         l1_fits=expand(rules.inference_fit_l1.output.fit, fittagger=L1_TAGGERS),
         scans=expand(rules.inference_scan.output.scan, mdtagger=list(SCANS)),
+        # R50 and 1/JSD of the scan points (joined here, so the scan fits do not depend
+        # on every tagger's decorrelation numbers)
+        decorrelation=f"{RESULTS}/decorrelation/summary.json" if SCANS else [],
     output:
         summary=f"{INF}/summary.json",
     params:

@@ -15,7 +15,6 @@ scan_fits(
     points=[(value, scores) for value, scores, _ in points],
     features_path=inp.features,
     pseudodata_meta=inp.pseudodata,
-    decorrelation_summary=inp.decorrelation,
     cfg=params.cfg,
     ams=params.ams,
     seed=params.seed,

@@ -13,4 +13,5 @@ summarize(
     metrics_paths=snakemake.input.metrics,
     l1_paths=dict(zip(snakemake.params.l1_taggers, snakemake.input.l1_fits, strict=True)),
     scan_paths=snakemake.input.scans,
+    decorrelation_summary=snakemake.input.decorrelation or None,
 )

@@ -59,6 +59,9 @@ def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci
         assert jobs.pop(rule, 0) == len(fits), rule
     # their JES variations are rescored by the new model (up and down)
     assert jobs.pop("inference_jes", 0) == 2 * len(fits)
+    # the DDT(BDT) mass-bandwidth scan through the fit; the other scans stay (their R50
+    # and 1/JSD are joined in the inference summary, not in the scan fits)
+    assert jobs.pop("inference_scan", 0) == int("ddt_bdt" in ci["decorrelate"]["taggers"])
     # nothing upstream, no other training; the rest are the jobs that read every tagger
     assert not any(rule.startswith("train_") for rule in jobs), jobs
     every_tagger = {"plot_taggers", "decorrelation_summary", "plot_decorrelation", "decorrelate",

@@ -104,34 +104,27 @@ def fit_scan_point(name: str, features: dict, score, meta: dict, cfg: dict, ams:
 
 def scan_fits(
     tagger: str, parameter: str, points: list, features_path, pseudodata_meta,
-    decorrelation_summary, cfg: dict, ams: dict, seed: int, threads: int, out,
+    cfg: dict, ams: dict, seed: int, threads: int, out,
 ) -> dict:  # fmt: skip
     """Fit every point of ``tagger``'s decorrelation scan; write ``out`` (JSON).
 
     ``points``: ``[(value, template-split score path), ...]`` with ``value`` the scan
-    parameter ``parameter`` (``lambda`` or ``mass_bandwidth``); R50 and 1/JSD of each
-    point come from the decorrelation stage's summary (its ``scan`` entry, test split).
-    Raises KeyError naming the summary if a point is missing there.
+    parameter ``parameter`` (``lambda`` or ``mass_bandwidth``). R50 and 1/JSD of the
+    points are not read here: the inference summary joins them from the decorrelation
+    summary, so that retraining another tagger does not refit this scan.
     """
     from lhcml.inference.backend import import_zfit
 
     import_zfit(seed, threads)
     meta = read_json(pseudodata_meta)
     features = read_features(features_path)
-    decor = read_json(decorrelation_summary)
-    entries = {float(e[parameter]): e for e in decor.get("scan", {}).get(tagger, [])}
     result = {"tagger": tagger, "parameter": parameter, "lumi_fb": float(cfg["lumi_fb"]),
               "jes_nuisance": False, "note": SCAN_FIT_NOTE, "points": []}  # fmt: skip
     for value, scores_path in sorted(points, key=lambda p: float(p[0])):
         value = float(value)
-        if value not in entries:
-            raise KeyError(f"{decorrelation_summary}: no scan point {parameter} = {value:g} "
-                           f"of {tagger} (has {sorted(entries)})")  # fmt: skip
         score = read_scores(scores_path, features)
         name = f"{tagger} {parameter} {value:g}"
         fit = fit_scan_point(name, features, score, meta, cfg, ams, seed)
-        e = entries[value]
-        result["points"].append({parameter: value, "r50": e.get("r50"),
-                                 "inv_jsd": e.get("inv_jsd"), **fit})  # fmt: skip
+        result["points"].append({parameter: value, **fit})
     write_json(out, result)
     return result

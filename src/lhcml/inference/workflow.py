@@ -201,14 +201,15 @@ def total_uncertainty(fit: dict) -> float | None:
 
 
 def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None,
-              scan_paths=(), l1_paths=None) -> dict:  # fmt: skip
+              scan_paths=(), l1_paths=None, decorrelation_summary=None) -> dict:  # fmt: skip
     """The headline numbers per tagger and the tagger chosen by the fit
     (results/inference/summary.json).
 
     The chosen tagger has the smallest total uncertainty on mu among the valid fits, the
     spurious signal counted as a nuisance (ties: the first in the config's order); R50
     and 1/JSD of ``metrics_paths`` are recorded beside it as diagnostics. ``scan_paths``:
-    the fits of the decorrelation scan points (:mod:`.scanfit`), recorded under ``scan``;
+    the fits of the decorrelation scan points (:mod:`.scanfit`), recorded under ``scan``
+    with their R50 and 1/JSD from ``decorrelation_summary``;
     ``best_scan_point`` is the valid one with the smallest total error (they lack the JES
     nuisance, so they are ranked apart from the taggers). ``l1_paths``
     (``{tagger: fit.json}``): the same measurement with the emulated L1 trigger applied
@@ -252,7 +253,7 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     else:
         log.info("tagger chosen by the fit: %s (mu error %s)", ranked[0],
                  summary["taggers"][ranked[0]]["mu_err"])  # fmt: skip
-    summary.update(scan_summary(scan_paths))
+    summary.update(scan_summary(scan_paths, decorrelation_summary))
     summary["l1_selection"] = {}
     for tagger, path in (l1_paths or {}).items():
         fit, base = read_json(path), summary["taggers"].get(tagger, {})
@@ -269,11 +270,15 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     return summary
 
 
-def scan_summary(scan_paths) -> dict:
-    """``scan``: per decorrelated tagger, its scan points' fit numbers; ``best_scan_point``:
-    the valid point with the smallest total error on mu (None if none), with what the
-    scan fits leave out (``scan_note``)."""
+def scan_summary(scan_paths, decorrelation_summary=None) -> dict:
+    """``scan``: per decorrelated tagger, its scan points' fit numbers with R50 and 1/JSD
+    (test split) joined from the decorrelation stage's summary (its ``scan`` entry);
+    ``best_scan_point``: the valid point with the smallest total error on mu (None if
+    none), with what the scan fits leave out (``scan_note``). Raises KeyError naming the
+    decorrelation summary if a fitted point is missing there."""
     from lhcml.inference.scanfit import SCAN_FIT_NOTE
+
+    decor = read_json(decorrelation_summary) if scan_paths else {}
 
     keys = ("r50", "inv_jsd", "valid", "reason", "threshold", "mu", "mu_err", "mu_stat",
             "mu_syst")  # fmt: skip
@@ -281,8 +286,13 @@ def scan_summary(scan_paths) -> dict:
     for path in scan_paths:
         scan = read_json(path)
         tagger, parameter = scan["tagger"], scan["parameter"]
+        metrics = {float(e[parameter]): e for e in decor.get("scan", {}).get(tagger, [])}
         points = []
         for p in scan["points"]:
+            if float(p[parameter]) not in metrics:
+                raise KeyError(f"{decorrelation_summary}: no scan point {parameter} = "
+                               f"{p[parameter]:g} of {tagger} (has {sorted(metrics)})")  # fmt: skip
+            p = {**p, **{k: metrics[float(p[parameter])].get(k) for k in ("r50", "inv_jsd")}}
             spur = p.get("spurious_signal") or {}
             entry = {parameter: p[parameter], **{k: p.get(k) for k in keys},
                      "spurious_mu": spur.get("mu"), "spurious_mu_err_mc": spur.get("mu_err_mc"),
