@@ -10,8 +10,14 @@ md_metas = dict(zip(params.md_taggers, inp.metas, strict=True))
 scans = {}
 for (tagger, values), scan_dir in zip(params.scans.items(), inp.scan_dirs, strict=True):
     main = params.main_lambdas.get(tagger)  # a network's own lambda is a scan point
-    scans[tagger] = scan_points(values, scan_dir, main, tagger_scores[tagger], md_metas[tagger],
-                                parameter=params.scan_parameters[tagger])  # fmt: skip
+    scans[tagger] = scan_points(
+        values,
+        scan_dir,
+        main,
+        tagger_scores[tagger],
+        md_metas[tagger],
+        parameter=params.scan_parameters[tagger],
+    )
 summary, metrics = summarise(
     features_path=inp.features,
     tagger_scores=tagger_scores,

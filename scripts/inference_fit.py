@@ -13,8 +13,11 @@ if hasattr(inp, "jes_features_up"):  # named inputs present only when jes > 0
     jes = {d: (inp[f"jes_features_{d}"], inp[f"jes_scores_{d}"]) for d in ("up", "down")}
 closure = None
 if hasattr(inp, "test_features"):
-    closure = {"features": inp.test_features, "scores": inp.test_scores,
-               "pseudodata": inp.pseudodata}  # fmt: skip
+    closure = {
+        "features": inp.test_features,
+        "scores": inp.test_scores,
+        "pseudodata": inp.pseudodata,
+    }
 measure_tagger(
     tagger=snakemake.wildcards.fittagger,
     template_features=inp.template_features,

@@ -6,9 +6,14 @@ from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])
 inp, params = snakemake.input, snakemake.params
-points = scan_points(params.values, inp.scan_dir, main_value=params.main_value,
-                     main_scores=inp.main_scores, parameter=params.parameter,
-                     split=params.split)  # fmt: skip
+points = scan_points(
+    params.values,
+    inp.scan_dir,
+    main_value=params.main_value,
+    main_scores=inp.main_scores,
+    parameter=params.parameter,
+    split=params.split,
+)
 scan_fits(
     tagger=snakemake.wildcards.mdtagger,
     parameter=params.parameter,

@@ -22,8 +22,12 @@ from lhcml.skim.run import skim_sample
 
 from conftest import ROOT, run_snakemake
 
-CUTS = {"fatjet_pt_min": 300.0, "fatjet_abs_eta_max": 2.4, "msoftdrop_min": 30.0,
-        "msoftdrop_max": 250.0}  # fmt: skip
+CUTS = {
+    "fatjet_pt_min": 300.0,
+    "fatjet_abs_eta_max": 2.4,
+    "msoftdrop_min": 30.0,
+    "msoftdrop_max": 250.0,
+}
 UNREACHABLE = "root://127.0.0.1:1//store/lhcml/missing.root"
 
 
@@ -36,16 +40,20 @@ def _empty_copy(source, target):
     for name in ("FatJet", "GenPart", "PFCands", "FatJetPFCands"):
         fields = [k.removeprefix(f"{name}_") for k in events.fields if k.startswith(f"{name}_")]
         collections[name] = ak.zip({f: events[f"{name}_{f}"] for f in fields})
-    runs = {"run": np.ones(1, np.uint32), "genEventCount": np.zeros(1, np.int64),
-            "genEventSumw": np.zeros(1)}  # fmt: skip
+    runs = {
+        "run": np.ones(1, np.uint32),
+        "genEventCount": np.zeros(1, np.int64),
+        "genEventSumw": np.zeros(1),
+    }
     write_nanoaod(target, flat, collections, runs)
 
 
 def test_unreachable_url_fails_fast_naming_it(tmp_path):
     start = time.monotonic()
     with pytest.raises(SkimInputError, match=UNREACHABLE):
-        skim_sample([UNREACHABLE], "remote", 1.0, 1.0, CUTS, tmp_path / "r.parquet",
-                    tmp_path / "r.json")  # fmt: skip
+        skim_sample(
+            [UNREACHABLE], "remote", 1.0, 1.0, CUTS, tmp_path / "r.parquet", tmp_path / "r.json"
+        )
     assert time.monotonic() - start < 90  # bounded XRootD retries, not ~10 minutes
     assert list(tmp_path.iterdir()) == []
 
@@ -59,8 +67,13 @@ def test_unreachable_url_in_config_stops_the_workflow(tmp_path):
     config["samples"] = "remote-samples.yaml"
     (tmp_path / "remote.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(AssertionError) as failure:
-        run_snakemake(tmp_path, "results/skim/remote.parquet", "--configfile",
-                      str(tmp_path / "remote.yaml"), "--show-failed-logs")  # fmt: skip
+        run_snakemake(
+            tmp_path,
+            "results/skim/remote.parquet",
+            "--configfile",
+            str(tmp_path / "remote.yaml"),
+            "--show-failed-logs",
+        )
     assert UNREACHABLE in str(failure.value)
     assert not (tmp_path / "results" / "skim" / "remote.parquet").exists()
 
@@ -74,15 +87,18 @@ def test_zero_event_files(ci_run, tmp_path):
         skim_sample([empty], "e", 1.0, 1.0, CUTS, tmp_path / "e.parquet", tmp_path / "e.json")
     assert not (tmp_path / "e.parquet").exists()
     # beside real events: skipped with a warning, the result equals the file's own skim
-    skim_sample([empty, generated], "m", 1.0, 1.0, CUTS, tmp_path / "m.parquet",
-                tmp_path / "m.json")  # fmt: skip
+    skim_sample(
+        [empty, generated], "m", 1.0, 1.0, CUTS, tmp_path / "m.parquet", tmp_path / "m.json"
+    )
     skim_sample([generated], "g", 1.0, 1.0, CUTS, tmp_path / "g.parquet", tmp_path / "g.json")
     mixed, alone = ak.from_parquet(tmp_path / "m.parquet"), ak.from_parquet(tmp_path / "g.parquet")
     assert ak.array_equal(mixed.fj_pt, alone.fj_pt)
 
 
-@pytest.mark.parametrize(("column", "value"), [("fj_pt", np.nan), ("fj_tau1", np.inf),
-                                               ("weight", -np.inf), ("fj_n2b1", np.inf)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("fj_pt", np.nan), ("fj_tau1", np.inf), ("weight", -np.inf), ("fj_n2b1", np.inf)],
+)
 def test_non_finite_feature_inputs_are_refused_naming_the_column(ci_run, column, value):
     jets = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
     broken = ak.to_numpy(jets[column]).copy()
@@ -100,23 +116,26 @@ def test_nan_n2_of_single_particle_jets_is_allowed(ci_run):
     n2 = ak.to_numpy(jets.fj_n2b1).copy()
     n2[:5] = np.nan
     jets = ak.with_field(jets, n2, "fj_n2b1")
-    out = build_feature_table({"qcd": jets}, {"qcd": "background"}, 30,
-                              {"train": 0.6, "val": 0.2, "test": 0.2}, 7)  # fmt: skip
+    out = build_feature_table(
+        {"qcd": jets}, {"qcd": "background"}, 30, {"train": 0.6, "val": 0.2, "test": 0.2}, 7
+    )
     assert sum(int(np.isnan(ak.to_numpy(t.n2)).sum()) for t in out.values()) == 5
 
 
 def test_sample_with_zero_selected_jets_is_in_the_cutflow_and_merges(ci_run, tmp_path):
     generated = ci_run / "results" / "generated" / "vjets" / "0.root"
     no_jet_cuts = {**CUTS, "fatjet_pt_min": 1.0e5}  # 100 TeV: nothing passes
-    skim_sample([generated], "none", 1.0, 1.0, no_jet_cuts, tmp_path / "n.parquet",
-                tmp_path / "n.json")  # fmt: skip
+    skim_sample(
+        [generated], "none", 1.0, 1.0, no_jet_cuts, tmp_path / "n.parquet", tmp_path / "n.json"
+    )
     cutflow = json.loads((tmp_path / "n.json").read_text())
     assert cutflow["steps"][0]["events"] > 0 and cutflow["steps"][-1]["events"] == 0
     empty = ak.from_parquet(tmp_path / "n.parquet")
     qcd = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
     split = {"train": 0.6, "val": 0.2, "test": 0.2}
     alone = build_feature_table({"qcd": qcd}, {"qcd": "background"}, 30, split, 7)
-    merged = build_feature_table({"qcd": qcd, "none": empty},
-                                 {"qcd": "background", "none": "signal"}, 30, split, 7)  # fmt: skip
+    merged = build_feature_table(
+        {"qcd": qcd, "none": empty}, {"qcd": "background", "none": "signal"}, 30, split, 7
+    )
     for name in split:
         assert ak.array_equal(merged[name].pt, alone[name].pt), name

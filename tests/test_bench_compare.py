@@ -56,8 +56,14 @@ def test_compare_flags_ratios_that_moved_the_wrong_way():
 
 
 def test_targets_of_the_speed_issue():
-    rows = targets({"generation/qcd/mpi=on/ratio_cpu": 0.85, "skim/ratio": 0.5,
-                    "inference/ratio": 2.5, "taggers/ratio": 9.0})  # fmt: skip
+    rows = targets(
+        {
+            "generation/qcd/mpi=on/ratio_cpu": 0.85,
+            "skim/ratio": 0.5,
+            "inference/ratio": 2.5,
+            "taggers/ratio": 9.0,
+        }
+    )
     assert [(r["key"], r["met"]) for r in rows] == [
         ("generation/qcd/mpi=on/ratio_cpu", True),
         ("skim/ratio", False),

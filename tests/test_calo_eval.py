@@ -51,8 +51,12 @@ def _distorted(showers, factor):
 
 def test_reference_against_itself_is_indistinguishable(reference):
     a, b = reference
-    hl = classifier_auc(high_level_inputs(a, shower_shapes(a)),
-                        high_level_inputs(b, shower_shapes(b)), PARAMS, seed=1)  # fmt: skip
+    hl = classifier_auc(
+        high_level_inputs(a, shower_shapes(a)),
+        high_level_inputs(b, shower_shapes(b)),
+        PARAMS,
+        seed=1,
+    )
     assert abs(hl["auc"] - 0.5) < 3 * hl["auc_err"], hl
     assert hl["jsd"] < 0.05 and hl["n_test"] == pytest.approx(0.2 * 3000, rel=0.15)
     cells = classifier_auc(cell_inputs(a), cell_inputs(b), PARAMS, seed=1, standardise=False)
@@ -62,8 +66,12 @@ def test_reference_against_itself_is_indistinguishable(reference):
 def test_a_known_distortion_is_found(reference):
     a, b = reference
     c = _distorted(b, 1.10)
-    hl = classifier_auc(high_level_inputs(a, shower_shapes(a)),
-                        high_level_inputs(c, shower_shapes(c)), PARAMS, seed=1)  # fmt: skip
+    hl = classifier_auc(
+        high_level_inputs(a, shower_shapes(a)),
+        high_level_inputs(c, shower_shapes(c)),
+        PARAMS,
+        seed=1,
+    )
     assert hl["auc"] > 0.75 and hl["jsd"] > 0.1, hl
     powers = separation_powers(shower_shapes(a), shower_shapes(c))
     assert worst(powers, 1)[0][0] in ("e_1", "f_1", "f_0", "e_ratio", "e_tot"), worst(powers)

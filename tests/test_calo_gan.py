@@ -30,9 +30,15 @@ def test_encoding_round_trip(showers):
 
 def test_gan_trains_and_generates_showers(showers):
     params = GanParams.from_mapping(
-        {"epochs": 2, "batch_size": 64, "latent_dim": 8, "generator_layers": [32],
-         "critic_layers": [32], "n_critic": 2}
-    )  # fmt: skip
+        {
+            "epochs": 2,
+            "batch_size": 64,
+            "latent_dim": 8,
+            "generator_layers": [32],
+            "critic_layers": [32],
+            "n_critic": 2,
+        }
+    )
     generator, _, history = train(showers, params, E_RANGE, seed=1, threads=1)
     assert len(history["critic_loss"]) == 2
     assert all(np.isfinite(history[k]).all() for k in ("critic_loss", "generator_loss"))
@@ -73,9 +79,15 @@ def test_distances_separate_what_differs():
 
 def test_gan_save_and_reload_samples_the_same(showers, tmp_path):
     params = GanParams.from_mapping(
-        {"epochs": 1, "batch_size": 64, "latent_dim": 8, "generator_layers": [16],
-         "critic_layers": [16], "n_critic": 2}
-    )  # fmt: skip
+        {
+            "epochs": 1,
+            "batch_size": 64,
+            "latent_dim": 8,
+            "generator_layers": [16],
+            "critic_layers": [16],
+            "n_critic": 2,
+        }
+    )
     generator, _, _ = train(showers, params, E_RANGE, seed=3, threads=1)
     again, _, _ = train(showers, params, E_RANGE, seed=3, threads=1)
     for w, v in zip(generator.get_weights(), again.get_weights(), strict=True):

@@ -10,23 +10,35 @@ from lhcml.calo.showershapes import shower_shapes
 from lhcml.calo.showersim import SimulatorParams, simulate
 
 E_RANGE = (1.0, 100.0)
-PARAMS = {"n_couplings": 2, "hidden_units": [32], "epochs": 4, "batch_size": 64,
-          "learning_rate": 1e-3}  # fmt: skip
+PARAMS = {
+    "n_couplings": 2,
+    "hidden_units": [32],
+    "epochs": 4,
+    "batch_size": 64,
+    "learning_rate": 1e-3,
+}
 
 
 @pytest.fixture(scope="module")
 def showers():
     rng = np.random.default_rng(7)
-    return simulate("eplus", rng.uniform(*E_RANGE, 600), rng,
-                    SimulatorParams.from_mapping({"spot_factor": 0.1}))  # fmt: skip
+    return simulate(
+        "eplus", rng.uniform(*E_RANGE, 600), rng, SimulatorParams.from_mapping({"spot_factor": 0.1})
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(showers):
     params = shapeflow.ShapeFlowParams.from_mapping(PARAMS)
     flow, history = shapeflow.train(showers, params, E_RANGE, seed=4)
-    eflow, _ = energyflow.train(showers, energyflow.FlowParams.from_mapping(
-        {"n_mades": 1, "hidden_units": [8], "epochs": 2, "batch_size": 128}), E_RANGE, seed=4)  # fmt: skip
+    eflow, _ = energyflow.train(
+        showers,
+        energyflow.FlowParams.from_mapping(
+            {"n_mades": 1, "hidden_units": [8], "epochs": 2, "batch_size": 128}
+        ),
+        E_RANGE,
+        seed=4,
+    )
     return flow, eflow, history
 
 

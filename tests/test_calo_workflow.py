@@ -119,8 +119,9 @@ def test_caloGAN_files_replace_the_simulation(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = dict(
-        line.split()[:2] for line in (proc.stdout + proc.stderr).splitlines()
+        line.split()[:2]
+        for line in (proc.stdout + proc.stderr).splitlines()
         if line.startswith("calo") and len(line.split()) == 2
-    )  # fmt: skip
+    )
     # both particles are trained, only piplus (one chunk on ci.yaml) is simulated
     assert counts["calo_train"] == "2" and counts["calo_simulate"] == "1", counts

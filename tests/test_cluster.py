@@ -26,8 +26,19 @@ pytestmark = pytest.mark.cluster
 
 SLURM = ROOT / "tools" / "slurm" / "local-slurm.sh"
 #: Target rules only collect their inputs: Snakemake runs them locally, not in Slurm.
-TARGET_RULES = {"all", "generate", "skim", "features", "train", "scores", "decorrelate",
-                "inference", "calo", "trigger", "report"}  # fmt: skip
+TARGET_RULES = {
+    "all",
+    "generate",
+    "skim",
+    "features",
+    "train",
+    "scores",
+    "decorrelate",
+    "inference",
+    "calo",
+    "trigger",
+    "report",
+}
 STATE = Path(os.environ.get("LHCML_SLURM_DIR", "/tmp/lhcml-slurm"))
 
 
@@ -91,20 +102,47 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
     workdir = tmp_path / "slurm_run"
     workdir.mkdir()
     cmd = [
-        "timeout", "-s", "INT", "1800", sys.executable, "-m", "snakemake",
-        "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config" / "ci.yaml"),
-        "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(workdir), "all",
-    ]  # fmt: skip
+        "timeout",
+        "-s",
+        "INT",
+        "1800",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config" / "ci.yaml"),
+        "--profile",
+        str(ROOT / "profiles" / "slurm"),
+        "--directory",
+        str(workdir),
+        "all",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1900)
     assert proc.returncode == 0, proc.stderr[-6000:]
 
     # every job that is not a local target rule went through Slurm and completed there
     dry = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(tmp_path / "dag"),
-         "-n", "--quiet", "rules", "all"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "config" / "ci.yaml"),
+            "--directory",
+            str(tmp_path / "dag"),
+            "-n",
+            "--quiet",
+            "rules",
+            "all",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     counts = {}
     for line in (dry.stdout + dry.stderr).splitlines():
         parts = line.split()
@@ -140,13 +178,25 @@ def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
         _unavailable("dask-jobqueue is not installed (make setup-cluster)")
     files = sorted((ci_run / "results" / "generated" / "qcd").glob("*.root"))
     reference = json.loads((ci_run / "results" / "skim" / "qcd.cutflow.json").read_text())
-    cuts = {"fatjet_pt_min": 300.0, "fatjet_abs_eta_max": 2.4, "msoftdrop_min": 30.0,
-            "msoftdrop_max": 250.0}  # fmt: skip
+    cuts = {
+        "fatjet_pt_min": 300.0,
+        "fatjet_abs_eta_max": 2.4,
+        "msoftdrop_min": 30.0,
+        "msoftdrop_max": 250.0,
+    }
     skim_sample(
-        files, "qcd", reference["xsec_pb"], reference["lumi_fb"], cuts,
-        tmp_path / "qcd.parquet", tmp_path / "qcd.cutflow.json", executor="dask", workers=2,
-        chunksize=500, dask={"cluster": "slurm", "slurm": {"queue": "debug", "memory": "2GB"}},
-    )  # fmt: skip
+        files,
+        "qcd",
+        reference["xsec_pb"],
+        reference["lumi_fb"],
+        cuts,
+        tmp_path / "qcd.parquet",
+        tmp_path / "qcd.cutflow.json",
+        executor="dask",
+        workers=2,
+        chunksize=500,
+        dask={"cluster": "slurm", "slurm": {"queue": "debug", "memory": "2GB"}},
+    )
     assert json.loads((tmp_path / "qcd.cutflow.json").read_text()) == reference
     local = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
     assert ak.array_equal(ak.from_parquet(tmp_path / "qcd.parquet"), local, equal_nan=True)
@@ -155,8 +205,9 @@ def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
 def _running_slurm_jobs(workdir: Path) -> list[str]:
     """Ids of the running Slurm jobs submitted from ``workdir`` (not those of other runs,
     e.g. Dask worker jobs of an earlier test that are still being torn down)."""
-    proc = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i %Z"], capture_output=True,
-                          text=True, timeout=30)  # fmt: skip
+    proc = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%i %Z"], capture_output=True, text=True, timeout=30
+    )
     jobs = (line.split(maxsplit=1) for line in proc.stdout.splitlines() if line.strip())
     return [job for job, cwd in jobs if Path(cwd.strip()) == workdir]
 
@@ -167,10 +218,23 @@ def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
     workdir = tmp_path / "scancel_run"
     workdir.mkdir()
     cmd = [
-        "timeout", "-s", "INT", "900", sys.executable, "-m", "snakemake",
-        "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config" / "ci.yaml"),
-        "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(workdir), "features",
-    ]  # fmt: skip
+        "timeout",
+        "-s",
+        "INT",
+        "900",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config" / "ci.yaml"),
+        "--profile",
+        str(ROOT / "profiles" / "slurm"),
+        "--directory",
+        str(workdir),
+        "features",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cancelled = None
     deadline = time.monotonic() + 300

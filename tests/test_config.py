@@ -73,33 +73,33 @@ def test_opendata_config_is_valid_and_has_no_generated_sample():
         (
             lambda c: c["_samples"].update(mc={"role": "other", "files": ["a.root"]}),
             "samples.mc.xsec_pb",
-        ),  # fmt: skip
+        ),
         (
             lambda c: c["_samples"].update(mc={"role": "other", "files": ["a.root"], "xsec": 1.0}),
             "samples.mc.xsec",
-        ),  # fmt: skip
+        ),
         (
             lambda c: c["_samples"].update(d={"role": "data", "files": ["a.root"], "xsec_pb": 1.0}),
             "samples.d.xsec_pb",
-        ),  # fmt: skip
+        ),
         (
             lambda c: c["_samples"].update(
                 d={"role": "data", "files": ["a.root"], "hlt_paths": ["Mu50"]}
             ),
             "samples.d.hlt_paths.0",
-        ),  # fmt: skip
+        ),
         (lambda c: c["_samples"].update(d={"role": "data"}), "samples.d.files"),
         (lambda c: c["_samples"].update(x={"role": "other"}), "samples.x"),
         (
             lambda c: c["_samples"].update(x={"role": "other", "process": "qcd", "files": ["a"]}),
             "samples.x",
-        ),  # fmt: skip
+        ),
         (lambda c: c["_samples"]["qcd"].update(chunks=5000), "samples.qcd.chunks"),
         (lambda c: c.update(samples={"qcd": {}}), "samples"),  # inline samples: not a path
         (
             lambda c: c["inference"]["l1_selection"].update(taggers=["dnn"]),
             "inference.l1_selection.taggers",
-        ),  # fmt: skip
+        ),
         (lambda c: c["inference"].update(template_order=9), "inference.template_order"),
         (lambda c: c["inference"].update(template_order=3), "inference.template_order"),
     ],
@@ -127,8 +127,9 @@ def test_samples_path_is_read_from_the_config_files_directory(tmp_path):
     assert out["samples"]["d"]["files"] == [str(tmp_path / "sub" / "x.root")]
     assert out["samples"]["d"]["lumi_fb"] is None and out["samples"]["d"]["hlt_paths"] == []
     # which file set the value decides; the command line reads from the working directory
-    assert samples_config_dir("sub/s.yaml", [ROOT / "config" / "config.yaml",
-                                             tmp_path / "c.yaml"]) == str(tmp_path)  # fmt: skip
+    assert samples_config_dir(
+        "sub/s.yaml", [ROOT / "config" / "config.yaml", tmp_path / "c.yaml"]
+    ) == str(tmp_path)
     assert samples_config_dir("sub/s.yaml", [tmp_path / "c.yaml"], {"samples": "x"}) == "."
 
 
@@ -151,8 +152,13 @@ def test_real_sample_forms_are_accepted(ci_config, tmp_path):
         "files": ["a.root", "root://x//b.root"],
         "xsec_pb": 2.5,
     }
-    ci_config["_samples"]["data"] = {"role": "data", "files": ["d.root"], "lumi_fb": 0.1,
-                                     "golden_json": "g.json", "hlt_paths": ["HLT_Mu50"]}  # fmt: skip
+    ci_config["_samples"]["data"] = {
+        "role": "data",
+        "files": ["d.root"],
+        "lumi_fb": 0.1,
+        "golden_json": "g.json",
+        "hlt_paths": ["HLT_Mu50"],
+    }
     out = _validate(ci_config)["samples"]
     assert out["mc"]["files"] == [str(tmp_path / "a.root"), "root://x//b.root"]
     assert out["mc"]["sumw"] is None and out["mc"]["jet_id"] is None

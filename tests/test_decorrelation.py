@@ -76,8 +76,12 @@ def test_random_cut_floor_is_the_statistical_jsd_of_an_uninformative_cut():
         assert floor == pytest.approx(expected, rel=0.3), n_pass
     # the metric reports it at the tagger's own cut: random scores sit at their floor (on
     # average: one JSD scatters by sqrt(2 / (k - 1)) ~ 30%), a mass window far above it
-    flat = [decorrelation_metrics(y, np.random.default_rng(s).random(len(y)), msd,
-                                  np.ones(len(y)), EDGES) for s in range(10)]  # fmt: skip
+    flat = [
+        decorrelation_metrics(
+            y, np.random.default_rng(s).random(len(y)), msd, np.ones(len(y)), EDGES
+        )
+        for s in range(10)
+    ]
     assert np.mean([e["jsd"] for e in flat]) == pytest.approx(flat[0]["jsd_random_cut"], rel=0.3)
     sculpt = decorrelation_metrics(y, -np.abs(msd - 85.0), msd, np.ones(len(y)), EDGES)
     assert sculpt["jsd"] > 100 * sculpt["jsd_random_cut"]
@@ -144,8 +148,9 @@ def test_ddt_flattens_the_qcd_efficiency_in_mass():
     score = -(0.6 - 0.1 * (rho + 5) + rng.normal(0, 0.1, n))  # a rho-dependent -tau21
     w = np.ones(n)
     y = np.zeros(n, int)
-    tagger, info = ddt.train("tau21", score, rho, pt, y, w,
-                             {"qcd_efficiency": 0.1, "rho_bins": 10, "pt_bins": 2})  # fmt: skip
+    tagger, info = ddt.train(
+        "tau21", score, rho, pt, y, w, {"qcd_efficiency": 0.1, "rho_bins": 10, "pt_bins": 2}
+    )
     assert info["closure_qcd_efficiency"] == pytest.approx(0.1, abs=0.01)
     mass_bins = np.quantile(msd, [0, 0.25, 0.5, 0.75, 1])
     which = np.clip(np.searchsorted(mass_bins, msd, side="right") - 1, 0, 3)
@@ -242,8 +247,9 @@ def test_ddt_design_point_keeps_the_target_signal_efficiency(kind):
     rho = 2 * np.log(msd / pt)
     score = np.where(y == 1, rng.normal(1, 1, n), rng.normal(-0.2 * (rho + 5), 1, n))
     w = rng.uniform(0.5, 1.5, n)
-    tagger, info = ddt.train("bdt", score, rho, pt, y, w,
-                             {"map": kind, "rho_bins": 6, "pt_bins": 2})  # fmt: skip
+    tagger, info = ddt.train(
+        "bdt", score, rho, pt, y, w, {"map": kind, "rho_bins": 6, "pt_bins": 2}
+    )
     assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
     assert 0.01 < info["design_qcd_efficiency"] < 0.5
     assert info["closure_qcd_efficiency"] == pytest.approx(info["design_qcd_efficiency"], rel=0.2)
@@ -285,18 +291,26 @@ def jets(n: int, seed: int) -> ak.Array:
     u = np.clip((msd - 30) / 150, 0, 1)
     tau21 = np.where(sig, rng.normal(0.3, 0.08, n), rng.normal(0.6 - 0.3 * u, 0.08, n))
     n2 = np.where(sig, rng.normal(0.2, 0.04, n), rng.normal(0.32 - 0.1 * u, 0.04, n))
-    return ak.zip({
-        "sample": np.where(sig, "vjets", "qcd").tolist(),
-        "run": np.ones(n, np.int64), "luminosityBlock": np.zeros(n, np.int64),
-        "event": np.arange(n, dtype=np.int64) + 100000 * seed, "y": y,
-        "weight": np.where(sig, 2.0, 1000.0) * rng.uniform(0.8, 1.2, n),
-        "pt": pt.astype(np.float32), "eta": rng.uniform(-2, 2, n).astype(np.float32),
-        "msd": msd.astype(np.float32), "tau21": tau21.astype(np.float32),
-        "tau32": rng.uniform(0.5, 0.9, n).astype(np.float32), "n2": n2.astype(np.float32),
-        "d2": (5 * n2 + rng.normal(0, 0.1, n)).astype(np.float32),
-        "rho": (2 * np.log(msd / pt)).astype(np.float32),
-        "nconst": rng.poisson(np.where(sig, 30, 40)).astype(np.int32),
-    }, depth_limit=1)  # fmt: skip
+    return ak.zip(
+        {
+            "sample": np.where(sig, "vjets", "qcd").tolist(),
+            "run": np.ones(n, np.int64),
+            "luminosityBlock": np.zeros(n, np.int64),
+            "event": np.arange(n, dtype=np.int64) + 100000 * seed,
+            "y": y,
+            "weight": np.where(sig, 2.0, 1000.0) * rng.uniform(0.8, 1.2, n),
+            "pt": pt.astype(np.float32),
+            "eta": rng.uniform(-2, 2, n).astype(np.float32),
+            "msd": msd.astype(np.float32),
+            "tau21": tau21.astype(np.float32),
+            "tau32": rng.uniform(0.5, 0.9, n).astype(np.float32),
+            "n2": n2.astype(np.float32),
+            "d2": (5 * n2 + rng.normal(0, 0.1, n)).astype(np.float32),
+            "rho": (2 * np.log(msd / pt)).astype(np.float32),
+            "nconst": rng.poisson(np.where(sig, 30, 40)).astype(np.int32),
+        },
+        depth_limit=1,
+    )
 
 
 NET = {"layers": [16, 16], "epochs": 6, "batch_size": 256, "learning_rate": 5e-3}
@@ -321,15 +335,16 @@ def disco_pair(splits):
     return {
         lam: train_network(
             "disco", "disco", splits["train"], splits["val"], FEATURES, NET, lam, seed=3, threads=1
-        )  # fmt: skip
+        )
         for lam in (0.0, 10.0)
     }
 
 
 def test_lambda_zero_is_a_plain_classifier(splits, disco_pair):
     """lambda = 0 gives the AUC of the taggers' DNN trained on the same inputs."""
-    plain, _ = dnn.train(splits["train"], splits["val"], FEATURES,
-                         {**NET, "dropout": 0.0, "patience": 10}, seed=3)  # fmt: skip
+    plain, _ = dnn.train(
+        splits["train"], splits["val"], FEATURES, {**NET, "dropout": 0.0, "patience": 10}, seed=3
+    )
     model, meta = disco_pair[0.0]
     _, auc_zero = _qcd_dcor_and_auc(model, splits["test"])
     _, auc_plain = _qcd_dcor_and_auc(plain, splits["test"])
@@ -349,8 +364,17 @@ def test_disco_decorrelates(splits, disco_pair):
 
 
 def test_adversarial_decorrelates_and_reloads(splits, disco_pair, tmp_path):
-    model, meta = train_network("adversarial", "adversarial", splits["train"], splits["val"],
-                                FEATURES, ADV, 10.0, seed=4, threads=1)  # fmt: skip
+    model, meta = train_network(
+        "adversarial",
+        "adversarial",
+        splits["train"],
+        splits["val"],
+        FEATURES,
+        ADV,
+        10.0,
+        seed=4,
+        threads=1,
+    )
     dcor0, _ = _qcd_dcor_and_auc(disco_pair[0.0][0], splits["test"])  # plain classifier
     dcor1, auc1 = _qcd_dcor_and_auc(model, splits["test"])
     assert dcor1 < 0.5 * dcor0 and auc1 > 0.6
@@ -362,10 +386,28 @@ def test_adversarial_decorrelates_and_reloads(splits, disco_pair, tmp_path):
 
 
 def test_network_training_is_deterministic(splits):
-    a, _ = train_network("disco", "disco", splits["train"], splits["val"], FEATURES,
-                         {**NET, "epochs": 1}, 5.0, seed=8, threads=1)  # fmt: skip
-    b, _ = train_network("disco", "disco", splits["train"], splits["val"], FEATURES,
-                         {**NET, "epochs": 1}, 5.0, seed=8, threads=1)  # fmt: skip
+    a, _ = train_network(
+        "disco",
+        "disco",
+        splits["train"],
+        splits["val"],
+        FEATURES,
+        {**NET, "epochs": 1},
+        5.0,
+        seed=8,
+        threads=1,
+    )
+    b, _ = train_network(
+        "disco",
+        "disco",
+        splits["train"],
+        splits["val"],
+        FEATURES,
+        {**NET, "epochs": 1},
+        5.0,
+        seed=8,
+        threads=1,
+    )
     np.testing.assert_array_equal(a.score(splits["test"]), b.score(splits["test"]))
 
 

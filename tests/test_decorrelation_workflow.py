@@ -123,8 +123,14 @@ def test_ddt_mass_bandwidth_scans(ci_run, summary):
         assert [p["mass_bandwidth"] for p in points] == bandwidths
         for p in points:
             assert p["r50"] > 1 and p["inv_jsd"] > 0 and p["inv_jsd_err"] > 0
-            folder = ci_run / "results" / "decorrelation" / "scan" / tagger / (
-                f"mass_bandwidth_{p['mass_bandwidth']:g}")  # fmt: skip
+            folder = (
+                ci_run
+                / "results"
+                / "decorrelation"
+                / "scan"
+                / tagger
+                / (f"mass_bandwidth_{p['mass_bandwidth']:g}")
+            )
             meta = read_json(folder / "meta.json")
             assert meta["params"]["map"] == "smooth"
             assert meta["params"]["smooth"]["mass_bandwidth"] == p["mass_bandwidth"]

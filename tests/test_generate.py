@@ -128,10 +128,13 @@ def test_fatjet_tau_is_the_nanoaod_one_pass_observable(vjets_chunk):
     def contrib(axes):
         return np.asarray(
             sequence.njettiness(
-                measure_definition="NormalizedMeasure", axes_definition=axes,
-                njets=[1, 2, 3, 4], beta=1.0, R0=0.8,
+                measure_definition="NormalizedMeasure",
+                axes_definition=axes,
+                njets=[1, 2, 3, 4],
+                beta=1.0,
+                R0=0.8,
             )
-        ).reshape(-1, 4)  # fmt: skip
+        ).reshape(-1, 4)
 
     # float32 storage of the taus and constituents: measured 6e-6 at most
     np.testing.assert_allclose(stored, contrib("OnePass_KT_Axes"), rtol=1e-4)

@@ -132,12 +132,24 @@ def test_l1_pass_maps_each_jet_to_its_events_decision(tmp_path):
     from lhcml.inference.inputs import l1_pass
 
     path = tmp_path / "l1_decisions.parquet"
-    pq.write_table(pa.table({"sample": ["qcd", "qcd", "vjets"], "run": [1, 1, 1],
-                             "luminosityBlock": [1, 1, 2], "event": [5, 6, 5],
-                             "l1_pass": [True, False, True]}), path)  # fmt: skip
-    features = {"sample": np.array(["vjets", "qcd", "qcd", "qcd"], object),
-                "run": np.array([1, 1, 1, 1]), "luminosityBlock": np.array([2, 1, 1, 1]),
-                "event": np.array([5, 6, 5, 5])}  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "sample": ["qcd", "qcd", "vjets"],
+                "run": [1, 1, 1],
+                "luminosityBlock": [1, 1, 2],
+                "event": [5, 6, 5],
+                "l1_pass": [True, False, True],
+            }
+        ),
+        path,
+    )
+    features = {
+        "sample": np.array(["vjets", "qcd", "qcd", "qcd"], object),
+        "run": np.array([1, 1, 1, 1]),
+        "luminosityBlock": np.array([2, 1, 1, 1]),
+        "event": np.array([5, 6, 5, 5]),
+    }
     assert l1_pass(features, path).tolist() == [True, False, True, True]
     features["event"][0] = 7
     with pytest.raises(KeyError, match="no L1 decision for event .*'event': 7"):

@@ -109,8 +109,17 @@ def model():
     st = T.signal_templates(msd, label, w, EDGES, SIZES["jms"], SIZES["jmr"])
     a = T.bernstein_matrix(EDGES, 3)
     bkg = a @ np.array([4e6, 1e6, 5e5, 1e5])
-    meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES, spurious=0.02,
-                        mu_limits=(-10, 10), mcstat_threshold=0.05)  # fmt: skip
+    meas = binned.build(
+        EDGES,
+        st.nominal,
+        st.variations,
+        st.rel_stat,
+        a,
+        SIZES,
+        spurious=0.02,
+        mu_limits=(-10, 10),
+        mcstat_threshold=0.05,
+    )
     meas.set_spurious(0.02)
     return {"meas": meas, "st": st, "bkg": bkg, "opt": M.minimizer(), "M": M}
 
@@ -220,9 +229,17 @@ def test_fits_are_valid_on_bootstrapped_templates(replica):
     smooth = T.smooth_background(qcd, wq, sq, EDGES, 3)
     mc_var = T.mc_variance(smooth, qcd, wq, sq, EDGES)
     spur = T.spurious_signal(st.nominal, a, h, mc_var, smooth["total"])
-    meas = binned.build(EDGES, st.nominal, st.variations, st.rel_stat, a, SIZES,
-                        spurious=spur["size"], mu_limits=(-50, 50),
-                        prefix=f"boot{replica}")  # fmt: skip
+    meas = binned.build(
+        EDGES,
+        st.nominal,
+        st.variations,
+        st.rel_stat,
+        a,
+        SIZES,
+        spurious=spur["size"],
+        mu_limits=(-50, 50),
+        prefix=f"boot{replica}",
+    )
     meas.set_spurious(spur["size"])
     data = rng.poisson(smooth["total"] + st.nominal).astype(float)
     meas.load(data)

@@ -10,9 +10,13 @@ from conftest import ROOT
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 CFG = {k: v for k, v in CI["inference"].items() if k not in ("ams", "taggers")}
-AMS = {"lumi_fb": CFG["lumi_fb"], "window": [65.0, 105.0],
-       "efficiencies": [(i + 1) / 20 for i in range(20)], "b_r": 10.0,
-       "min_background_jets": 100}  # fmt: skip
+AMS = {
+    "lumi_fb": CFG["lumi_fb"],
+    "window": [65.0, 105.0],
+    "efficiencies": [(i + 1) / 20 for i in range(20)],
+    "b_r": 10.0,
+    "min_background_jets": 100,
+}
 
 
 def _jets(seed=7, n_qcd=150_000, n_sig=20_000):
@@ -26,20 +30,23 @@ def _jets(seed=7, n_qcd=150_000, n_sig=20_000):
     n = n_sig + n_qcd
     features = {
         "sample": np.array(["wz"] * n_sig + ["qcd"] * n_qcd, dtype=object),
-        "run": np.ones(n, np.int64), "luminosityBlock": np.ones(n, np.int64),
+        "run": np.ones(n, np.int64),
+        "luminosityBlock": np.ones(n, np.int64),
         "event": np.arange(n, dtype=np.int64),
         "label": np.concatenate([label, np.full(n_qcd, "QCD")]).astype(object),
         "weight": np.concatenate([np.full(n_sig, 0.5), np.full(n_qcd, 20.0)]),
         "y": np.concatenate([np.ones(n_sig, np.int64), np.zeros(n_qcd, np.int64)]),
         "msd": np.concatenate([msd_sig, msd_qcd]),
-    }  # fmt: skip
+    }
     sig = features["y"] == 1
     meta = {
-        "signal_samples": ["wz"], "weights_lumi_fb": CFG["lumi_fb"],
-        "totals": [{"sample": "wz", "signal": True, "sum_weight": float(features["weight"][sig].sum())},
-                   {"sample": "qcd", "signal": False,
-                    "sum_weight": float(features["weight"][~sig].sum())}],
-    }  # fmt: skip
+        "signal_samples": ["wz"],
+        "weights_lumi_fb": CFG["lumi_fb"],
+        "totals": [
+            {"sample": "wz", "signal": True, "sum_weight": float(features["weight"][sig].sum())},
+            {"sample": "qcd", "signal": False, "sum_weight": float(features["weight"][~sig].sum())},
+        ],
+    }
     base = np.where(sig, 1.0, 0.0) + 0.6 * rng.standard_normal(n)
     return features, meta, base, sig
 

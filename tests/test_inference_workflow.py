@@ -38,8 +38,13 @@ def test_pseudodata_are_distinct_test_jets_at_the_configured_luminosity(ci_run):
     for name in set(names):
         rows = np.asarray(table["row"])[names == name]
         assert len(np.unique(rows)) == len(rows) == meta["datasets"][name]["events"]
-        drawn = set(zip(np.asarray(table["sample"])[names == name],
-                        np.asarray(table["event"])[names == name], strict=True))  # fmt: skip
+        drawn = set(
+            zip(
+                np.asarray(table["sample"])[names == name],
+                np.asarray(table["event"])[names == name],
+                strict=True,
+            )
+        )
         assert drawn <= test_events  # test split only
     bkg = np.asarray(table["sample"])[names == "background_only"]
     assert set(bkg) == {"qcd"}
@@ -50,8 +55,18 @@ def test_a_too_large_luminosity_is_refused_naming_the_sample(ci_run, tmp_path):
     samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())
     roles = {s: c["role"] for s, c in samples.items()}
     with pytest.raises(LuminosityError, match="sample 'qcd'") as err:
-        make_pseudodata(feats, roles, 10 * INF["closure"]["lumi_fb"], CI["lumi_fb"], 1.0, [], 1, 5.0,
-                        tmp_path / "pd.parquet", tmp_path / "pd.json")  # fmt: skip
+        make_pseudodata(
+            feats,
+            roles,
+            10 * INF["closure"]["lumi_fb"],
+            CI["lumi_fb"],
+            1.0,
+            [],
+            1,
+            5.0,
+            tmp_path / "pd.parquet",
+            tmp_path / "pd.json",
+        )
     assert err.value.sample == "qcd"
     assert not (tmp_path / "pd.parquet").exists()
 
@@ -115,15 +130,18 @@ def test_jes_variation_rescores_the_shifted_jets(ci_run):
     """The JES-up table has pt and msd scaled by 1 + jes, rescored by the tagger."""
     res = ci_run / "results"
     jes = INF["systematics"]["jes"]
-    nom = pq.read_table(res / "features" / f"{INF['template_split']}.parquet",
-                        columns=["pt", "msd"]).to_pydict()  # fmt: skip
+    nom = pq.read_table(
+        res / "features" / f"{INF['template_split']}.parquet", columns=["pt", "msd"]
+    ).to_pydict()
     up = pq.read_table(res / "inference" / "bdt" / "jes_up" / "features.parquet").to_pydict()
     assert np.allclose(up["pt"], np.asarray(nom["pt"]) * (1 + jes))
     assert np.allclose(up["msd"], np.asarray(nom["msd"]) * (1 + jes))
-    s_up = np.asarray(pq.read_table(res / "inference" / "bdt" / "jes_up" / "scores.parquet")
-                      .column("score"))  # fmt: skip
-    s_nom = np.asarray(pq.read_table(res / "scores" / "bdt" / f"{INF['template_split']}.parquet")
-                       .column("score"))  # fmt: skip
+    s_up = np.asarray(
+        pq.read_table(res / "inference" / "bdt" / "jes_up" / "scores.parquet").column("score")
+    )
+    s_nom = np.asarray(
+        pq.read_table(res / "scores" / "bdt" / f"{INF['template_split']}.parquet").column("score")
+    )
     assert len(s_up) == len(s_nom) and not np.allclose(s_up, s_nom)
 
 

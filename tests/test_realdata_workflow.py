@@ -31,18 +31,42 @@ from lhcml.skim.run import skim_sample
 ROOT = Path(__file__).resolve().parents[1]
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 GOLDEN = ROOT / "config" / "opendata" / "golden_2018_test.json"
-MET_FILTERS = ["Flag_goodVertices", "Flag_globalSuperTightHalo2016Filter",
-               "Flag_HBHENoiseFilter", "Flag_BadPFMuonFilter"]  # fmt: skip
-DATA_HLT = ["HLT_Mu17_TrkIsoVVL_Mu8_TrkIsoVVL_DZ_Mass3p8", "HLT_DoubleMu4_Mass8_DZ_PFHT350",
-            "HLT_Mu50"]  # fmt: skip
-SKIM = {"fatjet_pt_min": 200.0, "fatjet_abs_eta_max": 2.4, "msoftdrop_min": 0.0,
-        "msoftdrop_max": 300.0, "max_constituents": 1000}  # fmt: skip
+MET_FILTERS = [
+    "Flag_goodVertices",
+    "Flag_globalSuperTightHalo2016Filter",
+    "Flag_HBHENoiseFilter",
+    "Flag_BadPFMuonFilter",
+]
+DATA_HLT = [
+    "HLT_Mu17_TrkIsoVVL_Mu8_TrkIsoVVL_DZ_Mass3p8",
+    "HLT_DoubleMu4_Mass8_DZ_PFHT350",
+    "HLT_Mu50",
+]
+SKIM = {
+    "fatjet_pt_min": 200.0,
+    "fatjet_abs_eta_max": 2.4,
+    "msoftdrop_min": 0.0,
+    "msoftdrop_max": 300.0,
+    "max_constituents": 1000,
+}
 LUMI_FB = 2.0
 
 
 def snakemake(workdir: Path, config: Path, *args: str, check: bool = True):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--configfile", str(config), "--directory", str(workdir), "--cores", "2", *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     if check and proc.returncode != 0:
         raise AssertionError(
@@ -55,10 +79,15 @@ def write_config(folder: Path, samples: dict, **overrides) -> Path:
     """A config (ci.yaml's keys) in ``folder`` with its samples file next to it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "samples.yaml").write_text(yaml.safe_dump(samples))
-    config = {**CI, "samples": "samples.yaml", "lumi_fb": LUMI_FB, "skim": SKIM,
-              "train": {**CI["train"], "taggers": ["tau21", "n2"]},
-              "decorrelate": {**CI["decorrelate"], "taggers": ["ddt_tau21"]},
-              "datamc": {"taggers": ["tau21", "n2"], "working_points": {"tau21": -0.45, "n2": -0.2}}}  # fmt: skip
+    config = {
+        **CI,
+        "samples": "samples.yaml",
+        "lumi_fb": LUMI_FB,
+        "skim": SKIM,
+        "train": {**CI["train"], "taggers": ["tau21", "n2"]},
+        "decorrelate": {**CI["decorrelate"], "taggers": ["ddt_tau21"]},
+        "datamc": {"taggers": ["tau21", "n2"], "working_points": {"tau21": -0.45, "n2": -0.2}},
+    }
     config.update(overrides)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -67,15 +96,31 @@ def write_config(folder: Path, samples: dict, **overrides) -> Path:
 
 def real_samples(files: dict) -> dict:
     return {
-        "qcd_pfnano": {"role": "background", "files": [str(files["pfnano.root"])], "xsec_pb": 3.0,
-                       "jet_id": 2, "met_filters": MET_FILTERS},
-        "tt_v12": {"role": "other", "files": [str(files["nano_tt_v12.root"])], "xsec_pb": 833.9,
-                   "jet_id": 2, "met_filters": MET_FILTERS},
+        "qcd_pfnano": {
+            "role": "background",
+            "files": [str(files["pfnano.root"])],
+            "xsec_pb": 3.0,
+            "jet_id": 2,
+            "met_filters": MET_FILTERS,
+        },
+        "tt_v12": {
+            "role": "other",
+            "files": [str(files["nano_tt_v12.root"])],
+            "xsec_pb": 833.9,
+            "jet_id": 2,
+            "met_filters": MET_FILTERS,
+        },
         "tt_v15": {"role": "other", "files": [str(files["nano_tt_v15.root"])], "xsec_pb": 833.9},
         "dy": {"role": "other", "files": [str(files["nano_dy.root"])], "xsec_pb": 6077.22},
-        "data": {"role": "data", "files": [str(files["nano_dimuon.root"])], "golden_json": str(GOLDEN),
-                 "hlt_paths": DATA_HLT, "jet_id": 2, "met_filters": MET_FILTERS},
-    }  # fmt: skip
+        "data": {
+            "role": "data",
+            "files": [str(files["nano_dimuon.root"])],
+            "golden_json": str(GOLDEN),
+            "hlt_paths": DATA_HLT,
+            "jet_id": 2,
+            "met_filters": MET_FILTERS,
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +153,15 @@ def test_simulation_with_runs_pfnano(real_run, real_nanoaod):
     flow = cutflow(real_run[0], "qcd_pfnano")
     assert flow["sumw"] == pytest.approx(10.0)  # Runs/genEventSumw
     assert flow["steps"][0]["weighted"] == pytest.approx(3.0 * LUMI_FB * 1000.0)
-    assert [s["name"] for s in flow["steps"]] == ["all", "met_filters", "has_fatjet", "pt", "eta",
-                                                  "jet_id", "msoftdrop"]  # fmt: skip
+    assert [s["name"] for s in flow["steps"]] == [
+        "all",
+        "met_filters",
+        "has_fatjet",
+        "pt",
+        "eta",
+        "jet_id",
+        "msoftdrop",
+    ]
     # one leading jet has msoftdrop = -2e-5 GeV (float noise): outside [0, 300)
     assert events(flow) == [10, 10, 10, 10, 10, 10, 9]
 
@@ -128,8 +180,9 @@ def test_simulation_without_runs_uses_genweight(real_run, real_nanoaod):
 
 def test_pfnano_constituents_carry_the_puppi_weights(real_run):
     jets = ak.from_parquet(real_run[0] / "results" / "skim" / "qcd_pfnano.parquet")
-    p4 = vector.zip({"pt": jets.pfc_pt, "eta": jets.pfc_eta, "phi": jets.pfc_phi,
-                     "mass": jets.pfc_mass})  # fmt: skip
+    p4 = vector.zip(
+        {"pt": jets.pfc_pt, "eta": jets.pfc_eta, "phi": jets.pfc_phi, "mass": jets.pfc_mass}
+    )
     total = ak.sum(p4, axis=1)
     # the PUPPI jet's m/pT (its pT and mass carry the same JEC factor) is the constituents'
     # only with the weights applied (unweighted: 8 % off for the leading jet)
@@ -156,8 +209,17 @@ def test_v15_constituents_as_stored(real_run, real_nanoaod):
 def test_collision_data(real_run):
     work, _ = real_run
     flow = cutflow(work, "data")
-    assert [s["name"] for s in flow["steps"]] == ["all", "golden_json", "hlt", "met_filters",
-        "has_fatjet", "pt", "eta", "jet_id", "msoftdrop"]  # fmt: skip
+    assert [s["name"] for s in flow["steps"]] == [
+        "all",
+        "golden_json",
+        "hlt",
+        "met_filters",
+        "has_fatjet",
+        "pt",
+        "eta",
+        "jet_id",
+        "msoftdrop",
+    ]
     assert events(flow) == [40, 40, 19, 19, 3, 3, 2, 2, 2]
     assert flow["xsec_pb"] is None and flow["steps"][-1]["weighted"] == 2.0  # weight 1
     # never in the training tables; scored by the taggers trained on simulation
@@ -201,26 +263,51 @@ def test_data_quality_selection_errors_and_mask(real_nanoaod, tmp_path):
     data = real_nanoaod["nano_dimuon.root"]
     other = tmp_path / "golden.json"
     other.write_text('{"315267": [[1, 204]], "315268": [[1, 1000]]}')
-    skim_sample([data], "d", None, 1.0, SKIM, tmp_path / "d.parquet", tmp_path / "d.json",
-                selection=Selection(golden_json=str(other)))  # fmt: skip
+    skim_sample(
+        [data],
+        "d",
+        None,
+        1.0,
+        SKIM,
+        tmp_path / "d.parquet",
+        tmp_path / "d.json",
+        selection=Selection(golden_json=str(other)),
+    )
     flow = json.loads((tmp_path / "d.json").read_text())
     assert events(flow)[:2] == [40, 0]  # lumi section 205 is not certified there
     with pytest.raises(
         SkimInputError, match=r"nano_dimuon\.root: tree 'Events' has no branch 'HLT_Nope'"
     ):
-        skim_sample([data], "d", None, 1.0, SKIM, tmp_path / "e.parquet", tmp_path / "e.json",
-                    selection=Selection(hlt_paths=("HLT_Nope",)))  # fmt: skip
+        skim_sample(
+            [data],
+            "d",
+            None,
+            1.0,
+            SKIM,
+            tmp_path / "e.parquet",
+            tmp_path / "e.json",
+            selection=Selection(hlt_paths=("HLT_Nope",)),
+        )
     with pytest.raises(
         SkimInputError, match=r"nano_tt_v15\.root: tree 'Events' has no branch 'FatJet_jetId'"
     ):
-        skim_sample([real_nanoaod["nano_tt_v15.root"]], "t", 1.0, 1.0, SKIM, tmp_path / "f.parquet",
-                    tmp_path / "f.json", selection=Selection(jet_id=2))  # fmt: skip
+        skim_sample(
+            [real_nanoaod["nano_tt_v15.root"]],
+            "t",
+            1.0,
+            1.0,
+            SKIM,
+            tmp_path / "f.parquet",
+            tmp_path / "f.json",
+            selection=Selection(jet_id=2),
+        )
 
 
 def test_zero_event_file_says_it_has_no_events(real_nanoaod, tmp_path):
     empty = real_nanoaod["nano_dy_empty.root"]  # no Runs tree either
-    config = write_config(tmp_path / "cfg", {"dy_empty": {"role": "other", "files": [str(empty)],
-                                                         "xsec_pb": 1.0}})  # fmt: skip
+    config = write_config(
+        tmp_path / "cfg", {"dy_empty": {"role": "other", "files": [str(empty)], "xsec_pb": 1.0}}
+    )
     proc = snakemake(tmp_path / "work", config, "skim", "--show-failed-logs", check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
@@ -232,8 +319,8 @@ def _copy_with(source: Path, target: Path, branch: str, entry: int, value: float
     """A copy of a NanoAOD file's skim branches with ``branch[entry][0] = value``."""
     with uproot.open(source) as f:
         tree = f["Events"]
-        names = [k for k in tree.keys() if k.split("_")[0] in  # noqa: SIM118 (uproot)
-                 ("run", "luminosityBlock", "event", "genWeight", "FatJet", "GenPart")]  # fmt: skip
+        keep = ("run", "luminosityBlock", "event", "genWeight", "FatJet", "GenPart")
+        names = [k for k in tree.keys() if k.split("_")[0] in keep]  # noqa: SIM118 (uproot)
         arrays = tree.arrays(names)
     flat = {k: ak.to_numpy(arrays[k]) for k in ("run", "luminosityBlock", "event", "genWeight")}
     collections = {}
@@ -244,8 +331,16 @@ def _copy_with(source: Path, target: Path, branch: str, entry: int, value: float
             values[entry][0] = value
             fields[branch.removeprefix("FatJet_")] = ak.values_astype(ak.Array(values), np.float32)
         collections[name] = ak.zip(fields)
-    write_nanoaod(target, flat, collections, {"run": np.ones(1, np.uint32),
-                  "genEventCount": np.ones(1, np.int64), "genEventSumw": np.ones(1)})  # fmt: skip
+    write_nanoaod(
+        target,
+        flat,
+        collections,
+        {
+            "run": np.ones(1, np.uint32),
+            "genEventCount": np.ones(1, np.int64),
+            "genEventSumw": np.ones(1),
+        },
+    )
     return int(flat["event"][entry])
 
 
@@ -256,12 +351,15 @@ def test_non_finite_values_stop_the_skim(real_nanoaod, tmp_path, branch, value):
     entry = int(np.flatnonzero(jets > 0)[3])
     broken = tmp_path / "broken.root"
     event = _copy_with(Path(source), broken, branch, entry, value)
-    config = write_config(tmp_path / "cfg", {"tt": {"role": "other", "files": [str(broken)],
-                                                   "xsec_pb": 1.0}})  # fmt: skip
+    config = write_config(
+        tmp_path / "cfg", {"tt": {"role": "other", "files": [str(broken)], "xsec_pb": 1.0}}
+    )
     proc = snakemake(tmp_path / "work", config, "skim", "--show-failed-logs", check=False)
     assert proc.returncode != 0
-    assert (f"broken.root[0:200]: branch '{branch}' has 1 non-finite value(s) (NaN or inf), "
-            f"first in event {event}") in proc.stdout + proc.stderr  # fmt: skip
+    assert (
+        f"broken.root[0:200]: branch '{branch}' has 1 non-finite value(s) (NaN or inf), "
+        f"first in event {event}"
+    ) in proc.stdout + proc.stderr
     assert not (tmp_path / "work" / "results" / "skim" / "tt.parquet").exists()
 
 
@@ -277,16 +375,28 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     samples.update(tt_v12=real["tt_v12"], data=real["data"])
     # d2 is no NanoAOD branch and nano_tt_v12 stores no constituents to rebuild it from
     train = {**CI["train"], "taggers": ["bdt", "tau21"]}
-    config = write_config(tmp_path / "cfg", samples, skim=CI["skim"], train=train,
-                          datamc={"taggers": ["bdt", "tau21"]})  # fmt: skip
+    config = write_config(
+        tmp_path / "cfg",
+        samples,
+        skim=CI["skim"],
+        train=train,
+        datamc={"taggers": ["bdt", "tau21"]},
+    )
     proc = snakemake(work, config, "features", "--show-failed-logs", check=False)
     assert proc.returncode != 0
-    assert (f"feature 'd2' is missing from {real['tt_v12']['files'][0]} (sample 'tt_v12': no "
-            "branch FatJet_d2b1 and no jet constituents") in proc.stdout + proc.stderr  # fmt: skip
+    assert (
+        f"feature 'd2' is missing from {real['tt_v12']['files'][0]} (sample 'tt_v12': no "
+        "branch FatJet_d2b1 and no jet constituents"
+    ) in proc.stdout + proc.stderr
     assert "tagger(s) bdt need it" in proc.stdout + proc.stderr
     train["features"] = [f for f in CI["train"]["features"] if f != "d2"]
-    config = write_config(tmp_path / "cfg", samples, skim=CI["skim"], train=train,
-                          datamc={"taggers": ["bdt", "tau21"]})  # fmt: skip
+    config = write_config(
+        tmp_path / "cfg",
+        samples,
+        skim=CI["skim"],
+        train=train,
+        datamc={"taggers": ["bdt", "tau21"]},
+    )
     plan = snakemake(work, config, "-n", "datamc").stdout
     assert not re.search(r"^generate_chunk\s+\d+", plan, re.M), plan  # job stats
     assert re.search(r"^build_features\s+1$", plan, re.M), plan

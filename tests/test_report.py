@@ -24,8 +24,13 @@ def test_summary_has_every_stage_and_provenance(ci_run):
 
 
 def test_summary_leaves_out_timings_at_any_depth():
-    metrics = {"auc": 0.9, "train_seconds": 3.2, "calo": [{"w1": 0.1, "timing": {"gan": 1}}],
-               "toys": {"n_toys": 10, "seconds_per_toy": 0.16}, "seconds": 4.0}  # fmt: skip
+    metrics = {
+        "auc": 0.9,
+        "train_seconds": 3.2,
+        "calo": [{"w1": 0.1, "timing": {"gan": 1}}],
+        "toys": {"n_toys": 10, "seconds_per_toy": 0.16},
+        "seconds": 4.0,
+    }
     assert without_timings(metrics) == {"auc": 0.9, "calo": [{"w1": 0.1}], "toys": {"n_toys": 10}}
 
 

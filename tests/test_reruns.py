@@ -64,8 +64,15 @@ def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci
     assert jobs.pop("inference_scan", 0) == int("ddt_bdt" in ci["decorrelate"]["taggers"])
     # nothing upstream, no other training; the rest are the jobs that read every tagger
     assert not any(rule.startswith("train_") for rule in jobs), jobs
-    every_tagger = {"plot_taggers", "decorrelation_summary", "plot_decorrelation", "decorrelate",
-                    "inference_plots", "inference_summary", "inference"}  # fmt: skip
+    every_tagger = {
+        "plot_taggers",
+        "decorrelation_summary",
+        "plot_decorrelation",
+        "decorrelate",
+        "inference_plots",
+        "inference_summary",
+        "inference",
+    }
     assert set(jobs) <= every_tagger | {"benchmark_summary", "summary", "results_page", "all"}, jobs
 
 

@@ -31,12 +31,22 @@ def test_run_killed_during_a_heavy_job_resumes_to_identical_results(ci_run, tmp_
     stage's metrics, seeded from the config) - one whole-DAG run fewer in the test suite.
     """
     cmd = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-        "--configfile", str(ROOT / "config" / "ci.yaml"), "--directory", str(tmp_path),
-        "--cores", "2", "all",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config" / "ci.yaml"),
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "all",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 300
     while not _heavy_job_running(tmp_path):
         assert proc.poll() is None, "the run ended before a generation job started writing"

@@ -38,9 +38,20 @@ PI = math.pi
 
 def fj(pt, eta, phi, msd, nconst=0):
     """A FatJet; tau1 = pt / 1000 tags which jet was copied to the output."""
-    return {"pt": pt, "eta": eta, "phi": phi, "mass": msd * 1.1, "msoftdrop": msd,
-            "tau1": pt / 1000, "tau2": 0.2, "tau3": 0.1, "tau4": 0.05, "n2b1": 0.3,
-            "d2b1": 1.5, "nConstituents": nconst}  # fmt: skip
+    return {
+        "pt": pt,
+        "eta": eta,
+        "phi": phi,
+        "mass": msd * 1.1,
+        "msoftdrop": msd,
+        "tau1": pt / 1000,
+        "tau2": 0.2,
+        "tau3": 0.1,
+        "tau4": 0.05,
+        "n2b1": 0.3,
+        "d2b1": 1.5,
+        "nConstituents": nconst,
+    }
 
 
 def event(fatjets=(), gen=(), pf=(), assoc=(), w=1.0):
@@ -102,7 +113,7 @@ EVENTS = [
             (7, -1.1, 2.9, 1, 211),
             (30, 0.25, 1.05, -1, 11),
             (120, 0.4, 1.2, 0, 22),
-        ],  # fmt: skip
+        ],
         assoc=[(0, 1), (0, 4), (1, 0), (1, 2), (1, 3), (1, 5), (1, 6)],
         w=0.5,
     ),
@@ -164,8 +175,14 @@ EVENTS = [
     top_event(b_eta=-0.2, w=0.75),
 ]
 EXPECTED = {103: "W", 104: "quark", 105: "gluon", 106: "unmatched", 109: "Z", 110: "top", 111: "W"}
-CUTS = {"fatjet_pt_min": 300.0, "fatjet_abs_eta_max": 2.4, "msoftdrop_min": 30.0,
-        "msoftdrop_max": 250.0, "match_dr": 0.8, "max_constituents": 3}  # fmt: skip
+CUTS = {
+    "fatjet_pt_min": 300.0,
+    "fatjet_abs_eta_max": 2.4,
+    "msoftdrop_min": 30.0,
+    "msoftdrop_max": 250.0,
+    "match_dr": 0.8,
+    "max_constituents": 3,
+}
 XSEC_PB, LUMI_FB = 2.0, 3.0
 EXTRA_SUMW = (4.0, 6.0)  # generated but filtered events, per file: sumw comes from Runs
 SUMW = sum(e["w"] for e in EVENTS) + sum(EXTRA_SUMW)  # 24.5
@@ -181,7 +198,7 @@ def _collection(rows, dtypes):
         {
             name: ak.unflatten(np.array([o[name] for r in rows for o in r], dtype=dt), counts)
             for name, dt in dtypes.items()
-        }  # fmt: skip
+        }
     )
 
 
@@ -190,15 +207,33 @@ FATJET_DTYPES = {k: np.float32 for k in fj(1, 0, 0, 1)} | {"nConstituents": np.u
 
 def genpart_rows(events):
     return [
-        [{"pdgId": p[0], "status": p[1], "statusFlags": _flags(p[2]), "genPartIdxMother": p[3],
-          "pt": p[4], "eta": p[5], "phi": p[6], "mass": 0.0} for p in e["gen"]]
+        [
+            {
+                "pdgId": p[0],
+                "status": p[1],
+                "statusFlags": _flags(p[2]),
+                "genPartIdxMother": p[3],
+                "pt": p[4],
+                "eta": p[5],
+                "phi": p[6],
+                "mass": 0.0,
+            }
+            for p in e["gen"]
+        ]
         for e in events
-    ]  # fmt: skip
+    ]
 
 
-GENPART_DTYPES = {"pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32,
-                  "pdgId": np.int32, "status": np.int32, "statusFlags": np.int32,
-                  "genPartIdxMother": np.int16}  # fmt: skip
+GENPART_DTYPES = {
+    "pt": np.float32,
+    "eta": np.float32,
+    "phi": np.float32,
+    "mass": np.float32,
+    "pdgId": np.int32,
+    "status": np.int32,
+    "statusFlags": np.int32,
+    "genPartIdxMother": np.int16,
+}
 
 
 def write_nanoaod(path, events, first_event=100, runs=(None, None), drop=()):
@@ -215,24 +250,41 @@ def write_nanoaod(path, events, first_event=100, runs=(None, None), drop=()):
         "FatJet": _collection(fatjets, {k: v for k, v in FATJET_DTYPES.items() if k not in drop}),
         "GenPart": _collection(genpart_rows(events), GENPART_DTYPES),
         "PFCands": _collection(
-            [[dict(zip(("pt", "eta", "phi", "charge", "pdgId"), p, strict=True)) | {"mass": 0.0}
-              for p in e["pf"]] for e in events],
-            {"pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32,
-             "charge": np.int32, "pdgId": np.int32},
+            [
+                [
+                    dict(zip(("pt", "eta", "phi", "charge", "pdgId"), p, strict=True))
+                    | {"mass": 0.0}
+                    for p in e["pf"]
+                ]
+                for e in events
+            ],
+            {
+                "pt": np.float32,
+                "eta": np.float32,
+                "phi": np.float32,
+                "mass": np.float32,
+                "charge": np.int32,
+                "pdgId": np.int32,
+            },
         ),
         "FatJetPFCands": _collection(
             [[{"jetIdx": a[0], "pFCandsIdx": a[1]} for a in e["assoc"]] for e in events],
             {"jetIdx": np.int32, "pFCandsIdx": np.int32},
         ),
-    }  # fmt: skip
+    }
     data = {k: v for k, v in data.items() if k not in drop}
     with uproot.recreate(path) as f:
         f.mktree("Events", data)
         if runs is not None:
             sumw, count = runs
-            f.mktree("Runs", {"run": np.ones(1, np.uint32),
-                              "genEventCount": np.array([count], np.int64),
-                              "genEventSumw": np.array([sumw], np.float64)})  # fmt: skip
+            f.mktree(
+                "Runs",
+                {
+                    "run": np.ones(1, np.uint32),
+                    "genEventCount": np.array([count], np.int64),
+                    "genEventSumw": np.array([sumw], np.float64),
+                },
+            )
     return str(path)
 
 
@@ -245,15 +297,23 @@ def write_sample(directory):
             evs,
             first_event=100 + 6 * i,
             runs=(sum(e["w"] for e in evs) + EXTRA_SUMW[i], len(evs) + 4),
-        )  # fmt: skip
+        )
         for i, evs in enumerate(halves)
     ]
 
 
 def run_skim(files, out_dir, cuts=CUTS, **kwargs):
     out_parquet, out_cutflow = out_dir / "s.parquet", out_dir / "s.cutflow.json"
-    summary = skim_sample(files, "s", kwargs.pop("xsec_pb", XSEC_PB), LUMI_FB, cuts,
-                          out_parquet, out_cutflow, **kwargs)  # fmt: skip
+    summary = skim_sample(
+        files,
+        "s",
+        kwargs.pop("xsec_pb", XSEC_PB),
+        LUMI_FB,
+        cuts,
+        out_parquet,
+        out_cutflow,
+        **kwargs,
+    )
     return summary, ak.from_parquet(out_parquet), json.loads(out_cutflow.read_text())
 
 
@@ -303,8 +363,12 @@ def test_synthetic_selection_and_weights(synthetic):
     assert table["fj_msoftdrop"].to_list()[0] == 82 and table["fj_nconst"].to_list()[0] == 5
     assert table["fj_d2b1"].to_numpy() == pytest.approx(1.5)
     types = {f: str(table[f].type.content) for f in ("fj_pt", "label_code", "weight", "pfc_pdgId")}
-    assert types == {"fj_pt": "float32", "label_code": "int8", "weight": "float64",
-                     "pfc_pdgId": "var * int32"}  # fmt: skip
+    assert types == {
+        "fj_pt": "float32",
+        "label_code": "int8",
+        "weight": "float64",
+        "pfc_pdgId": "var * int32",
+    }
 
 
 def test_synthetic_labels(synthetic):
@@ -333,9 +397,11 @@ def test_processor_direct_call_matches_coffea_constituents(synthetic):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         events = NanoEventsFactory.from_root(
-            {synthetic["files"][0]: "Events"}, schemaclass=NanoAODSchema, mode="virtual",
+            {synthetic["files"][0]: "Events"},
+            schemaclass=NanoAODSchema,
+            mode="virtual",
             metadata={"dataset": "d", "filename": synthetic["files"][0]},
-        ).events()  # fmt: skip
+        ).events()
     cuts = {**CUTS, "max_constituents": 100}
     out = LeadingFatJetProcessor(cuts, {"d": None}).process(events)
     ((filename, start, table, cutflow),) = out["d"]
@@ -352,17 +418,23 @@ def test_processor_direct_call_matches_coffea_constituents(synthetic):
 
 @pytest.mark.slow  # starts worker processes that import coffea (~10 s on 2 cores)
 def test_futures_executor_gives_the_same_output(synthetic, tmp_path):
-    summary, table, cutflow = run_skim(synthetic["files"], tmp_path, chunksize=4,
-                                       executor="futures", workers=2)  # fmt: skip
+    summary, table, cutflow = run_skim(
+        synthetic["files"], tmp_path, chunksize=4, executor="futures", workers=2
+    )
     assert table.to_list() == synthetic["table"].to_list()
     assert cutflow == synthetic["cutflow"]
 
 
 @pytest.mark.slow  # starts a local Dask cluster of 2 worker processes
 def test_dask_executor_gives_the_same_output(synthetic, tmp_path):
-    summary, table, cutflow = run_skim(synthetic["files"], tmp_path, chunksize=4,
-                                       executor="dask", workers=2,
-                                       dask={"cluster": "local"})  # fmt: skip
+    summary, table, cutflow = run_skim(
+        synthetic["files"],
+        tmp_path,
+        chunksize=4,
+        executor="dask",
+        workers=2,
+        dask={"cluster": "local"},
+    )
     assert table.to_list() == synthetic["table"].to_list()
     assert cutflow == synthetic["cutflow"]
 
@@ -453,8 +525,14 @@ def test_rntuple_events_are_rejected_clearly(tmp_path):
 
 # --- real CMS NanoAOD from the coffea sdist ----------------------------------------------
 
-LOOSE = {"fatjet_pt_min": 170.0, "fatjet_abs_eta_max": 2.5, "msoftdrop_min": 0.0,
-         "msoftdrop_max": 1000.0, "match_dr": 0.8, "max_constituents": 50}  # fmt: skip
+LOOSE = {
+    "fatjet_pt_min": 170.0,
+    "fatjet_abs_eta_max": 2.5,
+    "msoftdrop_min": 0.0,
+    "msoftdrop_max": 1000.0,
+    "match_dr": 0.8,
+    "max_constituents": 50,
+}
 
 
 def _sum_genweight(path) -> float:
@@ -474,8 +552,16 @@ def real_skims(real_nanoaod, tmp_path_factory):
     result = {}
     for name, (xsec, sumw) in configs.items():
         stem = name.removesuffix(".root")
-        summary = skim_sample([real_nanoaod[name]], stem, xsec, 1.0, LOOSE,
-                              out / f"{stem}.parquet", out / f"{stem}.json", sumw=sumw)  # fmt: skip
+        summary = skim_sample(
+            [real_nanoaod[name]],
+            stem,
+            xsec,
+            1.0,
+            LOOSE,
+            out / f"{stem}.parquet",
+            out / f"{stem}.json",
+            sumw=sumw,
+        )
         result[name] = {
             "summary": summary,
             "table": ak.from_parquet(out / f"{stem}.parquet"),
@@ -500,9 +586,15 @@ def test_real_pfnano(real_nanoaod, real_skims):
     # the constituents are the PFCands the association points to, by decreasing pT
     # with their PUPPI weight applied (PFNano stores it apart), weight-0 candidates dropped
     raw = uproot.open(path)["Events"].arrays(
-        ["event", "FatJet_pt", "FatJetPFCands_jetIdx", "FatJetPFCands_pFCandsIdx", "PFCands_pt",
-         "PFCands_puppiWeight"]
-    )  # fmt: skip
+        [
+            "event",
+            "FatJet_pt",
+            "FatJetPFCands_jetIdx",
+            "FatJetPFCands_pFCandsIdx",
+            "PFCands_pt",
+            "PFCands_puppiWeight",
+        ]
+    )
     for row in range(len(table)):
         i = int(np.flatnonzero(raw["event"].to_numpy() == table["event"][row])[0])
         lead = int(np.argmax(raw["FatJet_pt"][i].to_numpy()))
@@ -563,9 +655,11 @@ def test_genpart_relations_agree_with_coffea(real_nanoaod):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         events = NanoEventsFactory.from_root(
-            {real_nanoaod["nano_tt_v12.root"]: "Events"}, schemaclass=NanoAODSchema,
-            mode="virtual", entry_stop=50,
-        ).events()  # fmt: skip
+            {real_nanoaod["nano_tt_v12.root"]: "Events"},
+            schemaclass=NanoAODSchema,
+            mode="virtual",
+            entry_stop=50,
+        ).events()
     gp = events.GenPart
     flags = ["fromHardProcess", "isLastCopy"]
     assert ak.all(has_flags(gp, flags) == gp.hasFlags(flags))

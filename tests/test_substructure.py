@@ -229,16 +229,24 @@ def test_softdrop_matches_contrib(realistic_jets, beta, zcut, r0):
             ),
         )
         ref = cs.exclusive_jets_softdrop_grooming(
-            njets=1, beta=beta, symmetry_cut=zcut, symmetry_measure="scalar_z", R0=r0,
+            njets=1,
+            beta=beta,
+            symmetry_cut=zcut,
+            symmetry_measure="scalar_z",
+            R0=r0,
             recursion_choice="larger_pt",
-        )  # fmt: skip
+        )
     mine = sub.softdrop(jets, beta=beta, zcut=zcut, r0=r0)[keep]
     ref_phi = np.asarray(ref.phisoftdrop)
     ref_phi = np.where(ref_phi > np.pi, ref_phi - 2 * np.pi, ref_phi)
     for field, reference in [
-        ("msoftdrop", ref.msoftdrop), ("pt", ref.ptsoftdrop), ("eta", ref.etasoftdrop),
-        ("phi", ref_phi), ("rg", ref.deltaRsoftdrop), ("zg", ref.symmetrysoftdrop),
-    ]:  # fmt: skip
+        ("msoftdrop", ref.msoftdrop),
+        ("pt", ref.ptsoftdrop),
+        ("eta", ref.etasoftdrop),
+        ("phi", ref_phi),
+        ("rg", ref.deltaRsoftdrop),
+        ("zg", ref.symmetrysoftdrop),
+    ]:
         np.testing.assert_allclose(mine[field], np.asarray(reference), rtol=1e-9, atol=1e-9)
     assert np.mean(np.asarray(mine.zg) > 0) > 0.3  # real groomings, not only single particles
     np.testing.assert_array_equal(

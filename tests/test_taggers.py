@@ -25,10 +25,15 @@ TINY = {
     "bdt": {"n_estimators": 40, "max_depth": 3, "learning_rate": 0.3, "early_stopping_rounds": 5},
     "dnn": {"layers": [16], "epochs": 4, "batch_size": 64, "learning_rate": 1e-2, "patience": 2},
     "deepsets": {
-        "phi_layers": [16], "latent_dim": 8, "f_layers": [16], "epochs": 4, "batch_size": 64,
-        "learning_rate": 1e-2, "patience": 2,
+        "phi_layers": [16],
+        "latent_dim": 8,
+        "f_layers": [16],
+        "epochs": 4,
+        "batch_size": 64,
+        "learning_rate": 1e-2,
+        "patience": 2,
     },
-}  # fmt: skip
+}
 
 
 def synthetic_jets(n: int, seed: int) -> ak.Array:
@@ -127,9 +132,15 @@ def test_saved_model_reloads_with_identical_scores(trained, jets, tmp_path, tagg
 
 @pytest.mark.parametrize(
     ("tagger", "column"),
-    [("bdt", "tau32"), ("dnn", "nconst"), ("deepsets", "cons_mask"), ("deepsets", "pt"),
-     ("tau21", "tau21"), ("n2", "n2")],
-)  # fmt: skip
+    [
+        ("bdt", "tau32"),
+        ("dnn", "nconst"),
+        ("deepsets", "cons_mask"),
+        ("deepsets", "pt"),
+        ("tau21", "tau21"),
+        ("n2", "n2"),
+    ],
+)
 def test_missing_column_is_named(trained, jets, tagger, column):
     model, _ = trained[tagger]
     table = jets["test"][[f for f in jets["test"].fields if f != column]]

@@ -110,13 +110,23 @@ def test_bootstrap_errors_shrink_with_statistics_and_are_seeded():
 
 def test_metrics_layout_schema():
     good = {
-        "tagger": "bdt", "kind": "bdt", "split": "test", "auc": 0.9, "auc_err": 0.01,
-        "r50": 40.0, "r50_err": 3.0, "eps_b_at_50": 0.025, "threshold_at_50": 0.8,
-        "bootstrap": 10, "weights": "physics", "n_test": {"signal": 10, "background": 12},
+        "tagger": "bdt",
+        "kind": "bdt",
+        "split": "test",
+        "auc": 0.9,
+        "auc_err": 0.01,
+        "r50": 40.0,
+        "r50_err": 3.0,
+        "eps_b_at_50": 0.025,
+        "threshold_at_50": 0.8,
+        "bootstrap": 10,
+        "weights": "physics",
+        "n_test": {"signal": 10, "background": 12},
         "sum_weight_test": {"signal": 1.0, "background": 2.0},
-        "n_train": {"signal": 100, "background": 90}, "train_seconds": 1.5,
+        "n_train": {"signal": 100, "background": 90},
+        "train_seconds": 1.5,
         "inputs": ["tau21"],
-    }  # fmt: skip
+    }
     validate_metrics(good)
     jsonschema.Draft202012Validator.check_schema(METRICS_SCHEMA)
     for key, value in (("auc", 1.5), ("split", "train"), ("kind", "svm"), ("extra", 1)):

@@ -113,10 +113,25 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
     path = tmp_path / "ci_bdt.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is part of params
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-         "--configfile", str(path), "--directory", str(ci_run), "train", "-n", "--quiet", "rules"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(path),
+            "--directory",
+            str(ci_run),
+            "train",
+            "-n",
+            "--quiet",
+            "rules",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = {
         line.split()[0]: int(line.split()[1])
@@ -124,6 +139,10 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
         if len(line.split()) == 2 and line.split()[1].isdigit()
     }
     assert counts == {
-        "train_tagger": 1, "score_tagger": 1, "evaluate_tagger": 1, "plot_taggers": 1, "train": 1,
+        "train_tagger": 1,
+        "score_tagger": 1,
+        "evaluate_tagger": 1,
+        "plot_taggers": 1,
+        "train": 1,
         "total": 5,
-    }, proc.stdout + proc.stderr  # fmt: skip
+    }, proc.stdout + proc.stderr

@@ -39,8 +39,7 @@ def test_network_bops_use_input_bits_first_then_activation_bits():
     layers = bops.describe_layers(shapes, {"fc2": 0.25}, weight_bits=6, activation_bits=6)
     assert [x["b_a"] for x in layers] == [16, 6, 6] and {x["b_w"] for x in layers} == {6}
     out = bops.network_bops(layers)
-    expected = (64 * 16 * (16 * 6 + 22 + 4) + 32 * 64 * (0.75 * 36 + 12 + 6)
-                + 5 * 32 * (36 + 12 + 5))  # fmt: skip
+    expected = 64 * 16 * (16 * 6 + 22 + 4) + 32 * 64 * (0.75 * 36 + 12 + 6) + 5 * 32 * (36 + 12 + 5)
     assert out["total"] == pytest.approx(expected)
     floats = bops.network_bops(bops.describe_layers(shapes, {}, None, None))
     assert floats["total"] > 4 * out["total"]  # the 16-bit float baseline costs far more
@@ -52,8 +51,12 @@ def test_network_bops_use_input_bits_first_then_activation_bits():
 
 
 def test_two_particle_jet_features_by_hand():
-    pt, eta, phi, mass = (ak.Array([[100.0, 100.0]]), ak.Array([[0.0, 0.3]]),
-                          ak.Array([[0.0, 0.4]]), ak.Array([[0.0, 0.0]]))  # fmt: skip
+    pt, eta, phi, mass = (
+        ak.Array([[100.0, 100.0]]),
+        ak.Array([[0.0, 0.3]]),
+        ak.Array([[0.0, 0.4]]),
+        ak.Array([[0.0, 0.0]]),
+    )
     f = trigger_features(pt, eta, phi, mass)
     assert list(f) == list(TRIGGER_FEATURES)
     assert f["zlogz"][0] == pytest.approx(math.log(0.5), rel=1e-6)
@@ -90,12 +93,22 @@ def test_features_agree_with_the_substructure_library_on_groomed_jets():
 
 def skim_table(rng, n=60, labels=("gluon", "quark", "unmatched")):
     pt, eta, phi, mass = jets(rng, n, 12)
-    return ak.zip({
-        "sample": ["qcd"] * n, "run": np.ones(n, np.int64),
-        "luminosityBlock": np.ones(n, np.int64), "event": np.arange(n, dtype=np.int64),
-        "label": list(rng.choice(labels, n)), "fj_pt": np.full(n, 400.0),
-        "fj_eta": np.zeros(n), "pfc_pt": pt, "pfc_eta": eta, "pfc_phi": phi, "pfc_mass": mass,
-    }, depth_limit=1)  # fmt: skip
+    return ak.zip(
+        {
+            "sample": ["qcd"] * n,
+            "run": np.ones(n, np.int64),
+            "luminosityBlock": np.ones(n, np.int64),
+            "event": np.arange(n, dtype=np.int64),
+            "label": list(rng.choice(labels, n)),
+            "fj_pt": np.full(n, 400.0),
+            "fj_eta": np.zeros(n),
+            "pfc_pt": pt,
+            "pfc_eta": eta,
+            "pfc_phi": phi,
+            "pfc_mass": mass,
+        },
+        depth_limit=1,
+    )
 
 
 def test_sample_table_selects_classes_and_caps_deterministically():
@@ -114,8 +127,9 @@ def test_missing_skim_column_names_the_file_and_column():
     jets_ = skim_table(np.random.default_rng(3))
     broken = jets_[[f for f in jets_.fields if f != "pfc_eta"]]
     with pytest.raises(ValueError, match=r"qcd\.parquet.*'pfc_eta'"):
-        dataset.sample_table(broken, "qcd", dataset.DEFAULT_CLASSES, None, 1, {},
-                             path="qcd.parquet")  # fmt: skip
+        dataset.sample_table(
+            broken, "qcd", dataset.DEFAULT_CLASSES, None, 1, {}, path="qcd.parquet"
+        )
 
 
 def test_missing_feature_column_is_a_clear_error():
@@ -166,13 +180,32 @@ def test_synthesized_false_without_the_hls_tool(monkeypatch, tmp_path):
 
 
 def test_synthesis_report_parsing():
-    report = {"CSynthesisReport": {"BestLatency": "9", "WorstLatency": "9", "IntervalMin": "1",
-                                   "IntervalMax": "1", "DSP": "120", "LUT": "41230", "FF": "9511",
-                                   "BRAM_18K": "0", "TargetClockPeriod": "5.00"}}  # fmt: skip
+    report = {
+        "CSynthesisReport": {
+            "BestLatency": "9",
+            "WorstLatency": "9",
+            "IntervalMin": "1",
+            "IntervalMax": "1",
+            "DSP": "120",
+            "LUT": "41230",
+            "FF": "9511",
+            "BRAM_18K": "0",
+            "TargetClockPeriod": "5.00",
+        }
+    }
     s = hls.synthesis_summary(report)
-    assert s == {"synthesized": True, "latency_best_cycles": 9, "latency_worst_cycles": 9,
-                 "ii_min_cycles": 1, "ii_max_cycles": 1, "dsp": 120, "lut": 41230, "ff": 9511,
-                 "bram_18k": 0, "clock_target_ns": 5}  # fmt: skip
+    assert s == {
+        "synthesized": True,
+        "latency_best_cycles": 9,
+        "latency_worst_cycles": 9,
+        "ii_min_cycles": 1,
+        "ii_max_cycles": 1,
+        "dsp": 120,
+        "lut": 41230,
+        "ff": 9511,
+        "bram_18k": 0,
+        "clock_target_ns": 5,
+    }
 
 
 def test_integer_bits_hold_the_largest_magnitude():

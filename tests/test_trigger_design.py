@@ -11,16 +11,24 @@ from lhcml.trigger import l1, scan
 
 
 def test_design_points_vary_one_axis_at_a_time_around_the_base():
-    points = scan.design_points({
-        "base": {"bits": 8, "reuse_factor": 1, "pruning": 0.0, "strategy": "Latency"},
-        "bits": [4, 8, 16], "reuse_factor": [1, 4], "pruning": [0.5],
-        "strategy": ["Latency", "distributed_arithmetic"],
-    })  # fmt: skip
+    points = scan.design_points(
+        {
+            "base": {"bits": 8, "reuse_factor": 1, "pruning": 0.0, "strategy": "Latency"},
+            "bits": [4, 8, 16],
+            "reuse_factor": [1, 4],
+            "pruning": [0.5],
+            "strategy": ["Latency", "distributed_arithmetic"],
+        }
+    )
     names = [p["name"] for p in points]
     assert names == [
-        "b8_rf1_p0.00_Latency", "b4_rf1_p0.00_Latency", "b16_rf1_p0.00_Latency",
-        "b8_rf4_p0.00_Latency", "b8_rf1_p0.50_Latency", "b8_rf1_p0.00_distributed_arithmetic",
-    ]  # fmt: skip
+        "b8_rf1_p0.00_Latency",
+        "b4_rf1_p0.00_Latency",
+        "b16_rf1_p0.00_Latency",
+        "b8_rf4_p0.00_Latency",
+        "b8_rf1_p0.50_Latency",
+        "b8_rf1_p0.00_distributed_arithmetic",
+    ]
     groups = scan.group_points(points, 4)
     assert sorted(n["name"] for g in groups for n in g) == sorted(names)
     assert [len(g) for g in groups] == [2, 2, 1, 1]
@@ -32,10 +40,12 @@ def test_design_points_vary_one_axis_at_a_time_around_the_base():
         ({"bits": [3]}, "trigger.scan.bits"),
         ({"pruning": [1.0]}, "trigger.scan.pruning"),
         ({"strategy": ["Fast"]}, "trigger.scan.strategy"),
-        ({"base": {"reuse_factor": 2}, "strategy": ["distributed_arithmetic"]},
-         "trigger.scan.strategy"),
+        (
+            {"base": {"reuse_factor": 2}, "strategy": ["distributed_arithmetic"]},
+            "trigger.scan.strategy",
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_design_points_name_the_key(scan_cfg, key):
     cfg = {"bits": [], "reuse_factor": [], "pruning": [], "strategy": [], **scan_cfg}
     with pytest.raises(ValueError, match=key):
@@ -55,9 +65,12 @@ def test_magnitude_prune_zeroes_the_smallest_weights():
 
 
 def _record(name, acc, bops, lut, ii=1, strategy="Latency"):
-    return {"name": name, "strategy": strategy, "emulated": {"accuracy": acc},
-            "estimates": {"bops": bops, "da4ml": {"lut": lut},
-                          "analytic": {"ii_cycles": ii}}}  # fmt: skip
+    return {
+        "name": name,
+        "strategy": strategy,
+        "emulated": {"accuracy": acc},
+        "estimates": {"bops": bops, "da4ml": {"lut": lut}, "analytic": {"ii_cycles": ii}},
+    }
 
 
 def test_pareto_front_and_choice_rule():

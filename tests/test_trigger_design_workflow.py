@@ -84,8 +84,12 @@ def test_resource_strategy_computes_what_the_latency_design_computes(trig, point
 
 def test_chosen_design_follows_the_documented_rule(scan_summary):
     c = scan_summary["choice"]
-    chosen = scan.choose(scan_summary["points"], scan_summary["float"]["accuracy"],
-                         c["max_accuracy_loss"], c["max_ii"])  # fmt: skip
+    chosen = scan.choose(
+        scan_summary["points"],
+        scan_summary["float"]["accuracy"],
+        c["max_accuracy_loss"],
+        c["max_ii"],
+    )
     assert chosen == scan_summary["chosen"]
     front = [p for p in scan_summary["points"] if p["pareto"]]
     assert front and max(p["emulated"]["accuracy"] for p in front) == max(

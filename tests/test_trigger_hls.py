@@ -29,8 +29,14 @@ def toy_data(n=3000, seed=0):
 def train_tiny(keras, kind="qkeras", prune=None, epochs=8):
     x, y = toy_data()
     w = np.ones(len(y))
-    net = {"layers": [8], "l1": 0.0, "epochs": epochs, "batch_size": 64,
-           "learning_rate": 1e-2, "patience": 3}  # fmt: skip
+    net = {
+        "layers": [8],
+        "l1": 0.0,
+        "epochs": epochs,
+        "batch_size": 64,
+        "learning_rate": 1e-2,
+        "patience": 3,
+    }
     model = models.build_model(keras, kind, 16, 5, net, {"bits": 6, "activation_bits": 6})
     callbacks, start = [], 0
     if prune is not None:
@@ -66,8 +72,12 @@ def test_tiny_qkeras_model_converts_compiles_and_agrees(keras, tmp_path):
 
 
 def test_pruning_reaches_the_target_sparsity(keras):
-    model, _, _ = train_tiny(keras, "float", prune={"target_sparsity": 0.6, "begin_epoch": 1,
-                                                    "frequency_steps": 5}, epochs=4)  # fmt: skip
+    model, _, _ = train_tiny(
+        keras,
+        "float",
+        prune={"target_sparsity": 0.6, "begin_epoch": 1, "frequency_steps": 5},
+        epochs=4,
+    )
     zeros = pruning.sparsity(models.quantised_kernels(model))
     assert set(zeros) == {"fc1", "output"}
     for fraction in zeros.values():
@@ -101,9 +111,11 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
         hls_model = hls.convert(hls4ml, qmodel, config, tmp_path / strategy, {})
         hls.compile_model(hls_model)
         out[strategy] = hls.emulate(hls_model, x[:1000])
-        lut[strategy] = sum(float(layer.attributes["da_kernel_cost"])
-                            for layer in hls_model.get_layers()
-                            if "da_kernel_cost" in layer.attributes)  # fmt: skip
+        lut[strategy] = sum(
+            float(layer.attributes["da_kernel_cost"])
+            for layer in hls_model.get_layers()
+            if "da_kernel_cost" in layer.attributes
+        )
         keras_out = models.predict(qmodel, x[:1000])
         assert np.mean(out[strategy].argmax(1) == keras_out.argmax(1)) >= 0.98, strategy
     a, b = out["Latency"], out["distributed_arithmetic"]

@@ -87,6 +87,7 @@ def test_plots_and_summary(ci_run):
     summary = read_json(ci_run / "results" / "summary.json")
     entry = summary["stages"]["trigger"]["metrics"]
     assert "compile_seconds" not in entry["models"]["qkeras"]  # timings stay out
-    assert np.isclose(entry["models"]["qkeras"]["bops"],
-                      read_json(ci_run / "results" / "trigger" / "metrics.json")
-                      ["models"]["qkeras"]["bops"])  # fmt: skip
+    assert np.isclose(
+        entry["models"]["qkeras"]["bops"],
+        read_json(ci_run / "results" / "trigger" / "metrics.json")["models"]["qkeras"]["bops"],
+    )

@@ -64,8 +64,9 @@ def write_sample_features(
     jets = ak.from_parquet(jets_path)
     columns = sample_features(jets, "other" if role == "data" else role, n_constituents)
     columns["split"] = np.asarray(
-        assign_split(columns["run"], columns["luminosityBlock"], columns["event"], fractions,
-                     seed), dtype=object)  # fmt: skip
+        assign_split(columns["run"], columns["luminosityBlock"], columns["event"], fractions, seed),
+        dtype=object,
+    )
     columns["is_data"] = np.full(len(jets), role == "data")
     table = ak.zip(
         {k: (ak.Array(v.tolist()) if v.dtype == object else v) for k, v in columns.items()},
@@ -109,22 +110,36 @@ def plot_stack(data_values, sim, bins, xlabel, out_base, data_lumi_fb, title="")
     from lhcml.plotting import label, save_figure, use_style
 
     use_style()
-    fig, (ax, rax) = plt.subplots(2, 1, figsize=(9, 9), sharex=True,
-                                  gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05})  # fmt: skip
+    fig, (ax, rax) = plt.subplots(
+        2, 1, figsize=(9, 9), sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}
+    )
     hists = [_hist(v, w, bins) for _, v, w in sim]
     if hists:
-        mplhep.histplot([h[0] for h in hists], bins, stack=True, histtype="fill",
-                        label=[name for name, _, _ in sim], ax=ax)  # fmt: skip
+        mplhep.histplot(
+            [h[0] for h in hists],
+            bins,
+            stack=True,
+            histtype="fill",
+            label=[name for name, _, _ in sim],
+            ax=ax,
+        )
     total = np.sum([h[0] for h in hists], axis=0) if hists else np.zeros(len(bins) - 1)
     var = np.sum([h[1] for h in hists], axis=0) if hists else np.zeros(len(bins) - 1)
     err = np.sqrt(var)
-    ax.stairs(total + err, bins, baseline=total - err, fill=True, hatch="///", alpha=0.3,
-              color="grey", label="Sim. stat. unc.")  # fmt: skip
+    ax.stairs(
+        total + err,
+        bins,
+        baseline=total - err,
+        fill=True,
+        hatch="///",
+        alpha=0.3,
+        color="grey",
+        label="Sim. stat. unc.",
+    )
     n_data, _ = np.histogram(np.clip(data_values, bins[0], np.nextafter(bins[-1], bins[0])), bins)
     centres = 0.5 * (bins[1:] + bins[:-1])
     shown = n_data > 0  # empty data bins are not drawn (nor their ratio)
-    ax.errorbar(centres[shown], n_data[shown], yerr=np.sqrt(n_data[shown]), fmt="ko",
-                label="Data")  # fmt: skip
+    ax.errorbar(centres[shown], n_data[shown], yerr=np.sqrt(n_data[shown]), fmt="ko", label="Data")
     ax.set_ylabel("Jets")
     ax.set_ylim(
         0, max(1.0, 1.8 * max(float(np.max(total + err)), float(np.max(n_data + np.sqrt(n_data)))))
@@ -187,8 +202,10 @@ def plot_data_vs_simulation(
             sim[sample]["weight"] = sim[sample]["weight"] / test_fraction
         else:
             sim[sample] = dict(cols)
-    log.info("simulation: %s", f"test-split jets only, weighted 1 / {test_fraction:g}"
-             if test_split_only else "all jets")  # fmt: skip
+    log.info(
+        "simulation: %s",
+        f"test-split jets only, weighted 1 / {test_fraction:g}" if test_split_only else "all jets",
+    )
     data = {
         k: np.concatenate([tables[s][k] for s in data_samples]) for k in tables[data_samples[0]]
     }
@@ -229,8 +246,12 @@ def plot_data_vs_simulation(
             stack = [(name, c[var][select(c)], c["weight"][select(c)]) for name, c in sim.items()]
             base = os.path.join(out_dir, f"{var}_{region}")
             plot_stack(data[var][m], stack, bins, xlabel, base, data_lumi_fb, title)
-            log.info("%s: %d data jets, %.4g simulated", base, int(m.sum()),
-                     sum(float(w.sum()) for _, _, w in stack))  # fmt: skip
+            log.info(
+                "%s: %d data jets, %.4g simulated",
+                base,
+                int(m.sum()),
+                sum(float(w.sum()) for _, _, w in stack),
+            )
             written.append(base)
     return written
 

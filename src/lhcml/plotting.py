@@ -31,9 +31,13 @@ def use_style() -> None:
 def label(ax, lumi_fb: float | None = None, data: bool = False, text: str = "Simulation") -> None:
     """Experiment label with luminosity (fb^-1) and sqrt(s) = 13 TeV on ``ax``."""
     mplhep.label.exp_label(
-        exp=EXPERIMENT_LABEL, ax=ax, data=data, llabel=text if not data else "",
-        lumi=lumi_fb, com=13,
-    )  # fmt: skip
+        exp=EXPERIMENT_LABEL,
+        ax=ax,
+        data=data,
+        llabel=text if not data else "",
+        lumi=lumi_fb,
+        com=13,
+    )
 
 
 def save_figure(fig, *paths: str | os.PathLike) -> list[Path]:
@@ -48,8 +52,9 @@ def save_figure(fig, *paths: str | os.PathLike) -> list[Path]:
     written = []
     for path in paths:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip(".").lower(), dpi=150,
-                        bbox_inches="tight")  # fmt: skip
+            fig.savefig(
+                tmp, format=Path(path).suffix.lstrip(".").lower(), dpi=150, bbox_inches="tight"
+            )
         written.append(Path(path))
     plt.close(fig)
     return written

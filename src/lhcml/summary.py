@@ -29,10 +29,23 @@ from lhcml.io import read_json
 
 #: Packages whose versions are recorded (those that shape the numbers).
 KEY_PACKAGES = (
-    "lhcml", "snakemake", "pythia8mc", "fastjet", "uproot", "awkward", "coffea", "numpy",
-    "xgboost-cpu", "tensorflow", "tf-keras", "qkeras", "hls4ml", "zfit", "hepstats",
+    "lhcml",
+    "snakemake",
+    "pythia8mc",
+    "fastjet",
+    "uproot",
+    "awkward",
+    "coffea",
+    "numpy",
+    "xgboost-cpu",
+    "tensorflow",
+    "tf-keras",
+    "qkeras",
+    "hls4ml",
+    "zfit",
+    "hepstats",
     "scikit-learn",
-)  # fmt: skip
+)
 
 
 def config_hash(config: dict) -> str:
@@ -121,11 +134,15 @@ def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
         if not records:
             continue
         last = records[-1]
-        rows.append({
-            "rule": rel.parts[0], "job": "/".join(rel.parts[1:]) or rel.parts[0],
-            "seconds": float(last["s"]), "max_rss_mb": _number(last.get("max_rss")),
-            "end": path.stat().st_mtime,
-        })  # fmt: skip
+        rows.append(
+            {
+                "rule": rel.parts[0],
+                "job": "/".join(rel.parts[1:]) or rel.parts[0],
+                "seconds": float(last["s"]),
+                "max_rss_mb": _number(last.get("max_rss")),
+                "end": path.stat().st_mtime,
+            }
+        )
     return rows
 
 
@@ -164,8 +181,9 @@ def plot_rule_times(rows: list[dict], path: str | os.PathLike) -> None:
     fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 2))
     ax.barh(order, [totals[r] for r in order], color="tab:blue")
     for i, rule in enumerate(order):
-        ax.text(totals[rule], i, f" {totals[rule]:.0f} s ({jobs[rule]} jobs)", va="center",
-                fontsize=14)  # fmt: skip
+        ax.text(
+            totals[rule], i, f" {totals[rule]:.0f} s ({jobs[rule]} jobs)", va="center", fontsize=14
+        )
     ax.set_xlabel("Wall time summed over jobs [s]")
     ax.set_xlim(0, max(totals.values(), default=1) * 1.35)
     path = Path(path)
@@ -294,8 +312,15 @@ def plot_timeline(rows: list[dict], path: str | os.PathLike) -> None:
     use_style()
     fig, ax = plt.subplots(figsize=(14, 0.5 * n_lanes + 4))
     for job in timeline:
-        ax.barh(job["lane"], job["end"] - job["start"], left=job["start"], height=0.8,
-                color=colour[job["rule"]], edgecolor="black", linewidth=0.3)  # fmt: skip
+        ax.barh(
+            job["lane"],
+            job["end"] - job["start"],
+            left=job["start"],
+            height=0.8,
+            color=colour[job["rule"]],
+            edgecolor="black",
+            linewidth=0.3,
+        )
     for rule in ranked[:12]:
         ax.barh(0, 0, color=colour[rule], label=f"{rule} ({totals[rule]:.0f} s)")
     wall = max((job["end"] for job in timeline), default=0.0)

@@ -65,8 +65,10 @@ class FlowParams:
 def layer_energies(showers: dict) -> np.ndarray:
     """(N, 3) energy deposited in each layer (GeV; negative cells count as 0)."""
     cells = np.clip(flatten_layers([showers[f"layer_{i}"] for i in range(N_LAYERS)]), 0, None)
-    return np.stack([cells[:, o : o + n].sum(axis=1)
-                     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)], axis=1)  # fmt: skip
+    return np.stack(
+        [cells[:, o : o + n].sum(axis=1) for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)],
+        axis=1,
+    )
 
 
 def encode_layers(energies: np.ndarray, incident: np.ndarray) -> np.ndarray:
@@ -112,15 +114,14 @@ class LayerEnergyFlow:
                 conditional=True,
                 conditional_event_shape=(1,),
                 activation="relu",
-            )  # fmt: skip
+            )
             for _ in range(params.n_mades)
         ]
         self.log_prob(np.zeros((1, N_LAYERS), np.float32), np.zeros((1, 1), np.float32))
         # sampling as one traced graph for any batch size: building the bijector chain
         # eagerly costs ~0.3 s per call, which would dominate small batches
         spec = (tf.TensorSpec((None, N_LAYERS), tf.float32), tf.TensorSpec((None, 1), tf.float32))
-        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z),
-                                    input_signature=spec)  # fmt: skip
+        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z), input_signature=spec)
 
     def _bijector(self, cond):
         tfb = self._tfp.bijectors
@@ -132,8 +133,10 @@ class LayerEnergyFlow:
                 out = tf.clip_by_value(made(y, conditional_input=cond), -CLIP, CLIP)
                 return tf.unstack(out, axis=-1)  # shift, log scale
 
-            blocks += [tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=shift_and_log_scale),
-                       tfb.Permute(list(range(1, N_LAYERS)) + [0])]  # fmt: skip
+            blocks += [
+                tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=shift_and_log_scale),
+                tfb.Permute(list(range(1, N_LAYERS)) + [0]),
+            ]
         return tfb.Chain(blocks[::-1][1:])  # the last permutation is dropped
 
     def _distribution(self, cond):
@@ -167,8 +170,14 @@ class LayerEnergyFlow:
         """Weights, standardisation and parameters in one ``.npz`` file (atomic)."""
         arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, mean=self.mean, std=self.std, e_range=np.asarray(self.e_range),
-                     params=np.asarray(json.dumps(asdict(self.params))), **arrays)  # fmt: skip
+            np.savez(
+                f,
+                mean=self.mean,
+                std=self.std,
+                e_range=np.asarray(self.e_range),
+                params=np.asarray(json.dumps(asdict(self.params))),
+                **arrays,
+            )
 
     @classmethod
     def load(cls, path) -> LayerEnergyFlow:
@@ -216,12 +225,15 @@ def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 
     start = time.perf_counter()
     for epoch in range(params.epochs):
         order = rng.permutation(n)
-        losses = [float(step(tf.constant(u[idx]), tf.constant(c[idx])))
-                  for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))]  # fmt: skip
+        losses = [
+            float(step(tf.constant(u[idx]), tf.constant(c[idx])))
+            for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))
+        ]
         history["nll"].append(float(np.mean(losses)))
         if (epoch + 1) % 10 == 0 or epoch + 1 == params.epochs:
-            log.info("energy flow epoch %3d/%d: NLL %.4f", epoch + 1, params.epochs,
-                     history["nll"][-1])  # fmt: skip
+            log.info(
+                "energy flow epoch %3d/%d: NLL %.4f", epoch + 1, params.epochs, history["nll"][-1]
+            )
     history["train_seconds"] = time.perf_counter() - start
     return flow, history
 

@@ -99,8 +99,10 @@ class LayerSums:
 
         def sums(y):
             frac = EPS * (tf.exp(tf.clip_by_value(y, 0.0, 2.0) * _Y_SCALE) - 1.0)
-            parts = [tf.reduce_sum(frac[:, o : o + n], axis=1, keepdims=True)
-                     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)]  # fmt: skip
+            parts = [
+                tf.reduce_sum(frac[:, o : o + n], axis=1, keepdims=True)
+                for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)
+            ]
             parts.append(tf.add_n(parts))
             return tf.math.log(tf.concat(parts, axis=1) + 1e-4) / np.log(10.0)
 
@@ -155,8 +157,13 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
             d_real = tf.reduce_mean(critic([y_real, c], training=True))
             d_fake = tf.reduce_mean(critic([y_fake, c], training=True))
             loss = d_fake - d_real + params.gp_weight * gp
-        opt_c.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables),
-                                  critic.trainable_variables, strict=True))  # fmt: skip
+        opt_c.apply_gradients(
+            zip(
+                tape.gradient(loss, critic.trainable_variables),
+                critic.trainable_variables,
+                strict=True,
+            )
+        )
         return loss, d_real - d_fake, gp
 
     @tf.function
@@ -164,13 +171,26 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
         z = noise.normal((bs, latent))
         with tf.GradientTape() as tape:
             loss = -tf.reduce_mean(critic([generator([z, c], training=True), c], training=True))
-        opt_g.apply_gradients(zip(tape.gradient(loss, generator.trainable_variables),
-                                  generator.trainable_variables, strict=True))  # fmt: skip
+        opt_g.apply_gradients(
+            zip(
+                tape.gradient(loss, generator.trainable_variables),
+                generator.trainable_variables,
+                strict=True,
+            )
+        )
         return loss
 
     rng = np.random.default_rng(seed)
-    history = {k: [] for k in ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty",
-                               "epoch_seconds")}  # fmt: skip
+    history = {
+        k: []
+        for k in (
+            "critic_loss",
+            "generator_loss",
+            "wasserstein",
+            "gradient_penalty",
+            "epoch_seconds",
+        )
+    }
     steps = n // bs
     start = time.perf_counter()
     for epoch in range(params.epochs):
@@ -193,9 +213,14 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
         history["epoch_seconds"].append(time.perf_counter() - t0)
         log.info(
             "epoch %3d/%d: critic loss %.4f, generator loss %.4f, W estimate %.4f, GP %.4f (%.1f s)",
-            epoch + 1, params.epochs, history["critic_loss"][-1], history["generator_loss"][-1],
-            history["wasserstein"][-1], history["gradient_penalty"][-1], history["epoch_seconds"][-1],
-        )  # fmt: skip
+            epoch + 1,
+            params.epochs,
+            history["critic_loss"][-1],
+            history["generator_loss"][-1],
+            history["wasserstein"][-1],
+            history["gradient_penalty"][-1],
+            history["epoch_seconds"][-1],
+        )
     history["train_seconds"] = time.perf_counter() - start
     return generator, critic, history
 
@@ -217,8 +242,15 @@ def _predictor(generator, latent_dim: int):
     return _PREDICTORS[generator]
 
 
-def generate(generator, energy, e_range, latent_dim: int, rng: np.random.Generator,
-             batch_size: int = 10000, energy_flow=None) -> dict:  # fmt: skip
+def generate(
+    generator,
+    energy,
+    e_range,
+    latent_dim: int,
+    rng: np.random.Generator,
+    batch_size: int = 10000,
+    energy_flow=None,
+) -> dict:
     """Showers (CaloGAN keys) for the incident ``energy`` values (GeV).
 
     With ``energy_flow`` (a :class:`lhcml.calo.energyflow.LayerEnergyFlow`) each layer's

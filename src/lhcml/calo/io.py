@@ -57,8 +57,13 @@ def write_showers(path: str | os.PathLike, showers: dict, attrs: dict | None = N
             if key == "energy":
                 data = data.reshape(n, 1)
             chunks = (min(max(n, 1), 1000), *data.shape[1:]) if n else None
-            f.create_dataset(key, data=data, chunks=chunks, compression="gzip" if n else None,
-                             compression_opts=4 if n else None)  # fmt: skip
+            f.create_dataset(
+                key,
+                data=data,
+                chunks=chunks,
+                compression="gzip" if n else None,
+                compression_opts=4 if n else None,
+            )
         for k, v in (attrs or {}).items():
             f.attrs[k] = v
 

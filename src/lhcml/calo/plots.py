@@ -85,8 +85,13 @@ def plot_mean_images(particle, ref, gens: dict, *paths):
     per generator of ``gens``."""
     use_style()
     rows = {"Reference": ref, **{GENERATOR_LABELS.get(n, n): g for n, g in gens.items()}}
-    fig, axes = plt.subplots(len(rows), 3, figsize=(18, 4.5 * len(rows)), squeeze=False,
-                             gridspec_kw={"width_ratios": (4, 1.5, 1.2)})  # fmt: skip
+    fig, axes = plt.subplots(
+        len(rows),
+        3,
+        figsize=(18, 4.5 * len(rows)),
+        squeeze=False,
+        gridspec_kw={"width_ratios": (4, 1.5, 1.2)},
+    )
     for i in range(3):
         images = [np.mean(s[f"layer_{i}"], axis=0) for s in rows.values()]
         positive = np.concatenate([im[im > 0] for im in images])
@@ -94,8 +99,13 @@ def plot_mean_images(particle, ref, gens: dict, *paths):
         vmax = positive.max() if positive.size else 1.0
         for row, (image, name) in enumerate(zip(images, rows, strict=True)):
             ax = axes[row, i]
-            mesh = ax.imshow(np.clip(image, vmin, None), aspect="auto", origin="lower",
-                             norm=LogNorm(vmin, vmax), cmap="viridis")  # fmt: skip
+            mesh = ax.imshow(
+                np.clip(image, vmin, None),
+                aspect="auto",
+                origin="lower",
+                norm=LogNorm(vmin, vmax),
+                cmap="viridis",
+            )
             ax.set_title(f"{name}, layer {i}", fontsize=14)
             ax.set_xlabel("x (eta) cell", fontsize=12)
             ax.set_ylabel("y (phi) cell", fontsize=12)
@@ -116,11 +126,16 @@ def plot_timing(particle, timings: dict, *paths):
     fig, ax = plt.subplots(figsize=(9, 7))
     first = next(iter(timings.values()))
     batches = [int(b) for b in first["reference_seconds_per_shower"]]
-    ax.plot(batches, [first["reference_seconds_per_shower"][str(b)] for b in batches], "o-",
-            **REF_STYLE)  # fmt: skip
+    ax.plot(
+        batches, [first["reference_seconds_per_shower"][str(b)] for b in batches], "o-", **REF_STYLE
+    )
     for name, timing in timings.items():
-        ax.plot(batches, [timing["generator_seconds_per_shower"][str(b)] for b in batches], "o-",
-                **_style(name))  # fmt: skip
+        ax.plot(
+            batches,
+            [timing["generator_seconds_per_shower"][str(b)] for b in batches],
+            "o-",
+            **_style(name),
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Batch size [showers]")
@@ -136,8 +151,11 @@ def plot_training(particle, gan_history, flow_history, *paths):
     use_style()
     fig, (ax, fax) = plt.subplots(1, 2, figsize=(16, 7))
     epochs = np.arange(1, len(gan_history["critic_loss"]) + 1)
-    for key, color in (("critic_loss", "tab:blue"), ("generator_loss", "tab:orange"),
-                       ("wasserstein", "black")):  # fmt: skip
+    for key, color in (
+        ("critic_loss", "tab:blue"),
+        ("generator_loss", "tab:orange"),
+        ("wasserstein", "black"),
+    ):
         ax.plot(epochs, gan_history[key], "o-", color=color, label=key.replace("_", " "))
     ax.set_xlabel("Epoch")
     ax.set_ylabel("Loss")
@@ -171,19 +189,28 @@ def plot_metrics(particle, metrics: dict, *paths):
     for name, entry in metrics.items():
         clf, timing = entry["classifier"], entry["timing"]
         per_shower = timing["generator_seconds_per_shower"]
-        rows.append([GENERATOR_LABELS.get(name, name),
-                     f"{clf['high_level']['auc']:.3f}", f"{clf['high_level']['jsd']:.3f}",
-                     f"{clf['cells']['auc']:.3f}", f"{clf['cells']['jsd']:.3f}",
-                     f"{entry['training']['train_seconds']:.0f}",
-                     " / ".join(f"{1e3 * per_shower[b]:.2g}" for b in per_shower)])  # fmt: skip
+        rows.append(
+            [
+                GENERATOR_LABELS.get(name, name),
+                f"{clf['high_level']['auc']:.3f}",
+                f"{clf['high_level']['jsd']:.3f}",
+                f"{clf['cells']['auc']:.3f}",
+                f"{clf['cells']['jsd']:.3f}",
+                f"{entry['training']['train_seconds']:.0f}",
+                " / ".join(f"{1e3 * per_shower[b]:.2g}" for b in per_shower),
+            ]
+        )
     tax.axis("off")
     batches = "/".join(metrics[next(iter(metrics))]["timing"]["generator_seconds_per_shower"])
-    table = tax.table(cellText=rows, loc="center",
-                      colLabels=["", "AUC HL", "JSD HL", "AUC cells", "JSD cells", "train [s]",
-                                 "ms/shower"])  # fmt: skip
+    table = tax.table(
+        cellText=rows,
+        loc="center",
+        colLabels=["", "AUC HL", "JSD HL", "AUC cells", "JSD cells", "train [s]", "ms/shower"],
+    )
     table.auto_set_column_width(list(range(7)))
-    tax.set_title(f"JSD in nats (ln 2 = separable); time per shower at batch {batches}",
-                  fontsize=12)  # fmt: skip
+    tax.set_title(
+        f"JSD in nats (ln 2 = separable); time per shower at batch {batches}", fontsize=12
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(11)
     table.scale(1, 2.2)

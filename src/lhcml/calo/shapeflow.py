@@ -100,8 +100,10 @@ class ShapeFlowParams:
 
 
 def _layer_sums(cells: np.ndarray) -> np.ndarray:
-    return np.stack([cells[:, o : o + n].sum(axis=1)
-                     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)], axis=1)  # fmt: skip
+    return np.stack(
+        [cells[:, o : o + n].sum(axis=1) for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)],
+        axis=1,
+    )
 
 
 def _per_cell(layer_values: np.ndarray) -> np.ndarray:
@@ -157,10 +159,11 @@ class ShapeFlow:
                 h = keras.layers.Dense(units, activation="relu")(h)
             out = keras.layers.Dense(n_out, kernel_initializer="zeros")(h)
             self.nets.append(keras.Model(inp, out, name=f"coupling_{i}"))
-        spec = (tf.TensorSpec((None, N_CELLS), tf.float32),
-                tf.TensorSpec((None, 1 + N_LAYERS), tf.float32))  # fmt: skip
-        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z),
-                                    input_signature=spec)  # fmt: skip
+        spec = (
+            tf.TensorSpec((None, N_CELLS), tf.float32),
+            tf.TensorSpec((None, 1 + N_LAYERS), tf.float32),
+        )
+        self._forward = tf.function(lambda z, c: self._bijector(c).forward(z), input_signature=spec)
 
     def _bijector(self, cond):
         tfb, tf = self._tfp.bijectors, self._tf
@@ -175,8 +178,10 @@ class ShapeFlow:
                 log_scale = CLIP * tf.tanh(raw / CLIP)
                 return tfb.Chain([tfb.Shift(shift), tfb.Scale(log_scale=log_scale)])
 
-            blocks += [tfb.Permute(perm.tolist()),
-                       tfb.RealNVP(num_masked=self.n_masked, bijector_fn=bijector_fn)]  # fmt: skip
+            blocks += [
+                tfb.Permute(perm.tolist()),
+                tfb.RealNVP(num_masked=self.n_masked, bijector_fn=bijector_fn),
+            ]
         return tfb.Chain(blocks[::-1])  # Chain applies its last bijector first
 
     def _params_per_code(self) -> int:
@@ -230,16 +235,29 @@ class ShapeFlow:
         """Weights, standardisations and parameters in one ``.npz`` file (atomic)."""
         arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, mean=self.mean, std=self.std, layer_mean=self.layer_mean,
-                     layer_std=self.layer_std, e_range=np.asarray(self.e_range),
-                     params=np.asarray(json.dumps(asdict(self.params))), **arrays)  # fmt: skip
+            np.savez(
+                f,
+                mean=self.mean,
+                std=self.std,
+                layer_mean=self.layer_mean,
+                layer_std=self.layer_std,
+                e_range=np.asarray(self.e_range),
+                params=np.asarray(json.dumps(asdict(self.params))),
+                **arrays,
+            )
 
     @classmethod
     def load(cls, path) -> ShapeFlow:
         with np.load(path, allow_pickle=False) as data:
             params = ShapeFlowParams(**json.loads(str(data["params"])))
-            flow = cls(params, data["mean"], data["std"], data["layer_mean"], data["layer_std"],
-                       data["e_range"])  # fmt: skip
+            flow = cls(
+                params,
+                data["mean"],
+                data["std"],
+                data["layer_mean"],
+                data["layer_std"],
+                data["e_range"],
+            )
             variables = flow.trainable_variables
             missing = [i for i in range(len(variables)) if f"w{i}" not in data]
             if missing:
@@ -263,9 +281,14 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     std = codes.std(axis=0)
     layer_codes = encode_layers(layer_energies(showers), showers["energy"])
     layer_std = layer_codes.std(axis=0)
-    flow = ShapeFlow(params, codes.mean(axis=0), np.maximum(std, MIN_STD),
-                     layer_codes.mean(axis=0), np.where(layer_std > 0, layer_std, 1.0),
-                     e_range)  # fmt: skip
+    flow = ShapeFlow(
+        params,
+        codes.mean(axis=0),
+        np.maximum(std, MIN_STD),
+        layer_codes.mean(axis=0),
+        np.where(layer_std > 0, layer_std, 1.0),
+        e_range,
+    )
     x = ((codes - flow.mean) / flow.std).astype(np.float32)
     c = flow.condition(showers["energy"], layer_energies(showers))
     n, bs = len(x), min(params.batch_size, len(x))
@@ -286,18 +309,26 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     for epoch in range(params.epochs):
         t0 = time.perf_counter()
         order = rng.permutation(n)
-        losses = [float(step(tf.constant(x[idx]), tf.constant(c[idx])))
-                  for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))]  # fmt: skip
+        losses = [
+            float(step(tf.constant(x[idx]), tf.constant(c[idx])))
+            for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))
+        ]
         history["nll"].append(float(np.mean(losses)))
         history["epoch_seconds"].append(time.perf_counter() - t0)
-        log.info("shape flow epoch %3d/%d: NLL per cell %.4f (%.1f s)", epoch + 1, params.epochs,
-                 history["nll"][-1], history["epoch_seconds"][-1])  # fmt: skip
+        log.info(
+            "shape flow epoch %3d/%d: NLL per cell %.4f (%.1f s)",
+            epoch + 1,
+            params.epochs,
+            history["nll"][-1],
+            history["epoch_seconds"][-1],
+        )
     history["train_seconds"] = time.perf_counter() - start
     return flow, history
 
 
-def generate(flow: ShapeFlow, energy_flow, energy, rng: np.random.Generator,
-             batch_size: int = 10000) -> dict:  # fmt: skip
+def generate(
+    flow: ShapeFlow, energy_flow, energy, rng: np.random.Generator, batch_size: int = 10000
+) -> dict:
     """Showers (CaloGAN keys) for the incident ``energy`` values (GeV): layer energies from
     ``energy_flow`` (:class:`lhcml.calo.energyflow.LayerEnergyFlow`), shapes from ``flow``.
     The flows model the cells only: ``overflow`` is returned as zeros."""

@@ -31,11 +31,33 @@ import numpy as np
 from lhcml.calo.geometry import LAYER_SHAPES, N_LAYERS, cell_centres
 
 FEATURES: tuple[str, ...] = (
-    "e_0", "e_1", "e_2", "e_tot", "e_ratio", "f_0", "f_1", "f_2", "depth", "shower_depth",
-    "depth_width", "width_0", "width_1", "width_2", "sparsity_0", "sparsity_1", "sparsity_2",
-    "centre_x_0", "centre_x_1", "centre_x_2", "centre_y_0", "centre_y_1", "centre_y_2",
-    "width_y_0", "width_y_1", "width_y_2",
-)  # fmt: skip
+    "e_0",
+    "e_1",
+    "e_2",
+    "e_tot",
+    "e_ratio",
+    "f_0",
+    "f_1",
+    "f_2",
+    "depth",
+    "shower_depth",
+    "depth_width",
+    "width_0",
+    "width_1",
+    "width_2",
+    "sparsity_0",
+    "sparsity_1",
+    "sparsity_2",
+    "centre_x_0",
+    "centre_x_1",
+    "centre_x_2",
+    "centre_y_0",
+    "centre_y_1",
+    "centre_y_2",
+    "width_y_0",
+    "width_y_1",
+    "width_y_2",
+)
 
 #: Axis labels for plots.
 LABELS: dict[str, str] = {

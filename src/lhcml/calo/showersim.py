@@ -222,9 +222,13 @@ def em_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
     dx, dy = _radial_offsets(rng, radius * F32(medium.moliere_radius))
     z = z_start.astype(F32)[idx] + g * (medium.x0 / beta).astype(F32)[idx]
     return Spots(
-        shower=idx, x=x0.astype(F32)[idx] + dx, y=y0.astype(F32)[idx] + dy, z=z,
-        true=(energy / np.maximum(n, 1)).astype(F32)[idx], hadronic=np.zeros(idx.size, bool),
-    )  # fmt: skip
+        shower=idx,
+        x=x0.astype(F32)[idx] + dx,
+        y=y0.astype(F32)[idx] + dy,
+        z=z,
+        true=(energy / np.maximum(n, 1)).astype(F32)[idx],
+        hadronic=np.zeros(idx.size, bool),
+    )
 
 
 def hadronic_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
@@ -240,9 +244,13 @@ def hadronic_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
     radius = np.where(core, F32(params.had_core_mm), F32(params.had_tail_mm))
     dx, dy = _radial_offsets(rng, radius)
     return Spots(
-        shower=idx, x=x0.astype(F32)[idx] + dx, y=y0.astype(F32)[idx] + dy, z=z,
-        true=(energy / np.maximum(n, 1)).astype(F32)[idx], hadronic=np.ones(idx.size, bool),
-    )  # fmt: skip
+        shower=idx,
+        x=x0.astype(F32)[idx] + dx,
+        y=y0.astype(F32)[idx] + dy,
+        z=z,
+        true=(energy / np.maximum(n, 1)).astype(F32)[idx],
+        hadronic=np.ones(idx.size, bool),
+    )
 
 
 def mip_spots(energy, length, x0, y0, medium) -> tuple[Spots, np.ndarray]:
@@ -259,9 +267,13 @@ def mip_spots(energy, length, x0, y0, medium) -> tuple[Spots, np.ndarray]:
     hi = np.minimum(lo + step, length[idx])
     e = (hi - lo) * medium.dedx_mip * 1e-3
     spots = Spots(
-        shower=idx, x=x0[idx].astype(F32), y=y0[idx].astype(F32), z=(0.5 * (lo + hi)).astype(F32),
-        true=e.astype(F32), hadronic=np.zeros(idx.size, bool),
-    )  # fmt: skip
+        shower=idx,
+        x=x0[idx].astype(F32),
+        y=y0[idx].astype(F32),
+        z=(0.5 * (lo + hi)).astype(F32),
+        true=e.astype(F32),
+        hadronic=np.zeros(idx.size, bool),
+    )
     return spots, np.bincount(idx, e, minlength=energy.size)
 
 
@@ -310,8 +322,9 @@ def _layer_index(z):
     return (z >= LAYER_EDGES[1]).astype(np.int8) + (z >= LAYER_EDGES[2]) + (z >= LAYER_EDGES[3])
 
 
-def deposit(rng, spots: Spots, n_showers: int, params, hadronic_response=None,
-            profile_edges=None) -> dict:  # fmt: skip
+def deposit(
+    rng, spots: Spots, n_showers: int, params, hadronic_response=None, profile_edges=None
+) -> dict:
     """Bin spots into the 504 cells and the per-layer overflow (read at the EM scale with
     sampling fluctuations), and sum the leakage and the invisible energy (see the module
     docstring). ``profile_edges`` (mm) adds the true-energy depth profile of each shower."""
@@ -416,8 +429,12 @@ def simulate(
         parts.append(out)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
     if not parts:
-        merged = {"cells": np.zeros((0, N_CELLS)), "overflow": np.zeros((0, N_LAYERS)),
-                  "leakage": np.zeros(0), "invisible": np.zeros(0)}  # fmt: skip
+        merged = {
+            "cells": np.zeros((0, N_CELLS)),
+            "overflow": np.zeros((0, N_LAYERS)),
+            "leakage": np.zeros(0),
+            "invisible": np.zeros(0),
+        }
     result = {"energy": energy}
     for i, image in enumerate(split_layers(merged.pop("cells"))):
         result[f"layer_{i}"] = image

@@ -45,17 +45,20 @@ def time_reference(particle, params, e_range, batch_sizes, seed: int, repeats: i
     )
 
 
-def time_gan(generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5,
-             energy_flow=None) -> dict:  # fmt: skip
+def time_gan(
+    generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5, energy_flow=None
+) -> dict:
     """Seconds per shower of :func:`lhcml.calo.gan.generate` (with the energy flow if given)."""
     from lhcml.calo.gan import generate
 
     rng = np.random.default_rng(seed)
     return time_per_shower(
-        lambda b: generate(generator, rng.uniform(*e_range, b), e_range, latent_dim, rng,
-                           energy_flow=energy_flow),
-        batch_sizes, repeats,
-    )  # fmt: skip
+        lambda b: generate(
+            generator, rng.uniform(*e_range, b), e_range, latent_dim, rng, energy_flow=energy_flow
+        ),
+        batch_sizes,
+        repeats,
+    )
 
 
 def time_sampler(sample, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:

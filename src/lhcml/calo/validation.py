@@ -115,8 +115,9 @@ class ClassifierParams:
         return dataclass_from_mapping(cls, mapping, "calo.classifier")
 
 
-def classifier_auc(x_ref, x_gen, params: ClassifierParams, seed: int, threads: int = 1,
-                   standardise: bool = True) -> dict:  # fmt: skip
+def classifier_auc(
+    x_ref, x_gen, params: ClassifierParams, seed: int, threads: int = 1, standardise: bool = True
+) -> dict:
     """The CaloChallenge classifier test (its ``evaluate.py``) of ``x_ref`` against ``x_gen``.
 
     Both samples are shuffled (seeded) into training, validation and test parts
@@ -166,8 +167,15 @@ def classifier_auc(x_ref, x_gen, params: ClassifierParams, seed: int, threads: i
     history = {"loss": [], "val_loss": []}
     best_loss, best_weights = np.inf, None
     for _ in range(params.epochs):
-        fit = model.fit(x[train], y[train], batch_size=params.batch_size, epochs=1, verbose=0,
-                        validation_data=(x[val], y[val]), shuffle=True)  # fmt: skip
+        fit = model.fit(
+            x[train],
+            y[train],
+            batch_size=params.batch_size,
+            epochs=1,
+            verbose=0,
+            validation_data=(x[val], y[val]),
+            shuffle=True,
+        )
         history["loss"].append(float(fit.history["loss"][0]))
         history["val_loss"].append(float(fit.history["val_loss"][0]))
         if history["val_loss"][-1] < best_loss:
@@ -212,19 +220,28 @@ def validate_metrics(metrics: dict) -> dict:
             raise ValueError(f"calo metrics: field {key!r} missing or not a {kind.__name__}")
     if not metrics["generators"]:
         raise ValueError("calo metrics: no generators")
-    required = {"n_generated": int, "shower_shapes": dict, "distance_summary": dict,
-                "worst_separation_power": list, "classifier": dict, "timing": dict,
-                "training": dict}  # fmt: skip
+    required = {
+        "n_generated": int,
+        "shower_shapes": dict,
+        "distance_summary": dict,
+        "worst_separation_power": list,
+        "classifier": dict,
+        "timing": dict,
+        "training": dict,
+    }
     for name, entry in metrics["generators"].items():
         for key, kind in required.items():
             if not isinstance(entry.get(key), kind):
-                raise ValueError(f"calo metrics: generators.{name}.{key} missing or not a "
-                                 f"{kind.__name__}")  # fmt: skip
+                raise ValueError(
+                    f"calo metrics: generators.{name}.{key} missing or not a {kind.__name__}"
+                )
         for clf in ("high_level", "cells"):
             auc = entry["classifier"].get(clf, {}).get("auc")
             if auc is None or not 0 <= auc <= 1:
-                raise ValueError(f"calo metrics: generators.{name}.classifier.{clf}.auc "
-                                 "missing or outside [0, 1]")  # fmt: skip
+                raise ValueError(
+                    f"calo metrics: generators.{name}.classifier.{clf}.auc "
+                    "missing or outside [0, 1]"
+                )
         missing = [f for f in FEATURES if f not in entry["shower_shapes"]]
         if missing:
             raise ValueError(f"calo metrics: generators.{name}.shower_shapes lacks {missing}")

@@ -104,8 +104,7 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
     return classifier_step, adversary_step, combined_step
 
 
-def train(train_table, val_table, features, params: dict, lam: float, seed: int,
-          threads: int = 1):  # fmt: skip
+def train(train_table, val_table, features, params: dict, lam: float, seed: int, threads: int = 1):
     """Train on the signal/QCD jets of ``train_table``; return ``(DNNTagger, info)``."""
     p = {**DEFAULTS, **params}
     p.pop("lambda", None)
@@ -119,18 +118,29 @@ def train(train_table, val_table, features, params: dict, lam: float, seed: int,
     clf_step, adv_step, game_step = make_steps(tf, keras, clf, adv, lam, p)
     log.info(
         "adversarial tagger, lambda %g: %s jets, features %s, mass bins %s GeV, params %s",
-        lam, tr.counts, list(features), np.round(edges, 1).tolist(), p,
-    )  # fmt: skip
+        lam,
+        tr.counts,
+        list(features),
+        np.round(edges, 1).tolist(),
+        p,
+    )
     start = time.perf_counter()
-    run = dict(train=tr, extra=labels, val=val, model=clf, batch_size=p["batch_size"],
-               logger=log)  # fmt: skip
-    history = training.run_epochs(tf, [clf_step], epochs=p["pretrain_epochs"], seed=seed,
-                                  phase="pretrain classifier", **run)  # fmt: skip
-    history += training.run_epochs(tf, [adv_step], epochs=p["pretrain_epochs"], seed=seed + 1,
-                                   phase="pretrain adversary", **run)  # fmt: skip
+    run = dict(train=tr, extra=labels, val=val, model=clf, batch_size=p["batch_size"], logger=log)
+    history = training.run_epochs(
+        tf, [clf_step], epochs=p["pretrain_epochs"], seed=seed, phase="pretrain classifier", **run
+    )
+    history += training.run_epochs(
+        tf,
+        [adv_step],
+        epochs=p["pretrain_epochs"],
+        seed=seed + 1,
+        phase="pretrain adversary",
+        **run,
+    )
     game = [adv_step] * p["adversary_steps"] + [game_step]
-    history += training.run_epochs(tf, game, epochs=p["epochs"], seed=seed + 2,
-                                   phase="adversarial", **run)  # fmt: skip
+    history += training.run_epochs(
+        tf, game, epochs=p["epochs"], seed=seed + 2, phase="adversarial", **run
+    )
     seconds = time.perf_counter() - start
     info = {
         "n_train": tr.counts,

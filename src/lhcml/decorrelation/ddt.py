@@ -161,8 +161,17 @@ class KernelQuantiles:
     over a (grid nodes x QCD jets) array instead of a new fit.
     """
 
-    def __init__(self, score, rho, pt, weight, mass_bandwidth: float, pt_bandwidth: float,
-                 mass_grid: int, pt_grid: int):  # fmt: skip
+    def __init__(
+        self,
+        score,
+        rho,
+        pt,
+        weight,
+        mass_bandwidth: float,
+        pt_bandwidth: float,
+        mass_grid: int,
+        pt_grid: int,
+    ):
         score, weight = np.asarray(score, np.float64), np.asarray(weight, np.float64)
         x = _mass_pt_coordinates(rho, pt)
         finite = np.isfinite(x).all(axis=1) & np.isfinite(score) & (weight > 0)
@@ -206,7 +215,8 @@ class SmoothDDTMap:
         self.log_mass_nodes = np.asarray(log_mass_nodes, np.float64)
         self.log_pt_nodes = np.asarray(log_pt_nodes, np.float64)
         self.thresholds = np.asarray(thresholds, np.float64).reshape(
-            len(self.log_mass_nodes), len(self.log_pt_nodes))  # fmt: skip
+            len(self.log_mass_nodes), len(self.log_pt_nodes)
+        )
         self.qcd_efficiency = float(qcd_efficiency)
 
     @classmethod
@@ -233,8 +243,12 @@ class SmoothDDTMap:
         t = self.thresholds
         i1 = np.minimum(i + 1, t.shape[0] - 1)
         j1 = np.minimum(j + 1, t.shape[1] - 1)
-        out = ((1 - a) * (1 - b) * t[i, j] + a * (1 - b) * t[i1, j]
-               + (1 - a) * b * t[i, j1] + a * b * t[i1, j1])  # fmt: skip
+        out = (
+            (1 - a) * (1 - b) * t[i, j]
+            + a * (1 - b) * t[i1, j]
+            + (1 - a) * b * t[i, j1]
+            + a * b * t[i1, j1]
+        )
         out[bad] = np.nan
         return out
 
@@ -339,19 +353,27 @@ def train(base: str, base_score, rho, pt, y, weight, params: dict):
     closure = float(weight[qcd & passing].sum() / weight[qcd].sum())
     sig = y == 1
     sig_eff = float(weight[sig & passing].sum() / weight[sig].sum()) if sig.any() else None
-    shape = (f"{p['pt_bins']} pT x {p['rho_bins']} rho bins" if p["map"] == "binned" else
-             "smooth map (ln m bandwidth {mass_bandwidth}, ln pT bandwidth {pt_bandwidth}, "
-             "{mass_grid} x {pt_grid} nodes)".format(**p["smooth"]))  # fmt: skip
+    shape = (
+        f"{p['pt_bins']} pT x {p['rho_bins']} rho bins"
+        if p["map"] == "binned"
+        else "smooth map (ln m bandwidth {mass_bandwidth}, ln pT bandwidth {pt_bandwidth}, "
+        "{mass_grid} x {pt_grid} nodes)".format(**p["smooth"])
+    )
     log.info(
         "DDT of %s: %d QCD jets, %s at QCD efficiency %.4f "
         "(training split: %.4f of QCD, %s of signal pass s_DDT >= 0)",
-        base, int(qcd.sum()), shape, eff, closure, sig_eff,
-    )  # fmt: skip
+        base,
+        int(qcd.sum()),
+        shape,
+        eff,
+        closure,
+        sig_eff,
+    )
     info = {
         "n_train": {
             "signal": int(sig.sum()) if p["qcd_efficiency"] is None else 0,
             "background": int(qcd.sum()),
-        },  # fmt: skip
+        },
         "params": p,
         "base": base,
         "design_qcd_efficiency": eff,
@@ -370,6 +392,9 @@ def smooth_scan_params(params: dict, mass_bandwidth: float) -> dict:
     averages over masses and leaves the base tagger's mass dependence (its R50 and its
     sculpting). The other smooth-map settings and the design point are kept.
     """
-    smooth = {**DEFAULTS["smooth"], **(params.get("smooth") or {}),
-              "mass_bandwidth": float(mass_bandwidth)}  # fmt: skip
+    smooth = {
+        **DEFAULTS["smooth"],
+        **(params.get("smooth") or {}),
+        "mass_bandwidth": float(mass_bandwidth),
+    }
     return {**params, "map": "smooth", "smooth": smooth}

@@ -50,8 +50,7 @@ def make_step(tf, keras, clf, lam: float, p: dict):
     return step
 
 
-def train(train_table, val_table, features, params: dict, lam: float, seed: int,
-          threads: int = 1):  # fmt: skip
+def train(train_table, val_table, features, params: dict, lam: float, seed: int, threads: int = 1):
     """Train on the signal/QCD jets of ``train_table``; return ``(DNNTagger, info)``."""
     p = {**DEFAULTS, **params}
     p.pop("lambda", None)
@@ -60,13 +59,27 @@ def train(train_table, val_table, features, params: dict, lam: float, seed: int,
     tr, val, scaler = prepare(train_table, val_table, features)
     clf = build_model(keras, tr.x.shape[1], p["layers"], p["dropout"])
     step = make_step(tf, keras, clf, lam, p)
-    log.info("DisCo tagger, lambda %g: %s jets, features %s, params %s",
-             lam, tr.counts, list(features), p)  # fmt: skip
+    log.info(
+        "DisCo tagger, lambda %g: %s jets, features %s, params %s",
+        lam,
+        tr.counts,
+        list(features),
+        p,
+    )
     start = time.perf_counter()
     history = training.run_epochs(
-        tf, [step], tr, {}, val, clf, epochs=p["epochs"], batch_size=p["batch_size"],
-        seed=seed, logger=log, phase="disco",
-    )  # fmt: skip
+        tf,
+        [step],
+        tr,
+        {},
+        val,
+        clf,
+        epochs=p["epochs"],
+        batch_size=p["batch_size"],
+        seed=seed,
+        logger=log,
+        phase="disco",
+    )
     seconds = time.perf_counter() - start
     info = {
         "n_train": tr.counts,

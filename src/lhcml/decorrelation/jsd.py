@@ -125,9 +125,15 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def decorrelation_metrics(
-    y, score, msd, weight, edges, n_bootstrap: int = 0, seed: int = 0,
+    y,
+    score,
+    msd,
+    weight,
+    edges,
+    n_bootstrap: int = 0,
+    seed: int = 0,
     signal_efficiency: float = 0.5,
-) -> dict:  # fmt: skip
+) -> dict:
     """AUC, R50, JSD and 1/JSD at the cut keeping ``signal_efficiency`` of the signal.
 
     ``y`` (1 signal, 0 QCD; other jets are ignored), ``score`` (higher = more signal-like),

@@ -49,38 +49,78 @@ def plot_plane(summary: dict, *paths) -> None:
         color = colors[method]
         name = parameters.get(method, "lambda")
         symbol = SCAN_SYMBOLS.get(name, name)
-        ax.plot(x, y, "-", color=color, lw=1.5, alpha=0.7,
-                label=f"{display_name(method)} {symbol} scan")  # fmt: skip
-        ax.errorbar(x, y, xerr=[p["r50_err"] or 0 for p in pts],
-                    yerr=[p["inv_jsd_err"] or 0 for p in pts], fmt=".", color=color,
-                    ms=6, lw=1, capsize=0)  # fmt: skip
+        ax.plot(
+            x, y, "-", color=color, lw=1.5, alpha=0.7, label=f"{display_name(method)} {symbol} scan"
+        )
+        ax.errorbar(
+            x,
+            y,
+            xerr=[p["r50_err"] or 0 for p in pts],
+            yerr=[p["inv_jsd_err"] or 0 for p in pts],
+            fmt=".",
+            color=color,
+            ms=6,
+            lw=1,
+            capsize=0,
+        )
         for p in pts:
-            ax.annotate(f"{symbol}={p[name]:g}", (p["r50"], p["inv_jsd"]),
-                        textcoords="offset points", xytext=(5, 5), fontsize=13, color=color)  # fmt: skip
-    ceiling = sorted((e["r50"], e["inv_jsd_random_cut"]) for e in summary["taggers"].values()
-                     if e["r50"] is not None and e.get("inv_jsd_random_cut") is not None)  # fmt: skip
+            ax.annotate(
+                f"{symbol}={p[name]:g}",
+                (p["r50"], p["inv_jsd"]),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=13,
+                color=color,
+            )
+    ceiling = sorted(
+        (e["r50"], e["inv_jsd_random_cut"])
+        for e in summary["taggers"].values()
+        if e["r50"] is not None and e.get("inv_jsd_random_cut") is not None
+    )
     if ceiling:
-        ax.plot(*zip(*ceiling, strict=True), ":", color="grey", lw=2,
-                label="random cut, same QCD efficiency")  # fmt: skip
+        ax.plot(
+            *zip(*ceiling, strict=True),
+            ":",
+            color="grey",
+            lw=2,
+            label="random cut, same QCD efficiency",
+        )
     for tagger, e in summary["taggers"].items():
         if e["r50"] is None or e["inv_jsd"] is None:
             continue
         md = e["decorrelated"]
         ax.errorbar(
-            e["r50"], e["inv_jsd"], xerr=e["r50_err"] or 0, yerr=e["inv_jsd_err"] or 0,
-            fmt=MARKERS[md], ms=12, mfc=None if md else "none", mew=2, lw=1.5,
-            color=colors[tagger], label=display_name(tagger),
-        )  # fmt: skip
+            e["r50"],
+            e["inv_jsd"],
+            xerr=e["r50_err"] or 0,
+            yerr=e["inv_jsd_err"] or 0,
+            fmt=MARKERS[md],
+            ms=12,
+            mfc=None if md else "none",
+            mew=2,
+            lw=1.5,
+            color=colors[tagger],
+            label=display_name(tagger),
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(r"Background rejection $R_{50}$ = $1/\varepsilon_\mathrm{B}$ at "
-                  r"$\varepsilon_\mathrm{S}$ = 50%")  # fmt: skip
+    ax.set_xlabel(
+        r"Background rejection $R_{50}$ = $1/\varepsilon_\mathrm{B}$ at "
+        r"$\varepsilon_\mathrm{S}$ = 50%"
+    )
     ax.set_ylabel(r"1/JSD (QCD $m_\mathrm{SD}$, pass vs fail)")
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi * 4)
     _shade_target(ax, summary)
-    ax.legend(loc="upper right", fontsize=14, ncol=2, frameon=True, facecolor="white",
-              edgecolor="none", framealpha=0.9)  # fmt: skip
+    ax.legend(
+        loc="upper right",
+        fontsize=14,
+        ncol=2,
+        frameon=True,
+        facecolor="white",
+        edgecolor="none",
+        framealpha=0.9,
+    )
     label(ax)
     save_figure(fig, *paths)
 
@@ -93,15 +133,20 @@ def _shade_target(ax, summary: dict) -> None:
     if not entry or not entry["r50"] or not entry["inv_jsd"]:
         return
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
-    ax.fill_between([0.5 * entry["r50"], xlim[1]], 10 * entry["inv_jsd"], ylim[1],
-                    color="green", alpha=0.08, lw=0,
-                    label=f"1/2 R50, 10x 1/JSD of {display_name(ref)} (diagnostic)")  # fmt: skip
+    ax.fill_between(
+        [0.5 * entry["r50"], xlim[1]],
+        10 * entry["inv_jsd"],
+        ylim[1],
+        color="green",
+        alpha=0.08,
+        lw=0,
+        label=f"1/2 R50, 10x 1/JSD of {display_name(ref)} (diagnostic)",
+    )
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
 
 
-def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_range,
-                 *paths) -> None:  # fmt: skip
+def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_range, *paths) -> None:
     """QCD m_SD (unit area) before and after cuts at fixed QCD efficiencies.
 
     ``cuts`` = {QCD efficiency: threshold}, ``jsds`` = {efficiency as '%g' string: JSD}.
@@ -133,7 +178,8 @@ def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_rang
     ax.set_ylim(0, ax.get_ylim()[1] * 1.4)
     ax.set_xlabel(r"Soft-drop mass $m_\mathrm{SD}$ [GeV]")
     ax.set_ylabel("Normalised to unit area [1/GeV]")
-    ax.legend(loc="upper right", fontsize=17, title=f"QCD jets, {display_name(tagger)}",
-              title_fontsize=17)  # fmt: skip
+    ax.legend(
+        loc="upper right", fontsize=17, title=f"QCD jets, {display_name(tagger)}", title_fontsize=17
+    )
     label(ax)
     save_figure(fig, *paths)

@@ -43,8 +43,10 @@ def apply_gradients(optimizer, tape, loss, model) -> None:
 
 def predict(model, x: np.ndarray, batch_size: int = 8192) -> np.ndarray:
     """Sigmoid outputs (float64) of the classifier, in inference mode."""
-    out = [model(x[i : i + batch_size], training=False).numpy()[:, 0] for i in
-           range(0, len(x), batch_size)]  # fmt: skip
+    out = [
+        model(x[i : i + batch_size], training=False).numpy()[:, 0]
+        for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
@@ -64,9 +66,18 @@ def validation_numbers(model, val: Jets, rng_seed: int) -> dict:
 
 
 def run_epochs(
-    tf, steps, train: Jets, extra: dict, val: Jets, model, epochs: int, batch_size: int,
-    seed: int, logger: logging.Logger, phase: str,
-) -> list[dict]:  # fmt: skip
+    tf,
+    steps,
+    train: Jets,
+    extra: dict,
+    val: Jets,
+    model,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    logger: logging.Logger,
+    phase: str,
+) -> list[dict]:
     """Run ``epochs`` epochs of ``steps`` (one callable per batch, or a list of them).
 
     Each step is called with the batch tensors ``x, y, w, w_qcd, mass`` and the arrays of
@@ -74,8 +85,14 @@ def run_epochs(
     averaged over the epoch. Returns one record per epoch (losses and validation numbers).
     """
     rng = np.random.default_rng(seed)
-    arrays = {"x": train.x, "y": train.y, "w": train.w, "w_qcd": train.w_qcd,
-              "mass": train.mass, **extra}  # fmt: skip
+    arrays = {
+        "x": train.x,
+        "y": train.y,
+        "w": train.w,
+        "w_qcd": train.w_qcd,
+        "mass": train.mass,
+        **extra,
+    }
     history = []
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -90,9 +107,13 @@ def run_epochs(
         record.update(validation_numbers(model, val, seed + epoch))
         history.append(record)
         logger.info(
-            "%s epoch %3d/%d: %s (%.1f s)", phase, epoch + 1, epochs,
-            ", ".join(f"{k} {v:.4g}" for k, v in record.items()), time.perf_counter() - start,
-        )  # fmt: skip
+            "%s epoch %3d/%d: %s (%.1f s)",
+            phase,
+            epoch + 1,
+            epochs,
+            ", ".join(f"{k} {v:.4g}" for k, v in record.items()),
+            time.perf_counter() - start,
+        )
     return history
 
 

@@ -45,14 +45,14 @@ NN_MODULES = {
 # --- network taggers (adversarial, DisCo) -------------------------------------------
 
 
-def train_network(tagger: str, method: str, train_table, val_table, features, params, lam,
-                  seed: int, threads: int):  # fmt: skip
+def train_network(
+    tagger: str, method: str, train_table, val_table, features, params, lam, seed: int, threads: int
+):
     """Train one adversarial or DisCo tagger; return ``(DNNTagger, meta)``."""
     if method not in NN_MODULES:
         raise ValueError(f"unknown network method {method!r} (known: {', '.join(NN_MODULES)})")
     module = importlib.import_module(NN_MODULES[method])
-    model, info = module.train(train_table, val_table, features, params or {}, lam, seed,
-                               threads)  # fmt: skip
+    model, info = module.train(train_table, val_table, features, params or {}, lam, seed, threads)
     meta = {
         "tagger": tagger,
         "kind": method,
@@ -68,9 +68,21 @@ def train_network(tagger: str, method: str, train_table, val_table, features, pa
 
 
 def train_network_and_score(
-    tagger, method, feature_paths: dict, model_path, meta_path, score_paths: dict, features,
-    params, lam, seed, threads, scan_dir=None, scan_lambdas=(), scan_splits=("test",),
-) -> dict:  # fmt: skip
+    tagger,
+    method,
+    feature_paths: dict,
+    model_path,
+    meta_path,
+    score_paths: dict,
+    features,
+    params,
+    lam,
+    seed,
+    threads,
+    scan_dir=None,
+    scan_lambdas=(),
+    scan_splits=("test",),
+) -> dict:
     """Train on ``feature_paths['train']`` (monitor on 'val'), save, score ``score_paths``.
 
     Then, for each lambda of ``scan_lambdas`` (other than ``lam``), train the same network
@@ -80,8 +92,9 @@ def train_network_and_score(
     TensorFlow starts once per method.
     """
     tables = {s: read_table(p) for s, p in feature_paths.items()}
-    model, meta = train_network(tagger, method, tables["train"], tables["val"], features,
-                                params, lam, seed, threads)  # fmt: skip
+    model, meta = train_network(
+        tagger, method, tables["train"], tables["val"], features, params, lam, seed, threads
+    )
     model.save(model_path)
     write_json(meta_path, meta)
     for split, path in score_paths.items():
@@ -93,13 +106,16 @@ def train_network_and_score(
         if float(value) == float(lam):
             continue  # the tagger itself is this scan point
         folder = Path(scan_dir) / scan_folder("lambda", value)
-        scan_model, scan_meta = train_network(tagger, method, tables["train"], tables["val"],
-                                              features, params, value, seed, threads)  # fmt: skip
+        scan_model, scan_meta = train_network(
+            tagger, method, tables["train"], tables["val"], features, params, value, seed, threads
+        )
         scan_model.save(folder / "model.keras")
         write_json(folder / "meta.json", scan_meta)
         for split in scan_splits:
-            write_table(score_table(tables[split], scan_model.score(tables[split])),
-                        folder / f"{split}.parquet")  # fmt: skip
+            write_table(
+                score_table(tables[split], scan_model.score(tables[split])),
+                folder / f"{split}.parquet",
+            )
         log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
     return meta
 
@@ -130,8 +146,11 @@ def _base_scores(table, scores_path) -> np.ndarray:
 def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
     """DDT scores of a feature table, with the base tagger's scores from its score table."""
     require_columns(table, ["rho", "pt"], "the DDT taggers")
-    return tagger.score(_base_scores(table, base_scores_path), column(table, "rho", np.float64),
-                        column(table, "pt", np.float64))  # fmt: skip
+    return tagger.score(
+        _base_scores(table, base_scores_path),
+        column(table, "rho", np.float64),
+        column(table, "pt", np.float64),
+    )
 
 
 def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
@@ -140,9 +159,14 @@ def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
 
     start = time.perf_counter()
     model, info = ddt.train(
-        base, base_score, column(jets, "rho"), column(jets, "pt"), column(jets, "y"),
-        column(jets, "weight", np.float64), params,
-    )  # fmt: skip
+        base,
+        base_score,
+        column(jets, "rho"),
+        column(jets, "pt"),
+        column(jets, "y"),
+        column(jets, "weight", np.float64),
+        params,
+    )
     info["train_seconds"] = time.perf_counter() - start
     meta = {
         "tagger": tagger,
@@ -156,9 +180,18 @@ def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
 
 
 def train_ddt_and_score(
-    tagger: str, base: str, feature_paths: dict, base_score_paths: dict, model_path, meta_path,
-    score_paths: dict, params: dict, scan_dir=None, scan_bandwidths=(), scan_splits=("test",),
-) -> dict:  # fmt: skip
+    tagger: str,
+    base: str,
+    feature_paths: dict,
+    base_score_paths: dict,
+    model_path,
+    meta_path,
+    score_paths: dict,
+    params: dict,
+    scan_dir=None,
+    scan_bandwidths=(),
+    scan_splits=("test",),
+) -> dict:
     """Fit the DDT map of ``base`` on the training split's QCD jets; save; score splits.
 
     Then, for each mass bandwidth of ``scan_bandwidths``, fit the smooth map at that
@@ -190,8 +223,9 @@ def train_ddt_and_score(
                 splits[split] = read_table(feature_paths[split])
     for value in scan_bandwidths:
         folder = Path(scan_dir) / scan_folder("mass_bandwidth", value)
-        point, point_meta = _fit_ddt(tagger, base, jets, base_score,
-                                     ddt.smooth_scan_params(params, value))  # fmt: skip
+        point, point_meta = _fit_ddt(
+            tagger, base, jets, base_score, ddt.smooth_scan_params(params, value)
+        )
         point_meta["mass_bandwidth"] = float(value)
         point.save(folder / ddt.MODEL_FILE)
         write_json(folder / "meta.json", point_meta)
@@ -209,8 +243,12 @@ def _test_arrays(features, scores_path):
     score = aligned_scores(features, scores_path)
     sel = binary_jets(features)
     test = select(features, sel)
-    return (column(test, "y"), score[sel],
-            column(test, "msd", np.float64), column(test, "weight", np.float64))  # fmt: skip
+    return (
+        column(test, "y"),
+        score[sel],
+        column(test, "msd", np.float64),
+        column(test, "weight", np.float64),
+    )
 
 
 def tagger_entry(features, scores_path, edges, n_bootstrap, seed, efficiencies) -> dict:
@@ -230,8 +268,19 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
     """results/metrics/{tagger}.json of a decorrelated tagger (the taggers' layout + JSD)."""
     y = column(select(features, binary_jets(features)), "y")
     w = column(select(features, binary_jets(features)), "weight", np.float64)
-    keys = ("auc", "auc_err", "r50", "r50_err", "eps_b_at_50", "threshold_at_50", "bootstrap",
-            "jsd", "jsd_err", "inv_jsd", "inv_jsd_err")  # fmt: skip
+    keys = (
+        "auc",
+        "auc_err",
+        "r50",
+        "r50_err",
+        "eps_b_at_50",
+        "threshold_at_50",
+        "bootstrap",
+        "jsd",
+        "jsd_err",
+        "inv_jsd",
+        "inv_jsd_err",
+    )
     return validate_metrics(metrics_record(meta, y, w, {k: entry[k] for k in keys}))
 
 
@@ -240,8 +289,15 @@ def scan_folder(parameter: str, value) -> str:
     return f"{parameter}_{float(value):g}"
 
 
-def scan_points(values, scan_dir, main_value=None, main_scores=None, main_meta=None,
-                parameter: str = "lambda", split: str = "test") -> list[tuple]:  # fmt: skip
+def scan_points(
+    values,
+    scan_dir,
+    main_value=None,
+    main_scores=None,
+    main_meta=None,
+    parameter: str = "lambda",
+    split: str = "test",
+) -> list[tuple]:
     """``[(value, scores of split, meta.json)]`` of a scan.
 
     At ``main_value`` (a network's own lambda) the point is the tagger's own files; the
@@ -258,10 +314,17 @@ def scan_points(values, scan_dir, main_value=None, main_scores=None, main_meta=N
 
 
 def summarise(
-    features_path, tagger_scores: dict, md_taggers: dict, scans: dict, binning: dict,
-    n_bootstrap: int, seed: int, efficiencies, reference: str = "dnn",
+    features_path,
+    tagger_scores: dict,
+    md_taggers: dict,
+    scans: dict,
+    binning: dict,
+    n_bootstrap: int,
+    seed: int,
+    efficiencies,
+    reference: str = "dnn",
     scan_parameters: dict | None = None,
-) -> tuple[dict, dict]:  # fmt: skip
+) -> tuple[dict, dict]:
     """The decorrelation summary and the metrics of the decorrelated taggers.
 
     ``tagger_scores``: {tagger: test score path} for every tagger (plain and decorrelated);
@@ -276,14 +339,19 @@ def summarise(
     args = (edges, n_bootstrap, seed, efficiencies)
     taggers = {}
     for tagger, path in tagger_scores.items():
-        taggers[tagger] = {"decorrelated": tagger in md_taggers,
-                           **tagger_entry(features, path, *args)}  # fmt: skip
+        taggers[tagger] = {
+            "decorrelated": tagger in md_taggers,
+            **tagger_entry(features, path, *args),
+        }
         log.info(
-            "%-12s R50 %s +- %s, 1/JSD %s +- %s (random-cut floor %s)", tagger,
-            _fmt(taggers[tagger]["r50"]), _fmt(taggers[tagger]["r50_err"]),
-            _fmt(taggers[tagger]["inv_jsd"]), _fmt(taggers[tagger]["inv_jsd_err"]),
+            "%-12s R50 %s +- %s, 1/JSD %s +- %s (random-cut floor %s)",
+            tagger,
+            _fmt(taggers[tagger]["r50"]),
+            _fmt(taggers[tagger]["r50_err"]),
+            _fmt(taggers[tagger]["inv_jsd"]),
+            _fmt(taggers[tagger]["inv_jsd_err"]),
             _fmt(taggers[tagger]["inv_jsd_random_cut"]),
-        )  # fmt: skip
+        )
     scan_out = {}
     for method, points in scans.items():
         scan_out[method] = []
@@ -291,11 +359,18 @@ def summarise(
         for value, path, meta_path in sorted(points, key=lambda p: p[0]):
             e = tagger_entry(features, path, *args)
             meta = read_json(meta_path)
-            scan_out[method].append({name: float(value), "train_seconds": meta["train_seconds"],
-                                     **e})  # fmt: skip
-            log.info("scan %s %s %g: R50 %s, 1/JSD %s (random-cut floor %s)", method, name,
-                     value, _fmt(e["r50"]), _fmt(e["inv_jsd"]),
-                     _fmt(e["inv_jsd_random_cut"]))  # fmt: skip
+            scan_out[method].append(
+                {name: float(value), "train_seconds": meta["train_seconds"], **e}
+            )
+            log.info(
+                "scan %s %s %g: R50 %s, 1/JSD %s (random-cut floor %s)",
+                method,
+                name,
+                value,
+                _fmt(e["r50"]),
+                _fmt(e["inv_jsd"]),
+                _fmt(e["inv_jsd_random_cut"]),
+            )
     metrics = {t: md_metrics(taggers[t], read_json(m), features) for t, m in md_taggers.items()}
     summary = {
         "split": "test",
@@ -353,8 +428,15 @@ def write_summary(summary_path, summary: dict, metrics_paths: dict, metrics: dic
     log.info("decorrelation summary -> %s", summary_path)
 
 
-def make_plots(summary_path, features_path, tagger_scores: dict, plane_paths, spectra_paths,
-               binning: dict, msd_range) -> None:  # fmt: skip
+def make_plots(
+    summary_path,
+    features_path,
+    tagger_scores: dict,
+    plane_paths,
+    spectra_paths,
+    binning: dict,
+    msd_range,
+) -> None:
     """The R50 vs 1/JSD plane and the QCD mass spectra at fixed QCD efficiencies."""
     from lhcml.decorrelation import plots
     from lhcml.decorrelation.jsd import thresholds_at_background_efficiency
@@ -367,6 +449,7 @@ def make_plots(summary_path, features_path, tagger_scores: dict, plane_paths, sp
         y, score, msd, w = _test_arrays(features, tagger_scores[tagger])
         cuts = thresholds_at_background_efficiency(y, score, w, efficiencies)
         entry = summary["taggers"][tagger]
-        plots.plot_spectra(tagger, y, score, msd, w, cuts, entry["jsd_at_qcd_efficiency"],
-                           msd_range, *paths)  # fmt: skip
+        plots.plot_spectra(
+            tagger, y, score, msd, w, cuts, entry["jsd_at_qcd_efficiency"], msd_range, *paths
+        )
     log.info("decorrelation plots written for %s", ", ".join(spectra_paths))

@@ -40,8 +40,16 @@ def class_of(labels: np.ndarray, role: str) -> np.ndarray:
 #: particle has no energy correlations: fastjet-contrib returns NaN too) but never +-inf.
 #: The derived features (ratios with guarded denominators, rho with a floored mass) are
 #: then finite by construction.
-FINITE_COLUMNS = ("weight", "fj_pt", "fj_eta", "fj_phi", "fj_msoftdrop", "fj_tau1", "fj_tau2",
-                  "fj_tau3")  # fmt: skip
+FINITE_COLUMNS = (
+    "weight",
+    "fj_pt",
+    "fj_eta",
+    "fj_phi",
+    "fj_msoftdrop",
+    "fj_tau1",
+    "fj_tau2",
+    "fj_tau3",
+)
 NAN_ALLOWED_COLUMNS = ("fj_n2b1", "fj_d2b1")
 
 

@@ -243,9 +243,17 @@ class Measurement:
 
 
 def build(
-    edges, signal, variations: dict, rel_stat, matrix, sizes: dict, spurious: float | None,
-    mu_limits=(-50.0, 50.0), mcstat_threshold: float = 0.01, prefix: str = "",
-) -> Measurement:  # fmt: skip
+    edges,
+    signal,
+    variations: dict,
+    rel_stat,
+    matrix,
+    sizes: dict,
+    spurious: float | None,
+    mu_limits=(-50.0, 50.0),
+    mcstat_threshold: float = 0.01,
+    prefix: str = "",
+) -> Measurement:
     """The measurement model (module docstring).
 
     ``variations``: ``{name: (up, down)}`` counts for the shape nuisances of
@@ -265,8 +273,7 @@ def build(
     # background yields c_j = bkg_scale * x_j with x_j of order 1 (bkg_scale: the data
     # count per basis function, set by load): Minuit sees parameters of one scale
     bkg_scale = zfit.Parameter(f"{p}bkg_scale", 1.0, floating=False)
-    coeffs = [zfit.Parameter(f"{p}bkg_x{j}", 1.0, step_size=0.01)
-              for j in range(matrix.shape[1])]  # fmt: skip
+    coeffs = [zfit.Parameter(f"{p}bkg_x{j}", 1.0, step_size=0.01) for j in range(matrix.shape[1])]
     nps, globs, prior = {}, {}, {}
 
     def theta(name):
@@ -276,8 +283,9 @@ def build(
         nps[name] = t
         return t
 
-    shapes = [(theta(k), *variations[k]) for k in SHAPE_NPS
-              if k in variations and sizes.get(k, 0) > 0]  # fmt: skip
+    shapes = [
+        (theta(k), *variations[k]) for k in SHAPE_NPS if k in variations and sizes.get(k, 0) > 0
+    ]
     norms = [(theta(k), float(sizes[k])) for k in NORM_NPS if sizes.get(k, 0) > 0]
     ss = theta("spurious") if spurious is not None else None
     ss_size = zfit.Parameter(f"{p}spurious_size", float(spurious or 0.0), floating=False)
@@ -286,8 +294,9 @@ def build(
         rel_stat = np.asarray(rel_stat, np.float64)
         big = signal >= mcstat_threshold * signal.max()
         for i in np.flatnonzero(big & (rel_stat > 0)):
-            g = zfit.Parameter(f"{p}gamma_{i}", 1.0, 1e-3, 1.0 + 10.0 * rel_stat[i],
-                               step_size=0.1 * rel_stat[i])  # fmt: skip
+            g = zfit.Parameter(
+                f"{p}gamma_{i}", 1.0, 1e-3, 1.0 + 10.0 * rel_stat[i], step_size=0.1 * rel_stat[i]
+            )
             globs[g] = zfit.Parameter(f"{p}glob_gamma_{i}", 1.0, floating=False)
             prior[g] = float(rel_stat[i])
             gammas[int(i)] = g
@@ -317,8 +326,10 @@ def build(
             s = s + _interpolate(par[name], up, down)
         # no clipping at 0: a kink there stalls the Newton steps (the background keeps nu > 0)
         if gamma_names:
-            g = [par[gamma_names[i]] if i in gamma_names else tf.constant(1.0, tf.float64)
-                 for i in range(n_bins)]  # fmt: skip
+            g = [
+                par[gamma_names[i]] if i in gamma_names else tf.constant(1.0, tf.float64)
+                for i in range(n_bins)
+            ]
             s = s * znp.stack(g)
         norm = 1.0
         for name, log_size in norm_c:
@@ -335,17 +346,36 @@ def build(
 
     pdf = CountsPDF(space, counts, params, name=f"{p}measurement")
     data = zfit.data.BinnedSamplerData.from_sampler(
-        sample_and_variances_func=lambda n, params, x=signal: (x, x), n=1, obs=space,
-    )  # fmt: skip
+        sample_and_variances_func=lambda n, params, x=signal: (x, x),
+        n=1,
+        obs=space,
+    )
     constraints = []
     if globs:
         ps = list(globs)
-        constraints.append(zfit.constraint.GaussianConstraint(
-            params=ps, observation=[globs[q] for q in ps], sigma=[prior[q] for q in ps],
-        ))  # fmt: skip
+        constraints.append(
+            zfit.constraint.GaussianConstraint(
+                params=ps,
+                observation=[globs[q] for q in ps],
+                sigma=[prior[q] for q in ps],
+            )
+        )
     loss = zfit.loss.ExtendedBinnedNLL(model=pdf, data=data, constraints=constraints)
     return Measurement(
-        edges=edges, signal=signal, pdf=pdf, loss=loss, data=data, mu=mu, coeffs=coeffs,
-        nps=nps, gammas=gammas, globs=globs, prior_sigma=prior, lumi_scale=scale,
-        matrix=matrix, sizes=dict(sizes), spurious_size=ss_size, bkg_scale=bkg_scale,
-    )  # fmt: skip
+        edges=edges,
+        signal=signal,
+        pdf=pdf,
+        loss=loss,
+        data=data,
+        mu=mu,
+        coeffs=coeffs,
+        nps=nps,
+        gammas=gammas,
+        globs=globs,
+        prior_sigma=prior,
+        lumi_scale=scale,
+        matrix=matrix,
+        sizes=dict(sizes),
+        spurious_size=ss_size,
+        bkg_scale=bkg_scale,
+    )

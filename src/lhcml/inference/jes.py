@@ -62,8 +62,12 @@ def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.nd
         model = load_decorrelated(_model_path(folder), folder / "meta.json", threads)
         if tagger in DDT_BASES:
             base = rescore(DDT_BASES[tagger], models_dir, table, threads)
-            return np.asarray(model.score(base, column(table, "rho", np.float64),
-                                          column(table, "pt", np.float64)), np.float64)  # fmt: skip
+            return np.asarray(
+                model.score(
+                    base, column(table, "rho", np.float64), column(table, "pt", np.float64)
+                ),
+                np.float64,
+            )
         return np.asarray(model.score(table), np.float64)
     from lhcml.taggers.workflow import load_tagger
 
@@ -71,8 +75,9 @@ def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.nd
     return np.asarray(model.score(table), np.float64)
 
 
-def shifted_scores(tagger, models_dir, features_path, scale, out_features, out_scores,
-                   threads: int = 1) -> None:  # fmt: skip
+def shifted_scores(
+    tagger, models_dir, features_path, scale, out_features, out_scores, threads: int = 1
+) -> None:
     """Shift the jets of ``features_path`` by ``scale``, rescore with ``tagger``, write both.
 
     ``out_features`` holds the identifiers and the shifted ``msd`` and ``pt`` (what the
@@ -85,6 +90,7 @@ def shifted_scores(tagger, models_dir, features_path, scale, out_features, out_s
     score = rescore(tagger, models_dir, table, threads)
     keep = dict.fromkeys((*FEATURE_COLUMNS, "pt"))
     write_table(ak.zip({c: table[c] for c in keep}, depth_limit=1), out_features)
-    write_table(ak.zip({**{c: table[c] for c in ID_COLUMNS}, "score": score}, depth_limit=1),
-                out_scores)  # fmt: skip
+    write_table(
+        ak.zip({**{c: table[c] for c in ID_COLUMNS}, "score": score}, depth_limit=1), out_scores
+    )
     log.info("%s: %d jets shifted by %g and rescored -> %s", tagger, len(score), scale, out_scores)

@@ -64,8 +64,10 @@ def describe_failure(result, params) -> str:
             parts.append(f"EDM {fmin.edm:.3g} above the tolerance")
     for p in params:
         if _beyond(p):
-            parts.append(f"{p.name} = {float(p.value()):.6g} at its limit "
-                         f"[{float(p.lower):.6g}, {float(p.upper):.6g}]")  # fmt: skip
+            parts.append(
+                f"{p.name} = {float(p.value()):.6g} at its limit "
+                f"[{float(p.lower):.6g}, {float(p.upper):.6g}]"
+            )
     return "; ".join(parts) or "unknown"
 
 
@@ -156,8 +158,9 @@ def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
             return edm
         scale = 1.0
         for _ in range(30):
-            x = np.array([min(max(v, lo), hi) for v, (lo, hi) in
-                          zip(x0 - scale * step, bounds, strict=True)])  # fmt: skip
+            x = np.array(
+                [min(max(v, lo), hi) for v, (lo, hi) in zip(x0 - scale * step, bounds, strict=True)]
+            )
             assign(params, x)
             if float(meas.loss.value()) <= f0 + 1e-12 * abs(f0):
                 x0 = x
@@ -219,9 +222,14 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
         elif not edm < EDM_MAX:
             reason = f"EDM {edm:.3g} above {EDM_MAX:g} after {restarts + 1} minimisations"
         out = {
-            "valid": valid, "nll": float(meas.loss.value()), "values": meas.values(),
-            "errors": errs if valid else {}, "edm": edm, "reason": reason, "nfcn": nfcn,
-        }  # fmt: skip
+            "valid": valid,
+            "nll": float(meas.loss.value()),
+            "values": meas.values(),
+            "errors": errs if valid else {},
+            "edm": edm,
+            "reason": reason,
+            "nfcn": nfcn,
+        }
     finally:
         for p, f in saved.items():
             p.floating = f
@@ -316,8 +324,9 @@ def run_toys(meas, opt, generating: dict, n_toys: int, rng) -> dict:
     t0 = time.perf_counter()
     for _ in range(n_toys):
         for p, g in meas.globs.items():
-            g.set_value(rng.normal(generating[p], meas.prior_sigma[p]) if p.floating
-                        else generating[p])  # fmt: skip
+            g.set_value(
+                rng.normal(generating[p], meas.prior_sigma[p]) if p.floating else generating[p]
+            )
         meas.load(rng.poisson(expected).astype(np.float64))
         # start where the new global observables move the nuisances, at the same signal
         start = dict(generating)
@@ -337,19 +346,34 @@ def run_toys(meas, opt, generating: dict, n_toys: int, rng) -> dict:
                 pulls[n].append((r["values"][t] - generating[t]) / r["errors"][t])
     seconds = time.perf_counter() - t0
     meas.reset_globs()
-    summary = {"n_toys": n_toys, "n_failed": n_failed,
-               "seconds_per_toy": seconds / max(n_toys, 1),
-               "mu_generated": generating[meas.mu],
-               **pull_summary(mu_hat, mu_err, generating[meas.mu])}  # fmt: skip
+    summary = {
+        "n_toys": n_toys,
+        "n_failed": n_failed,
+        "seconds_per_toy": seconds / max(n_toys, 1),
+        "mu_generated": generating[meas.mu],
+        **pull_summary(mu_hat, mu_err, generating[meas.mu]),
+    }
     np_pulls = {}
     for name, values in pulls.items():
         v = np.asarray(values, np.float64)
-        np_pulls[name] = ({"mean": float(v.mean()), "width": float(v.std(ddof=1)),
-                           "mean_err": float(v.std(ddof=1) / math.sqrt(len(v))),
-                           "width_err": float(v.std(ddof=1) / math.sqrt(2 * (len(v) - 1)))}
-                          if len(v) > 1 else None)  # fmt: skip
+        np_pulls[name] = (
+            {
+                "mean": float(v.mean()),
+                "width": float(v.std(ddof=1)),
+                "mean_err": float(v.std(ddof=1) / math.sqrt(len(v))),
+                "width_err": float(v.std(ddof=1) / math.sqrt(2 * (len(v) - 1))),
+            }
+            if len(v) > 1
+            else None
+        )
     summary["pulls"] = np_pulls
-    log.info("toys: %d (%d failed), %.3f s per toy, mu pull %.3f +- %.3f width %.3f", n_toys,
-             n_failed, summary["seconds_per_toy"], summary["pull_mean"] or math.nan,
-             summary["pull_mean_err"] or math.nan, summary["pull_width"] or math.nan)  # fmt: skip
+    log.info(
+        "toys: %d (%d failed), %.3f s per toy, mu pull %.3f +- %.3f width %.3f",
+        n_toys,
+        n_failed,
+        summary["seconds_per_toy"],
+        summary["pull_mean"] or math.nan,
+        summary["pull_mean_err"] or math.nan,
+        summary["pull_width"] or math.nan,
+    )
     return {"summary": summary, "mu": mu_hat, "mu_err": mu_err, "pulls": pulls}

@@ -63,8 +63,14 @@ def pass_arrays(features: dict, score, threshold, meta, lumi_fb, msd_scale=1.0, 
     if keep is not None:
         passed &= np.asarray(keep, bool)
     signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(features["sample"], signal, features["weight"], _totals(meta), lumi_fb,
-                       meta["weights_lumi_fb"])  # fmt: skip
+    yw = yield_weights(
+        features["sample"],
+        signal,
+        features["weight"],
+        _totals(meta),
+        lumi_fb,
+        meta["weights_lumi_fb"],
+    )
     msd = np.asarray(features["msd"], np.float64) * msd_scale
     sample = np.asarray(features["sample"])
     return (
@@ -106,8 +112,9 @@ def build_model(msd, label, w, sig, sample, cfg: dict, jes_tables=None) -> Model
 
     syst = cfg["systematics"]
     edges = bin_edges(cfg["fit_range"], cfg["bin_width"])
-    tmpl = signal_templates(msd[sig], label[sig], w[sig], edges, syst["jms"], syst["jmr"],
-                            jes_tables)  # fmt: skip
+    tmpl = signal_templates(
+        msd[sig], label[sig], w[sig], edges, syst["jms"], syst["jmr"], jes_tables
+    )
     bkg = ~sig
     bkg_counts, bkg_var = histogram(msd[bkg], w[bkg], edges)
     matrix = bernstein_matrix(edges, cfg["background_order"])
@@ -118,14 +125,22 @@ def build_model(msd, label, w, sig, sample, cfg: dict, jes_tables=None) -> Model
     use_ss = bool(syst["spurious_signal"])
     sizes = {k: float(syst[k]) for k in ("jms", "jmr", "jes", "lumi", "xsec")}
     rel_stat = tmpl.rel_stat if syst["template_stat"] else None
-    meas = binned.build(edges, tmpl.nominal, tmpl.variations, rel_stat, matrix, sizes,
-                        spurious=spur["size"] if use_ss else None,
-                        mu_limits=cfg["mu_limits"],
-                        mcstat_threshold=cfg["mcstat_threshold"])  # fmt: skip
+    meas = binned.build(
+        edges,
+        tmpl.nominal,
+        tmpl.variations,
+        rel_stat,
+        matrix,
+        sizes,
+        spurious=spur["size"] if use_ss else None,
+        mu_limits=cfg["mu_limits"],
+        mcstat_threshold=cfg["mcstat_threshold"],
+    )
     if use_ss:
         meas.set_spurious(spur["size"])
-    return Model(edges, tmpl, bkg_counts, bkg_var, matrix, smooth_bkg, spur, sizes, use_ss,
-                 rel_stat, meas)  # fmt: skip
+    return Model(
+        edges, tmpl, bkg_counts, bkg_var, matrix, smooth_bkg, spur, sizes, use_ss, rel_stat, meas
+    )
 
 
 def _round(x, digits: int = 4):
@@ -135,10 +150,22 @@ def _round(x, digits: int = 4):
 
 
 def measure_tagger(
-    tagger: str, template_features, template_scores, pseudodata_meta, ams_path, cfg: dict,
-    seed: int, threads: int, out_fit, out_impacts, out_toys, out_curves, jes=None,
-    closure=None, l1=None,
-) -> dict:  # fmt: skip
+    tagger: str,
+    template_features,
+    template_scores,
+    pseudodata_meta,
+    ams_path,
+    cfg: dict,
+    seed: int,
+    threads: int,
+    out_fit,
+    out_impacts,
+    out_toys,
+    out_curves,
+    jes=None,
+    closure=None,
+    l1=None,
+) -> dict:
     """The measurement of ``tagger`` (module docstring).
 
     ``cfg``: the ``inference`` config section (lumi_fb, mu_inj, injection, fit_range,
@@ -182,47 +209,77 @@ def measure_tagger(
     opt = M.minimizer()
     timing = {}
     result = {
-        "tagger": tagger, "threshold": threshold, "lumi_fb": lumi, "mu_inj": mu_inj,
-        "fit_range": [float(edges[0]), float(edges[-1])], "bin_width": float(cfg["bin_width"]),
-        "n_bins": len(edges) - 1, "l1_selection": l1 is not None,
+        "tagger": tagger,
+        "threshold": threshold,
+        "lumi_fb": lumi,
+        "mu_inj": mu_inj,
+        "fit_range": [float(edges[0]), float(edges[-1])],
+        "bin_width": float(cfg["bin_width"]),
+        "n_bins": len(edges) - 1,
+        "l1_selection": l1 is not None,
         "background_order": int(cfg["background_order"]),
         "template_order": int(cfg["template_order"]),
         "expected_signal": float(tmpl.nominal.sum()),
         "expected_background": float(smooth_bkg.sum()),
-        "signal_jets": tmpl.n_jets, "background_jets": int(
-            ((msd[~sig] >= edges[0]) & (msd[~sig] <= edges[-1])).sum()),
-        "n_events": float(data.sum()), "systematics": {**sizes, "spurious_signal": use_ss,
-                                                       "template_stat": bool(rel_stat is not None)},
-        "nuisances": list(meas.nps), "n_gammas": len(meas.gammas),
+        "signal_jets": tmpl.n_jets,
+        "background_jets": int(((msd[~sig] >= edges[0]) & (msd[~sig] <= edges[-1])).sum()),
+        "n_events": float(data.sum()),
+        "systematics": {
+            **sizes,
+            "spurious_signal": use_ss,
+            "template_stat": bool(rel_stat is not None),
+        },
+        "nuisances": list(meas.nps),
+        "n_gammas": len(meas.gammas),
         "spurious_signal": spur,
-    }  # fmt: skip
+    }
 
     t0 = time.perf_counter()
     meas.load(data)
     nominal = M.fit(meas, opt, meas.start_values(data), context=f"{tagger}: nominal fit")
     timing["fit_seconds"] = time.perf_counter() - t0
     result["valid"] = nominal["valid"]
-    curves = {"edges": edges.tolist(), "data": data.tolist(),
-              "signal_template": tmpl.nominal.tolist(), "smooth_background": smooth_bkg.tolist(),
-              "mc_background": bkg_counts.tolist(), "mc_background_var": bkg_var.tolist()}  # fmt: skip
+    curves = {
+        "edges": edges.tolist(),
+        "data": data.tolist(),
+        "signal_template": tmpl.nominal.tolist(),
+        "smooth_background": smooth_bkg.tolist(),
+        "mc_background": bkg_counts.tolist(),
+        "mc_background_var": bkg_var.tolist(),
+    }
     if not nominal["valid"]:
         result["reason"] = nominal["reason"]
         log.error("%s: nominal fit invalid: %s", tagger, nominal["reason"])
-        return _write(result, timing, t_start, out_fit, out_impacts, out_toys, out_curves,
-                      {}, {"summary": None}, curves)  # fmt: skip
+        return _write(
+            result,
+            timing,
+            t_start,
+            out_fit,
+            out_impacts,
+            out_toys,
+            out_curves,
+            {},
+            {"summary": None},
+            curves,
+        )
     best = nominal["values"]
     mu_hat, mu_tot = best[meas.mu], nominal["errors"][meas.mu]
     stat = M.stat_only(meas, opt, best)
     mu_stat = stat["errors"][meas.mu] if stat["valid"] else math.nan
     mu_syst = math.sqrt(max(mu_tot**2 - mu_stat**2, 0.0))
-    result.update(mu=mu_hat, mu_err=mu_tot, mu_stat=mu_stat, mu_syst=mu_syst,
-                  nll_min=nominal["nll"])  # fmt: skip
+    result.update(
+        mu=mu_hat, mu_err=mu_tot, mu_stat=mu_stat, mu_syst=mu_syst, nll_min=nominal["nll"]
+    )
     result["nuisance_parameters"] = {
-        n: {"value": best[t], "error": nominal["errors"].get(t),
+        n: {
+            "value": best[t],
+            "error": nominal["errors"].get(t),
             "pull": best[t] / meas.prior_sigma[t],
-            "constraint": (nominal["errors"].get(t, math.nan) / meas.prior_sigma[t])}
-        for n, t in meas.nps.items() if t.floating
-    }  # fmt: skip
+            "constraint": (nominal["errors"].get(t, math.nan) / meas.prior_sigma[t]),
+        }
+        for n, t in meas.nps.items()
+        if t.floating
+    }
     gam = [
         (g, best[g], nominal["errors"].get(g), meas.prior_sigma[g]) for g in meas.gammas.values()
     ]
@@ -233,27 +290,43 @@ def measure_tagger(
         postfit_total=meas.expected().tolist(),
         postfit_background=(matrix @ meas.bkg_yields(best)).tolist(),
     )
-    log.info("%s: mu = %.4f +- %.4f (stat) +- %.4f (syst), %d events, %.1f s", tagger, mu_hat,
-             mu_stat, mu_syst, data.sum(), timing["fit_seconds"])  # fmt: skip
+    log.info(
+        "%s: mu = %.4f +- %.4f (stat) +- %.4f (syst), %d events, %.1f s",
+        tagger,
+        mu_hat,
+        mu_stat,
+        mu_syst,
+        data.sum(),
+        timing["fit_seconds"],
+    )
 
     # profile scans of mu: full and stat-only
     t0 = time.perf_counter()
     lo_mu, hi_mu = (float(x) for x in cfg["mu_limits"])
     lo_mu, hi_mu = lo_mu + 1e-6 * (hi_mu - lo_mu), hi_mu - 1e-6 * (hi_mu - lo_mu)
-    grid = np.linspace(max(mu_hat - 3 * mu_tot, lo_mu), min(mu_hat + 3 * mu_tot, hi_mu),
-                       int(cfg["scan_points"]))  # fmt: skip
+    grid = np.linspace(
+        max(mu_hat - 3 * mu_tot, lo_mu), min(mu_hat + 3 * mu_tot, hi_mu), int(cfg["scan_points"])
+    )
     q_full = M.scan(meas, opt, best, grid)
     # the stat-only scan on its own grid: its width is the stat error, which at 138 fb^-1
     # is ~10^-3 of the total; far from mu_hat with every nuisance fixed the signal
     # would turn negative
     stat_grid = np.linspace(mu_hat - 3 * mu_stat, mu_hat + 3 * mu_stat, int(cfg["scan_points"]))
-    q_stat = (M.scan(meas, opt, best, stat_grid, fixed=meas.constrained)
-              if math.isfinite(mu_stat) else [None] * len(stat_grid))  # fmt: skip
+    q_stat = (
+        M.scan(meas, opt, best, stat_grid, fixed=meas.constrained)
+        if math.isfinite(mu_stat)
+        else [None] * len(stat_grid)
+    )
     lo, hi = M.scan_interval(grid, q_full)
     result["mu_scan_interval"] = [lo, hi]
     result["mu_stat_scan_interval"] = list(M.scan_interval(stat_grid, q_stat))
-    curves["scan"] = {"mu": grid.tolist(), "full": q_full, "stat_mu": stat_grid.tolist(),
-                      "stat": q_stat, "mu_hat": mu_hat}  # fmt: skip
+    curves["scan"] = {
+        "mu": grid.tolist(),
+        "full": q_full,
+        "stat_mu": stat_grid.tolist(),
+        "stat": q_stat,
+        "mu_hat": mu_hat,
+    }
     timing["scan_seconds"] = time.perf_counter() - t0
 
     # impacts
@@ -289,9 +362,12 @@ def measure_tagger(
     meas.load(asimov)
     asi = M.fit(meas, opt, meas.start_values(asimov), context=f"{tagger}: Asimov fit")
     exp_sig = significance.discovery(meas.loss, meas.mu, opt) if asi["valid"] else {}
-    result.update(significance=obs_sig["significance"], p_value=obs_sig["p_value"],
-                  expected_significance=exp_sig.get("significance"),
-                  asimov_mu=asi["values"][meas.mu] if asi["valid"] else None)  # fmt: skip
+    result.update(
+        significance=obs_sig["significance"],
+        p_value=obs_sig["p_value"],
+        expected_significance=exp_sig.get("significance"),
+        asimov_mu=asi["values"][meas.mu] if asi["valid"] else None,
+    )
     timing["significance_seconds"] = time.perf_counter() - t0
 
     # injection scan at the measurement luminosity
@@ -302,9 +378,14 @@ def measure_tagger(
         d = rng_i.poisson(smooth_bkg + float(mu_i) * tmpl.nominal).astype(np.float64)
         meas.load(d)
         r = M.fit(meas, opt, meas.start_values(d), context=f"{tagger}: injection {mu_i}")
-        points.append({"mu_inj": float(mu_i), "valid": r["valid"],
-                       "mu": r["values"][meas.mu] if r["valid"] else None,
-                       "mu_err": r["errors"][meas.mu] if r["valid"] else None})  # fmt: skip
+        points.append(
+            {
+                "mu_inj": float(mu_i),
+                "valid": r["valid"],
+                "mu": r["values"][meas.mu] if r["valid"] else None,
+                "mu_err": r["errors"][meas.mu] if r["valid"] else None,
+            }
+        )
     from lhcml.inference.workflow import linear_fit
 
     ok = [p for p in points if p["valid"]]
@@ -332,9 +413,18 @@ def measure_tagger(
 
     meas.load(data)
     meas.set_values(post)
-    return _write(result, timing, t_start, out_fit, out_impacts, out_toys, out_curves,
-                  {"ranking": ranking, "impacts": imp, "mu": mu_hat, "mu_err": mu_tot},
-                  toy, curves)  # fmt: skip
+    return _write(
+        result,
+        timing,
+        t_start,
+        out_fit,
+        out_impacts,
+        out_toys,
+        out_curves,
+        {"ranking": ranking, "impacts": imp, "mu": mu_hat, "mu_err": mu_tot},
+        toy,
+        curves,
+    )
 
 
 def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: float) -> dict:
@@ -353,30 +443,41 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
     meas.lumi_scale.set_value(meta["lumi_fb"] / lumi)
     try:
         for name, rows in read_datasets(closure["pseudodata"]).items():
-            counts, _ = histogram(msd[rows][passed[rows]], np.ones(int(passed[rows].sum())),
-                                  meas.edges)  # fmt: skip
+            counts, _ = histogram(
+                msd[rows][passed[rows]], np.ones(int(passed[rows].sum())), meas.edges
+            )
             meas.load(counts)
             r = M.fit(meas, opt, meas.start_values(counts), context=f"closure {name}")
             out["datasets"][name] = {
-                "mu_inj": meta["datasets"][name]["mu_inj"], "n_events": float(counts.sum()),
-                "valid": r["valid"], "mu": r["values"][meas.mu] if r["valid"] else None,
+                "mu_inj": meta["datasets"][name]["mu_inj"],
+                "n_events": float(counts.sum()),
+                "valid": r["valid"],
+                "mu": r["values"][meas.mu] if r["valid"] else None,
                 "mu_err": r["errors"][meas.mu] if r["valid"] else None,
-            }  # fmt: skip
+            }
     finally:
         meas.lumi_scale.set_value(1.0)
     return out
 
 
-def _write(result, timing, t_start, out_fit, out_impacts, out_toys, out_curves, impacts, toy,
-           curves):  # fmt: skip
+def _write(
+    result, timing, t_start, out_fit, out_impacts, out_toys, out_curves, impacts, toy, curves
+):
     timing["total_seconds"] = time.perf_counter() - t_start
     result["timing"] = timing
     write_json(out_fit, result)
     write_json(out_impacts, impacts)
     write_json(out_toys, toy)
     write_json(out_curves, curves)
-    log.info("%s: valid %s, mu %s +- %s (stat) +- %s (syst), Z obs %s exp %s, timing %s",
-             result["tagger"], result["valid"], result.get("mu"), result.get("mu_stat"),
-             result.get("mu_syst"), result.get("significance"),
-             result.get("expected_significance"), timing)  # fmt: skip
+    log.info(
+        "%s: valid %s, mu %s +- %s (stat) +- %s (syst), Z obs %s exp %s, timing %s",
+        result["tagger"],
+        result["valid"],
+        result.get("mu"),
+        result.get("mu_stat"),
+        result.get("mu_syst"),
+        result.get("significance"),
+        result.get("expected_significance"),
+        timing,
+    )
     return result

@@ -9,10 +9,16 @@ from lhcml.plotting import label, save_figure, use_style
 
 #: Legend names of the taggers (others are shown by their config name).
 DISPLAY_NAMES: dict[str, str] = {
-    "bdt": "BDT", "dnn": "DNN", "deepsets": "Deep Sets", "tau21": r"$\tau_{21}$",
-    "n2": r"$N_{2}$", "adversarial": "Adversarial", "disco": "DisCo",
-    "ddt_tau21": r"DDT $\tau_{21}$", "ddt_bdt": "DDT BDT",
-}  # fmt: skip
+    "bdt": "BDT",
+    "dnn": "DNN",
+    "deepsets": "Deep Sets",
+    "tau21": r"$\tau_{21}$",
+    "n2": r"$N_{2}$",
+    "adversarial": "Adversarial",
+    "disco": "DisCo",
+    "ddt_tau21": r"DDT $\tau_{21}$",
+    "ddt_bdt": "DDT BDT",
+}
 
 
 def _name(tagger: str) -> str:
@@ -24,8 +30,9 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, (ax, axp) = plt.subplots(2, 1, figsize=(10, 10), sharex=True,
-                                  gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05})  # fmt: skip
+    fig, (ax, axp) = plt.subplots(
+        2, 1, figsize=(10, 10), sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}
+    )
     low, high = fit["fit_range"]
     if fit.get("valid") and "postfit_total" in curves:
         edges = np.asarray(curves["edges"])
@@ -33,23 +40,46 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
         total = np.asarray(curves["postfit_total"])
         bkg = np.asarray(curves["postfit_background"])
         centres = 0.5 * (edges[1:] + edges[:-1])
-        ax.stairs(bkg, edges, fill=True, color="tab:blue", alpha=0.25,
-                  label="Background (Bernstein, post-fit)")  # fmt: skip
+        ax.stairs(
+            bkg,
+            edges,
+            fill=True,
+            color="tab:blue",
+            alpha=0.25,
+            label="Background (Bernstein, post-fit)",
+        )
         ax.stairs(total - bkg, edges, color="tab:red", lw=2, label=r"W + Z signal (post-fit)")
         ax.stairs(total, edges, color="black", lw=2, label="Total (post-fit)")
-        ax.errorbar(centres, data, yerr=np.sqrt(data), fmt="o", color="black", ms=4,
-                    label="Pseudo-data")  # fmt: skip
-        axp.bar(centres, (data - total) / np.sqrt(np.maximum(total, 1e-9)),
-                width=np.diff(edges), color="grey", edgecolor="black")  # fmt: skip
-        text = (rf"$\hat\mu = {fit['mu']:.3f} \pm {fit['mu_stat']:.3f}$ (stat) "
-                rf"$\pm {fit['mu_syst']:.3f}$ (syst)" + "\n"
-                + f"Z obs {fit.get('significance') or 0:.1f}$\\sigma$, "
-                f"exp {fit.get('expected_significance') or 0:.1f}$\\sigma$")  # fmt: skip
+        ax.errorbar(
+            centres, data, yerr=np.sqrt(data), fmt="o", color="black", ms=4, label="Pseudo-data"
+        )
+        axp.bar(
+            centres,
+            (data - total) / np.sqrt(np.maximum(total, 1e-9)),
+            width=np.diff(edges),
+            color="grey",
+            edgecolor="black",
+        )
+        text = (
+            rf"$\hat\mu = {fit['mu']:.3f} \pm {fit['mu_stat']:.3f}$ (stat) "
+            rf"$\pm {fit['mu_syst']:.3f}$ (syst)"
+            + "\n"
+            + f"Z obs {fit.get('significance') or 0:.1f}$\\sigma$, "
+            f"exp {fit.get('expected_significance') or 0:.1f}$\\sigma$"
+        )
         ax.text(0.97, 0.55, text, transform=ax.transAxes, ha="right", va="top", fontsize=15)
         ax.set_yscale("log")
     else:
-        ax.text(0.5, 0.5, f"fit invalid: {fit.get('reason')}", transform=ax.transAxes,
-                ha="center", fontsize=12, color="tab:red", wrap=True)  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            f"fit invalid: {fit.get('reason')}",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=12,
+            color="tab:red",
+            wrap=True,
+        )
     ax.set_ylabel("Events / bin")
     ax.legend(title=f"{_name(tagger)} pass region", fontsize=14, loc="upper right")
     ax.set_xlim(low, high)
@@ -71,21 +101,42 @@ def plot_toys(tagger: str, toys: dict, paths) -> None:
     pulls = toys.get("pulls") or {}
     if summary and summary.get("pull_width"):
         p = np.asarray(pulls["mu"])
-        ax.hist(p, bins=np.linspace(-4, 4, 21), histtype="step", color="black", lw=2,
-                label=f"{summary['n']} toys")  # fmt: skip
+        ax.hist(
+            p,
+            bins=np.linspace(-4, 4, 21),
+            histtype="step",
+            color="black",
+            lw=2,
+            label=f"{summary['n']} toys",
+        )
         x = np.linspace(-4, 4, 200)
-        ax.plot(x, len(p) * 0.4 * np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi), color="tab:red",
-                label="N(0, 1)")  # fmt: skip
-        ax.text(0.03, 0.95, f"mean {summary['pull_mean']:.2f} $\\pm$ {summary['pull_mean_err']:.2f}"
-                f"\nwidth {summary['pull_width']:.2f} $\\pm$ {summary['pull_width_err']:.2f}"
-                f"\nfailed fits: {summary['n_failed']}", transform=ax.transAxes, va="top",
-                fontsize=15)  # fmt: skip
+        ax.plot(
+            x,
+            len(p) * 0.4 * np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi),
+            color="tab:red",
+            label="N(0, 1)",
+        )
+        ax.text(
+            0.03,
+            0.95,
+            f"mean {summary['pull_mean']:.2f} $\\pm$ {summary['pull_mean_err']:.2f}"
+            f"\nwidth {summary['pull_width']:.2f} $\\pm$ {summary['pull_width_err']:.2f}"
+            f"\nfailed fits: {summary['n_failed']}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=15,
+        )
         ax.legend(title=_name(tagger), fontsize=14)
         names = [n for n, v in summary["pulls"].items() if v]
         y = np.arange(len(names))
-        ax2.errorbar([summary["pulls"][n]["mean"] for n in names], y,
-                     xerr=[summary["pulls"][n]["width"] for n in names], fmt="o", color="black",
-                     capsize=4)  # fmt: skip
+        ax2.errorbar(
+            [summary["pulls"][n]["mean"] for n in names],
+            y,
+            xerr=[summary["pulls"][n]["width"] for n in names],
+            fmt="o",
+            color="black",
+            capsize=4,
+        )
         ax2.set_yticks(y, names)
         ax2.axvspan(-1, 1, color="tab:green", alpha=0.15)
         ax2.axvline(0, color="black", lw=1)
@@ -112,16 +163,19 @@ def plot_impacts(tagger: str, fit: dict, impacts: dict, paths) -> None:
         nps = fit.get("nuisance_parameters") or {}
         for k, n in enumerate(names):
             if n in nps:
-                ax.errorbar(nps[n]["pull"], k, xerr=nps[n]["constraint"], fmt="o", color="black",
-                            capsize=4)  # fmt: skip
+                ax.errorbar(
+                    nps[n]["pull"], k, xerr=nps[n]["constraint"], fmt="o", color="black", capsize=4
+                )
         ax.axvspan(-1, 1, color="tab:green", alpha=0.15)
         ax.axvline(0, color="black", lw=1)
         ax.set_xlim(-2.5, 2.5)
         ax.set_xlabel(r"Pull $(\hat\theta - \theta_0)/\Delta\theta$")
         ax.set_yticks(y, names)
         imp = impacts["impacts"]
-        for kind, style in (("prefit", {"fill": False, "edgecolor": "tab:blue"}),
-                            ("postfit", {"color": "tab:blue", "alpha": 0.6})):  # fmt: skip
+        for kind, style in (
+            ("prefit", {"fill": False, "edgecolor": "tab:blue"}),
+            ("postfit", {"color": "tab:blue", "alpha": 0.6}),
+        ):
             up = [imp[n][kind]["up"] or 0.0 for n in names]
             down = [imp[n][kind]["down"] or 0.0 for n in names]
             ax2.barh(y, up, height=0.6, label=f"{kind} +1$\\sigma$", **style)
@@ -184,8 +238,14 @@ def plot_choice(summary: dict, paths) -> None:
             if e.get(key) is None or e.get("mu_err") is None:
                 continue
             star = tagger == chosen
-            ax.plot(e[key], e["mu_err"], "*" if star else "o", ms=22 if star else 11,
-                    color=color[tagger], label=_name(tagger) + (" (chosen)" if star else ""))  # fmt: skip
+            ax.plot(
+                e[key],
+                e["mu_err"],
+                "*" if star else "o",
+                ms=22 if star else 11,
+                color=color[tagger],
+                label=_name(tagger) + (" (chosen)" if star else ""),
+            )
             if e.get("spurious_mu") is not None:
                 ax.plot(e[key], abs(e["spurious_mu"]), "x", ms=11, mew=2, color=color[tagger])
         for tagger, scan in scans.items():
@@ -195,16 +255,38 @@ def plot_choice(summary: dict, paths) -> None:
             if not pts:
                 continue
             x = [p[key] for p in pts]
-            ax.plot(x, [p["mu_err"] for p in pts], "s--", ms=8, lw=1, color=color[tagger],
-                    label=f"{_name(tagger)} scan ({par.replace('_', ' ')})")  # fmt: skip
-            ax.plot(x, [abs(p["spurious_mu"]) for p in pts], "x", ms=8, color=color[tagger],
-                    alpha=0.6)  # fmt: skip
+            ax.plot(
+                x,
+                [p["mu_err"] for p in pts],
+                "s--",
+                ms=8,
+                lw=1,
+                color=color[tagger],
+                label=f"{_name(tagger)} scan ({par.replace('_', ' ')})",
+            )
+            ax.plot(
+                x, [abs(p["spurious_mu"]) for p in pts], "x", ms=8, color=color[tagger], alpha=0.6
+            )
             for p in pts:
-                ax.annotate(f"{p[par]:g}", (p[key], p["mu_err"]), fontsize=11,
-                            color=color[tagger], xytext=(5, 5), textcoords="offset points")  # fmt: skip
+                ax.annotate(
+                    f"{p[par]:g}",
+                    (p[key], p["mu_err"]),
+                    fontsize=11,
+                    color=color[tagger],
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                )
                 if best.get("tagger") == tagger and best.get("value") == p[par]:
-                    ax.plot(p[key], p["mu_err"], "o", ms=26, mfc="none", mec="black", mew=2,
-                            label="best scan point (no JES)" if ax is axes[0] else None)  # fmt: skip
+                    ax.plot(
+                        p[key],
+                        p["mu_err"],
+                        "o",
+                        ms=26,
+                        mfc="none",
+                        mec="black",
+                        mew=2,
+                        label="best scan point (no JES)" if ax is axes[0] else None,
+                    )
         ax.set_xscale("log")
         ax.set_yscale("log")
         # plain numbers at 1, 2 and 5 times a power of ten
@@ -214,8 +296,15 @@ def plot_choice(summary: dict, paths) -> None:
         ax.set_xlabel(xlabel)
     axes[0].set_ylabel(r"total $\sigma_\mu$ (x: |spurious signal|)")
     handles, labels = axes[0].get_legend_handles_labels()
-    axes[1].legend(handles, labels, fontsize=13, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                   title="x: |spurious signal|", title_fontsize=13)  # fmt: skip
+    axes[1].legend(
+        handles,
+        labels,
+        fontsize=13,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        title="x: |spurious signal|",
+        title_fontsize=13,
+    )
     label(axes[0], lumi_fb=summary.get("lumi_fb"))
     save_figure(fig, *paths)
 
@@ -255,8 +344,14 @@ def plot_injection(fits: dict[str, dict], paths) -> None:
             continue
         x = np.array([p["mu_inj"] for p in pts], float)
         span = max(x.max() - x.min(), 1.0)
-        ax.errorbar(x + (k - len(fits) / 2) * 0.01 * span, [p["mu"] for p in pts],
-                    yerr=[p["mu_err"] for p in pts], fmt="o", capsize=3, label=_name(tagger))  # fmt: skip
+        ax.errorbar(
+            x + (k - len(fits) / 2) * 0.01 * span,
+            [p["mu"] for p in pts],
+            yerr=[p["mu_err"] for p in pts],
+            fmt="o",
+            capsize=3,
+            label=_name(tagger),
+        )
         top = max(top, x.max())
     grid = np.linspace(0, top, 2)
     ax.plot(grid, grid, color="black", ls="--", label=r"$\hat\mu = \mu_{inj}$")

@@ -40,8 +40,9 @@ SCAN_FIT_NOTE = (
 )
 
 
-def fit_scan_point(name: str, features: dict, score, meta: dict, cfg: dict, ams: dict,
-                   seed: int) -> dict:  # fmt: skip
+def fit_scan_point(
+    name: str, features: dict, score, meta: dict, cfg: dict, ams: dict, seed: int
+) -> dict:
     """AMS cut, model and nominal + stat-only fits of one scored template split.
 
     ``features``: feature columns of the template split (:func:`.inputs.read_features`);
@@ -62,11 +63,25 @@ def fit_scan_point(name: str, features: dict, score, meta: dict, cfg: dict, ams:
     from lhcml.inference.workflow import ams_of_scores
 
     t0 = time.perf_counter()
-    out = {"valid": False, "reason": None, "mu": None, "mu_err": None, "mu_stat": None,
-           "mu_syst": None}  # fmt: skip
+    out = {
+        "valid": False,
+        "reason": None,
+        "mu": None,
+        "mu_err": None,
+        "mu_stat": None,
+        "mu_syst": None,
+    }
     try:
-        cut = ams_of_scores(features, score, meta, ams["lumi_fb"], ams["window"],
-                            ams["efficiencies"], ams["b_r"], ams["min_background_jets"])  # fmt: skip
+        cut = ams_of_scores(
+            features,
+            score,
+            meta,
+            ams["lumi_fb"],
+            ams["window"],
+            ams["efficiencies"],
+            ams["b_r"],
+            ams["min_background_jets"],
+        )
     except ValueError as err:
         out["reason"] = f"AMS: {err}"
         log.error("%s: %s", name, out["reason"])
@@ -77,8 +92,11 @@ def fit_scan_point(name: str, features: dict, score, meta: dict, cfg: dict, ams:
     msd, label, w, sig, sample = pass_arrays(features, score, threshold, meta, lumi)
     model = build_model(msd, label, w, sig, sample, cfg, jes_tables=None)
     meas = model.meas
-    out.update(spurious_signal=model.spur, expected_signal=float(model.tmpl.nominal.sum()),
-               expected_background=float(model.smooth_bkg.sum()))  # fmt: skip
+    out.update(
+        spurious_signal=model.spur,
+        expected_signal=float(model.tmpl.nominal.sum()),
+        expected_background=float(model.smooth_bkg.sum()),
+    )
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
     expected = model.smooth_bkg + float(cfg["mu_inj"]) * model.tmpl.nominal
     data = rng.poisson(expected).astype(np.float64)
@@ -93,19 +111,39 @@ def fit_scan_point(name: str, features: dict, score, meta: dict, cfg: dict, ams:
         mu_hat, mu_tot = best[meas.mu], nominal["errors"][meas.mu]
         stat = M.stat_only(meas, opt, best)
         mu_stat = stat["errors"][meas.mu] if stat["valid"] else math.nan
-        out.update(valid=True, mu=mu_hat, mu_err=mu_tot, mu_stat=mu_stat,
-                   mu_syst=math.sqrt(max(mu_tot**2 - mu_stat**2, 0.0)))  # fmt: skip
+        out.update(
+            valid=True,
+            mu=mu_hat,
+            mu_err=mu_tot,
+            mu_stat=mu_stat,
+            mu_syst=math.sqrt(max(mu_tot**2 - mu_stat**2, 0.0)),
+        )
     out["fit_seconds"] = time.perf_counter() - t0
-    log.info("%s: cut %.4g, mu %s +- %s (stat) +- %s (syst), spurious %.3g +- %.3g (MC)", name,
-             threshold, out["mu"], out["mu_stat"], out["mu_syst"], model.spur["mu"],
-             model.spur["mu_err_mc"])  # fmt: skip
+    log.info(
+        "%s: cut %.4g, mu %s +- %s (stat) +- %s (syst), spurious %.3g +- %.3g (MC)",
+        name,
+        threshold,
+        out["mu"],
+        out["mu_stat"],
+        out["mu_syst"],
+        model.spur["mu"],
+        model.spur["mu_err_mc"],
+    )
     return out
 
 
 def scan_fits(
-    tagger: str, parameter: str, points: list, features_path, pseudodata_meta,
-    cfg: dict, ams: dict, seed: int, threads: int, out,
-) -> dict:  # fmt: skip
+    tagger: str,
+    parameter: str,
+    points: list,
+    features_path,
+    pseudodata_meta,
+    cfg: dict,
+    ams: dict,
+    seed: int,
+    threads: int,
+    out,
+) -> dict:
     """Fit every point of ``tagger``'s decorrelation scan; write ``out`` (JSON).
 
     ``points``: ``[(value, template-split score path), ...]`` with ``value`` the scan
@@ -118,8 +156,14 @@ def scan_fits(
     import_zfit(seed, threads)
     meta = read_json(pseudodata_meta)
     features = read_features(features_path)
-    result = {"tagger": tagger, "parameter": parameter, "lumi_fb": float(cfg["lumi_fb"]),
-              "jes_nuisance": False, "note": SCAN_FIT_NOTE, "points": []}  # fmt: skip
+    result = {
+        "tagger": tagger,
+        "parameter": parameter,
+        "lumi_fb": float(cfg["lumi_fb"]),
+        "jes_nuisance": False,
+        "note": SCAN_FIT_NOTE,
+        "points": [],
+    }
     for value, scores_path in sorted(points, key=lambda p: float(p[0])):
         value = float(value)
         score = read_scores(scores_path, features)

@@ -94,8 +94,14 @@ def _poisson_shape(entries, matrix) -> np.ndarray:
         return float(lam.sum() - n @ np.log(lam)) / total, grad
 
     start = np.full(a.shape[1], total / a.shape[1])
-    res = minimize(nll, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * a.shape[1],
-                   options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-12})  # fmt: skip
+    res = minimize(
+        nll,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * a.shape[1],
+        options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-12},
+    )
     return res.x
 
 
@@ -180,8 +186,12 @@ def spurious_signal(signal, matrix, mc_counts, mc_var, reference) -> dict:
     estimator = (cov @ xw.T)[0]
     mu = float(estimator @ np.asarray(mc_counts, np.float64))
     err = float(np.sqrt(estimator**2 @ np.asarray(mc_var, np.float64)))
-    return {"mu": mu, "mu_err_mc": err, "size": float(math.hypot(mu, err)),
-            "n_signal": float(mu * np.sum(signal))}  # fmt: skip
+    return {
+        "mu": mu,
+        "mu_err_mc": err,
+        "size": float(math.hypot(mu, err)),
+        "n_signal": float(mu * np.sum(signal)),
+    }
 
 
 @dataclass
@@ -222,8 +232,7 @@ def signal_templates(
     centre = np.array([BOSON_MASS.get(str(x), BOSON_MASS["W"]) for x in label])
     variations = {}
     if jms > 0:
-        variations["jms"] = tuple(histogram(msd * (1 + s * jms), weight, edges)[0]
-                                  for s in (1, -1))  # fmt: skip
+        variations["jms"] = tuple(histogram(msd * (1 + s * jms), weight, edges)[0] for s in (1, -1))
     if jmr > 0:
         variations["jmr"] = tuple(
             histogram(centre + (msd - centre) * (1 + s * jmr), weight, edges)[0] for s in (1, -1)
@@ -232,5 +241,9 @@ def signal_templates(
         variations["jes"] = tuple(
             histogram(jes_tables[k][0], jes_tables[k][2], edges)[0] for k in ("up", "down")
         )
-    return SignalTemplates(nominal=nominal, variations=variations, rel_stat=rel,
-                           n_jets=int(((msd >= edges[0]) & (msd <= edges[-1])).sum()))  # fmt: skip
+    return SignalTemplates(
+        nominal=nominal,
+        variations=variations,
+        rel_stat=rel,
+        n_jets=int(((msd >= edges[0]) & (msd <= edges[-1])).sum()),
+    )

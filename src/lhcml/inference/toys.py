@@ -26,8 +26,15 @@ def pull_summary(mu_hat, mu_err, mu_gen: float) -> dict:
     pulls = (mu_hat[ok] - mu_gen) / mu_err[ok]
     n = len(pulls)
     if n < 2:
-        return {"n": n, "pull_mean": None, "pull_mean_err": None, "pull_width": None,
-                "pull_width_err": None, "mu_mean": None, "mu_std": None}  # fmt: skip
+        return {
+            "n": n,
+            "pull_mean": None,
+            "pull_mean_err": None,
+            "pull_width": None,
+            "pull_width_err": None,
+            "mu_mean": None,
+            "mu_std": None,
+        }
     width = float(np.std(pulls, ddof=1))
     return {
         "n": n,

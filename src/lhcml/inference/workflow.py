@@ -32,9 +32,17 @@ def injection_name(i: int) -> str:
 
 
 def make_pseudodata(
-    feature_paths: dict, roles: dict[str, str], lumi_fb: float, weights_lumi_fb: float,
-    mu_inj: float, injection: list[float], seed: int, z: float, out_table, out_meta,
-) -> dict:  # fmt: skip
+    feature_paths: dict,
+    roles: dict[str, str],
+    lumi_fb: float,
+    weights_lumi_fb: float,
+    mu_inj: float,
+    injection: list[float],
+    seed: int,
+    z: float,
+    out_table,
+    out_meta,
+) -> dict:
     """Draw the pseudo-datasets from the test split; write their rows and the bookkeeping.
 
     Datasets: ``nominal`` (signal scaled by ``mu_inj``), ``injection_{i}`` (one per
@@ -56,9 +64,16 @@ def make_pseudodata(
     tables, datasets = [], {}
     for k, (name, mu, samples) in enumerate(specs):
         comps = pseudodata.plan(
-            totals, test["sample"], test_signal, test["weight"], lumi_fb, weights_lumi_fb,
-            mu_inj=mu, samples=samples, z=z,
-        )  # fmt: skip
+            totals,
+            test["sample"],
+            test_signal,
+            test["weight"],
+            lumi_fb,
+            weights_lumi_fb,
+            mu_inj=mu,
+            samples=samples,
+            z=z,
+        )
         if name == BACKGROUND_ONLY:
             comps = [c for c in comps if not c.signal]
         pseudodata.check_supply(comps, lumi_fb, z)
@@ -75,14 +90,27 @@ def make_pseudodata(
                 for c in comps
             },
         }
-        tables.append({"dataset": [name] * len(rows), "row": rows.astype(np.int64),
-                       **{c: test[c][rows] for c in ID_COLUMNS}})  # fmt: skip
+        tables.append(
+            {
+                "dataset": [name] * len(rows),
+                "row": rows.astype(np.int64),
+                **{c: test[c][rows] for c in ID_COLUMNS},
+            }
+        )
         log.info("%s: mu_inj %g, %d events (%s)", name, mu, len(rows), datasets[name]["drawn"])
     table = pa.table({c: np.concatenate([t[c] for t in tables]) for c in tables[0]})
     with atomic_path(out_table) as tmp:
         pq.write_table(table, tmp)
-    nominal = pseudodata.plan(totals, test["sample"], test_signal, test["weight"], 1.0,
-                              weights_lumi_fb, mu_inj=mu_inj, z=z)  # fmt: skip
+    nominal = pseudodata.plan(
+        totals,
+        test["sample"],
+        test_signal,
+        test["weight"],
+        1.0,
+        weights_lumi_fb,
+        mu_inj=mu_inj,
+        z=z,
+    )
     meta = {
         "lumi_fb": lumi_fb,
         "weights_lumi_fb": weights_lumi_fb,
@@ -116,33 +144,71 @@ def read_datasets(path) -> dict[str, np.ndarray]:
 
 
 def ams_working_point(
-    tagger: str, features_path, scores_path, pseudodata_meta, lumi_fb: float, window,
-    efficiencies, b_r: float, min_background_jets: int, out,
-) -> dict:  # fmt: skip
+    tagger: str,
+    features_path,
+    scores_path,
+    pseudodata_meta,
+    lumi_fb: float,
+    window,
+    efficiencies,
+    b_r: float,
+    min_background_jets: int,
+    out,
+) -> dict:
     """The AMS scan of one tagger on the template split; writes ams.json."""
     meta = read_json(pseudodata_meta)
     features = read_features(features_path)
     score = read_scores(scores_path, features)
-    result = ams_of_scores(features, score, meta, lumi_fb, window, efficiencies, b_r,
-                           min_background_jets)  # fmt: skip
+    result = ams_of_scores(
+        features, score, meta, lumi_fb, window, efficiencies, b_r, min_background_jets
+    )
     result = {"tagger": tagger, **result}
     write_json(out, result)
-    log.info("%s: AMS %.2f at score >= %.4g (eps_s %.3f, s %.4g, b %.4g, %d MC background jets)",
-             tagger, result["ams"], result["threshold"], result["eps_s"], result["s"],
-             result["b"], result["background_jets"])  # fmt: skip
+    log.info(
+        "%s: AMS %.2f at score >= %.4g (eps_s %.3f, s %.4g, b %.4g, %d MC background jets)",
+        tagger,
+        result["ams"],
+        result["threshold"],
+        result["eps_s"],
+        result["s"],
+        result["b"],
+        result["background_jets"],
+    )
     return result
 
 
-def ams_of_scores(features: dict, score, meta: dict, lumi_fb: float, window, efficiencies,
-                  b_r: float, min_background_jets: int) -> dict:  # fmt: skip
+def ams_of_scores(
+    features: dict,
+    score,
+    meta: dict,
+    lumi_fb: float,
+    window,
+    efficiencies,
+    b_r: float,
+    min_background_jets: int,
+) -> dict:
     """The AMS scan (:func:`lhcml.inference.ams.scan`) of ``score`` on the feature columns
     ``features`` (:func:`.inputs.read_features`), with yields at ``lumi_fb`` from the
     pseudo-data bookkeeping ``meta``. Raises ValueError if no cut is eligible."""
     signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(features["sample"], signal, features["weight"], _totals(meta), lumi_fb,
-                       meta["weights_lumi_fb"])  # fmt: skip
-    result = ams_mod.scan(score, yw, signal, features["msd"], tuple(window), efficiencies,
-                          b_r=b_r, min_background_jets=min_background_jets)  # fmt: skip
+    yw = yield_weights(
+        features["sample"],
+        signal,
+        features["weight"],
+        _totals(meta),
+        lumi_fb,
+        meta["weights_lumi_fb"],
+    )
+    result = ams_mod.scan(
+        score,
+        yw,
+        signal,
+        features["msd"],
+        tuple(window),
+        efficiencies,
+        b_r=b_r,
+        min_background_jets=min_background_jets,
+    )
     return {"lumi_fb": lumi_fb, "b_r": b_r, "window": list(window), **result}
 
 
@@ -161,17 +227,35 @@ def linear_fit(x, y, err) -> dict | None:
     cov = np.linalg.inv(a)
     offset, slope = cov @ np.array([(w * y).sum(), (w * x * y).sum()])
     chi2 = float((w * (y - offset - slope * x) ** 2).sum())
-    return {"slope": float(slope), "slope_err": float(math.sqrt(cov[1, 1])),
-            "offset": float(offset), "offset_err": float(math.sqrt(cov[0, 0])),
-            "chi2": chi2, "ndf": len(x) - 2}  # fmt: skip
+    return {
+        "slope": float(slope),
+        "slope_err": float(math.sqrt(cov[1, 1])),
+        "offset": float(offset),
+        "offset_err": float(math.sqrt(cov[0, 0])),
+        "chi2": chi2,
+        "ndf": len(x) - 2,
+    }
 
 
 # --- plots and summary ---------------------------------------------------------------
 
 
-def make_plots(taggers, fit_paths, toys_paths, curves_paths, impacts_paths, ams_paths,
-               summary_path, fit_plots, toys_plots, impacts_plots, ams_plot, injection_plot,
-               scans_plot, choice_plot) -> None:  # fmt: skip
+def make_plots(
+    taggers,
+    fit_paths,
+    toys_paths,
+    curves_paths,
+    impacts_paths,
+    ams_paths,
+    summary_path,
+    fit_plots,
+    toys_plots,
+    impacts_plots,
+    ams_plot,
+    injection_plot,
+    scans_plot,
+    choice_plot,
+) -> None:
     """Every inference plot in one process (``*_plots``: one (PDF, PNG) pair per tagger)."""
     from lhcml.inference import plots
 
@@ -200,8 +284,17 @@ def total_uncertainty(fit: dict) -> float | None:
     return fit.get("mu_err") if fit.get("valid") else None
 
 
-def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths=None,
-              scan_paths=(), l1_paths=None, decorrelation_summary=None) -> dict:  # fmt: skip
+def summarize(
+    taggers,
+    fit_paths,
+    ams_paths,
+    pseudodata_meta,
+    out,
+    metrics_paths=None,
+    scan_paths=(),
+    l1_paths=None,
+    decorrelation_summary=None,
+) -> dict:
     """The headline numbers per tagger and the tagger chosen by the fit
     (results/inference/summary.json).
 
@@ -219,27 +312,39 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     meta = read_json(pseudodata_meta)
     metrics_paths = metrics_paths or [None] * len(taggers)
     summary = {"closure_lumi_fb": meta["lumi_fb"], "taggers": {}}
-    for tagger, fit_path, ams_path, mpath in zip(taggers, fit_paths, ams_paths, metrics_paths,
-                                                 strict=True):  # fmt: skip
+    for tagger, fit_path, ams_path, mpath in zip(
+        taggers, fit_paths, ams_paths, metrics_paths, strict=True
+    ):
         fit, ams = read_json(fit_path), read_json(ams_path)
         summary.setdefault("lumi_fb", fit["lumi_fb"])
         toys = fit.get("toys") or {}
         spur = fit.get("spurious_signal") or {}
         metrics = read_json(mpath) if mpath else {}
         entry = {
-            "valid": fit["valid"], "reason": fit.get("reason"), "mu": fit.get("mu"),
-            "mu_err": fit.get("mu_err"), "mu_stat": fit.get("mu_stat"),
-            "mu_syst": fit.get("mu_syst"), "significance": fit.get("significance"),
+            "valid": fit["valid"],
+            "reason": fit.get("reason"),
+            "mu": fit.get("mu"),
+            "mu_err": fit.get("mu_err"),
+            "mu_stat": fit.get("mu_stat"),
+            "mu_syst": fit.get("mu_syst"),
+            "significance": fit.get("significance"),
             "expected_significance": fit.get("expected_significance"),
-            "spurious_mu": spur.get("mu"), "spurious_mu_err_mc": spur.get("mu_err_mc"),
+            "spurious_mu": spur.get("mu"),
+            "spurious_mu_err_mc": spur.get("mu_err_mc"),
             "impacts_top3": [i["name"] for i in fit.get("impacts_top3") or []],
-            "toys": toys.get("n_toys"), "toys_failed": toys.get("n_failed"),
-            "pull_mean": toys.get("pull_mean"), "pull_mean_err": toys.get("pull_mean_err"),
-            "pull_width": toys.get("pull_width"), "pull_width_err": toys.get("pull_width_err"),
+            "toys": toys.get("n_toys"),
+            "toys_failed": toys.get("n_failed"),
+            "pull_mean": toys.get("pull_mean"),
+            "pull_mean_err": toys.get("pull_mean_err"),
+            "pull_width": toys.get("pull_width"),
+            "pull_width_err": toys.get("pull_width_err"),
             "seconds_per_toy": toys.get("seconds_per_toy"),
-            "ams": ams["ams"], "ams_threshold": ams["threshold"], "ams_eps_s": ams["eps_s"],
-            "r50": metrics.get("r50"), "inv_jsd": metrics.get("inv_jsd"),
-        }  # fmt: skip
+            "ams": ams["ams"],
+            "ams_threshold": ams["threshold"],
+            "ams_eps_s": ams["eps_s"],
+            "r50": metrics.get("r50"),
+            "inv_jsd": metrics.get("inv_jsd"),
+        }
         summary["taggers"][tagger] = {
             k: (_round(v) if not isinstance(v, list) else v) for k, v in entry.items()
         }
@@ -251,8 +356,11 @@ def summarize(taggers, fit_paths, ams_paths, pseudodata_meta, out, metrics_paths
     if not ranked:
         log.error("no tagger has a valid fit: none chosen")
     else:
-        log.info("tagger chosen by the fit: %s (mu error %s)", ranked[0],
-                 summary["taggers"][ranked[0]]["mu_err"])  # fmt: skip
+        log.info(
+            "tagger chosen by the fit: %s (mu error %s)",
+            ranked[0],
+            summary["taggers"][ranked[0]]["mu_err"],
+        )
     summary.update(scan_summary(scan_paths, decorrelation_summary))
     summary["l1_selection"] = {}
     for tagger, path in (l1_paths or {}).items():
@@ -280,8 +388,7 @@ def scan_summary(scan_paths, decorrelation_summary=None) -> dict:
 
     decor = read_json(decorrelation_summary) if scan_paths else {}
 
-    keys = ("r50", "inv_jsd", "valid", "reason", "threshold", "mu", "mu_err", "mu_stat",
-            "mu_syst")  # fmt: skip
+    keys = ("r50", "inv_jsd", "valid", "reason", "threshold", "mu", "mu_err", "mu_stat", "mu_syst")
     scans, candidates = {}, []
     for path in scan_paths:
         scan = read_json(path)
@@ -290,13 +397,19 @@ def scan_summary(scan_paths, decorrelation_summary=None) -> dict:
         points = []
         for p in scan["points"]:
             if float(p[parameter]) not in metrics:
-                raise KeyError(f"{decorrelation_summary}: no scan point {parameter} = "
-                               f"{p[parameter]:g} of {tagger} (has {sorted(metrics)})")  # fmt: skip
+                raise KeyError(
+                    f"{decorrelation_summary}: no scan point {parameter} = "
+                    f"{p[parameter]:g} of {tagger} (has {sorted(metrics)})"
+                )
             p = {**p, **{k: metrics[float(p[parameter])].get(k) for k in ("r50", "inv_jsd")}}
             spur = p.get("spurious_signal") or {}
-            entry = {parameter: p[parameter], **{k: p.get(k) for k in keys},
-                     "spurious_mu": spur.get("mu"), "spurious_mu_err_mc": spur.get("mu_err_mc"),
-                     "spurious_size": spur.get("size")}  # fmt: skip
+            entry = {
+                parameter: p[parameter],
+                **{k: p.get(k) for k in keys},
+                "spurious_mu": spur.get("mu"),
+                "spurious_mu_err_mc": spur.get("mu_err_mc"),
+                "spurious_size": spur.get("size"),
+            }
             points.append({k: _round(v) if isinstance(v, float) else v for k, v in entry.items()})
             if p.get("valid") and p.get("mu_err") is not None:
                 candidates.append((p["mu_err"], tagger, parameter, points[-1]))
@@ -304,12 +417,26 @@ def scan_summary(scan_paths, decorrelation_summary=None) -> dict:
     best = None
     if candidates:
         _, tagger, parameter, point = min(candidates, key=lambda c: c[0])
-        best = {"tagger": tagger, "parameter": parameter, "value": point[parameter],
-                "mu_err": point["mu_err"], "mu_stat": point["mu_stat"],
-                "spurious_mu": point["spurious_mu"], "r50": point["r50"],
-                "inv_jsd": point["inv_jsd"]}  # fmt: skip
-        log.info("best scan point: %s %s %g (mu error %s)", tagger, parameter, best["value"],
-                 best["mu_err"])  # fmt: skip
-    return {"scan": scans, "best_scan_point": best,
-            "scan_note": f"{SCAN_FIT_NOTE}; best_scan_point: the smallest total error on mu "
-                         "among them, ranked apart from the taggers' full fits"}  # fmt: skip
+        best = {
+            "tagger": tagger,
+            "parameter": parameter,
+            "value": point[parameter],
+            "mu_err": point["mu_err"],
+            "mu_stat": point["mu_stat"],
+            "spurious_mu": point["spurious_mu"],
+            "r50": point["r50"],
+            "inv_jsd": point["inv_jsd"],
+        }
+        log.info(
+            "best scan point: %s %s %g (mu error %s)",
+            tagger,
+            parameter,
+            best["value"],
+            best["mu_err"],
+        )
+    return {
+        "scan": scans,
+        "best_scan_point": best,
+        "scan_note": f"{SCAN_FIT_NOTE}; best_scan_point: the smallest total error on mu "
+        "among them, ranked apart from the taggers' full fits",
+    }

@@ -36,9 +36,14 @@ WORKER_LOG_DIR = "results/logs/dask"
 DEFAULT_DASK = {
     "cluster": "local",
     "workers": 2,
-    "slurm": {"queue": "debug", "account": None, "cores": 1, "memory": "2GB",
-              "walltime": "00:30:00"},
-}  # fmt: skip
+    "slurm": {
+        "queue": "debug",
+        "account": None,
+        "cores": 1,
+        "memory": "2GB",
+        "walltime": "00:30:00",
+    },
+}
 
 
 @contextlib.contextmanager
@@ -62,10 +67,15 @@ def dask_client(options: Mapping | None = None) -> Iterator:
             ) from err
         slurm = opts["slurm"]
         cluster = SLURMCluster(
-            queue=slurm["queue"], account=slurm["account"], cores=int(slurm["cores"]),
-            processes=1, memory=slurm["memory"], walltime=slurm["walltime"],
-            scheduler_options={"dashboard_address": None}, log_directory=WORKER_LOG_DIR,
-        )  # fmt: skip
+            queue=slurm["queue"],
+            account=slurm["account"],
+            cores=int(slurm["cores"]),
+            processes=1,
+            memory=slurm["memory"],
+            walltime=slurm["walltime"],
+            scheduler_options={"dashboard_address": None},
+            log_directory=WORKER_LOG_DIR,
+        )
         cluster.scale(jobs=workers)
     else:
         raise ValueError(f"unknown skim.dask.cluster {opts['cluster']!r}; choose local or slurm")

@@ -215,8 +215,9 @@ def inspect_file(
         uuid = bytes(root.file.fUUID)
     finally:
         root.close()
-    return FileInfo(path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count,
-                    branches=frozenset(names))  # fmt: skip
+    return FileInfo(
+        path=path, n_events=n_events, uuid=uuid, sumw=sumw, count=count, branches=frozenset(names)
+    )
 
 
 def check_input_file(

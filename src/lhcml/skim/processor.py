@@ -77,8 +77,16 @@ DEFAULT_CUTS: dict[str, float | int] = {
 
 #: Names of all possible cutflow steps, in order (see :meth:`Selection.steps`).
 CUTFLOW_STEPS: tuple[str, ...] = (
-    "all", "golden_json", "hlt", "met_filters", "has_fatjet", "pt", "eta", "jet_id", "msoftdrop",
-)  # fmt: skip
+    "all",
+    "golden_json",
+    "hlt",
+    "met_filters",
+    "has_fatjet",
+    "pt",
+    "eta",
+    "jet_id",
+    "msoftdrop",
+)
 
 #: FatJet fields that may be NaN (but not inf): energy correlations of one-particle jets.
 NAN_ALLOWED_FIELDS = frozenset({"n2b1", "d2b1"})
@@ -142,7 +150,7 @@ def check_finite(
 
     ``owner`` maps each flat value to its event's position (None: one value per event);
     ``events`` are the event numbers of the chunk.
-    """  # fmt: skip
+    """
     values = np.asarray(values)
     if values.dtype.kind != "f" or values.size == 0:
         return
@@ -194,8 +202,18 @@ COLUMNS: dict[str, tuple[str, type]] = {
 
 #: FatJet fields copied to ``fj_<field>`` (``nConstituents`` goes to ``fj_nconst``).
 FATJET_FIELDS: tuple[str, ...] = (
-    "pt", "eta", "phi", "mass", "msoftdrop", "tau1", "tau2", "tau3", "tau4", "n2b1", "d2b1",
-)  # fmt: skip
+    "pt",
+    "eta",
+    "phi",
+    "mass",
+    "msoftdrop",
+    "tau1",
+    "tau2",
+    "tau3",
+    "tau4",
+    "n2b1",
+    "d2b1",
+)
 
 #: Jet-constituent associations tried in order: (association collection, its index field
 #: into the candidates, candidate collection). The first is PFNano and this project's
@@ -388,8 +406,12 @@ def recompute_d2(offsets: np.ndarray, cands: dict) -> tuple[np.ndarray, int]:
     phi = np.asarray(cands["phi"], np.float64)
     mass = np.asarray(cands["mass"], np.float64)
     mt = np.sqrt(pt**2 + mass**2)
-    flat = {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta),
-            "E": mt * np.cosh(eta)}  # fmt: skip
+    flat = {
+        "px": pt * np.cos(phi),
+        "py": pt * np.sin(phi),
+        "pz": pt * np.sinh(eta),
+        "E": mt * np.cosh(eta),
+    }
     jets = ak.unflatten(ak.zip(flat), counts)
     out = np.full(len(counts), np.nan, np.float32)
     has = counts > 0
@@ -402,9 +424,13 @@ def recompute_d2(offsets: np.ndarray, cands: dict) -> tuple[np.ndarray, int]:
 
 
 def _constituents(
-    events, selected: np.ndarray, lead: np.ndarray, max_n: int, where: str,
+    events,
+    selected: np.ndarray,
+    lead: np.ndarray,
+    max_n: int,
+    where: str,
     event_numbers: np.ndarray,
-):  # fmt: skip
+):
     """Offsets and flat columns of the leading jet's constituents in the selected events.
 
     Constituents are the association entries whose ``jetIdx`` is the leading jet's index
@@ -579,8 +605,14 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         owner = np.repeat(np.arange(n), n_fj)
         for field in (*FATJET_FIELDS, "nConstituents"):
             if field in fj_fields:
-                check_finite(_np(ak.flatten(fatjets[field], axis=1)), f"FatJet_{field}", where,
-                             event_numbers, owner, allow_nan=field in NAN_ALLOWED_FIELDS)  # fmt: skip
+                check_finite(
+                    _np(ak.flatten(fatjets[field], axis=1)),
+                    f"FatJet_{field}",
+                    where,
+                    event_numbers,
+                    owner,
+                    allow_nan=field in NAN_ALLOWED_FIELDS,
+                )
         fj_start = np.concatenate([[0], np.cumsum(n_fj)[:-1]]).astype(np.int64)
         flat_pt = _np(ak.flatten(fatjets["pt"], axis=1), np.float64)
         lead = _np(ak.fill_none(ak.argmax(fatjets["pt"], axis=1), -1), np.int64)
@@ -649,8 +681,12 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         filename = str(meta.get("filename", ""))
         if "d2b1" not in fj_fields and n_sel:
             columns["fj_d2b1"], recomputed = recompute_d2(offsets, cands)
-            log.info("%s: no FatJet_d2b1; recomputed from the constituents for %d of %d jets",
-                     where, recomputed, n_sel)  # fmt: skip
+            log.info(
+                "%s: no FatJet_d2b1; recomputed from the constituents for %d of %d jets",
+                where,
+                recomputed,
+                n_sel,
+            )
         table = make_table(columns)
         key = (filename, int(meta.get("entrystart", 0) or 0))
         return {sample: [(*key, table, cutflow)]}

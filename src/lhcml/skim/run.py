@@ -168,8 +168,9 @@ def skim_sample(
         )
     for info in infos:
         if info.n_events == 0:
-            log.warning("%s: %s holds no events (kept for the normalisation)", sample_name,
-                        info.path)  # fmt: skip
+            log.warning(
+                "%s: %s holds no events (kept for the normalisation)", sample_name, info.path
+            )
 
     if xsec_pb is None:
         norm = None
@@ -181,15 +182,25 @@ def skim_sample(
         elif sumw is None:
             no_runs = [info.path for info in infos if info.sumw is None]
             sumw = sum_gen_weight(files)
-            log.info("%s: %s without a Runs tree: sumw = %.8g, the sum of genWeight over all "
-                     "%d events of the sample", sample_name, no_runs, sumw, n_events)  # fmt: skip
+            log.info(
+                "%s: %s without a Runs tree: sumw = %.8g, the sum of genWeight over all "
+                "%d events of the sample",
+                sample_name,
+                no_runs,
+                sumw,
+                n_events,
+            )
         else:
             log.info("%s: sumw = %.8g as configured", sample_name, sumw)
         norm = SampleNorm(xsec_pb=float(xsec_pb), lumi_fb=float(lumi_fb), sumw=float(sumw))
         log.info(
             "%s: xsec=%g pb, lumi=%g fb^-1, sumw=%g -> weight = %g x genWeight",
-            sample_name, norm.xsec_pb, norm.lumi_fb, norm.sumw, norm.scale,
-        )  # fmt: skip
+            sample_name,
+            norm.xsec_pb,
+            norm.lumi_fb,
+            norm.sumw,
+            norm.scale,
+        )
 
     proc = LeadingFatJetProcessor(cuts, {sample_name: norm}, {sample_name: selection})
     with _executor(executor, workers, dask) as executor_instance, warnings.catch_warnings():
@@ -222,8 +233,9 @@ def skim_sample(
     for info in infos:
         for feature, reason in missing_features(info).items():
             missing.setdefault(feature, {})[info.path] = reason
-            log.warning("%s: %s: feature %s unavailable (%s)", sample_name, info.path, feature,
-                        reason)  # fmt: skip
+            log.warning(
+                "%s: %s: feature %s unavailable (%s)", sample_name, info.path, feature, reason
+            )
     cutflow = {
         "sample": sample_name,
         "missing_features": missing,
@@ -244,8 +256,13 @@ def skim_sample(
         tmp_cutflow.write_text(json.dumps(cutflow, indent=2) + "\n")
     seconds = time.perf_counter() - start
     for step in steps:
-        log.info("%s: cutflow %-10s %8d events %14.6g weighted", sample_name,
-                 step["name"], step["events"], step["weighted"])  # fmt: skip
+        log.info(
+            "%s: cutflow %-10s %8d events %14.6g weighted",
+            sample_name,
+            step["name"],
+            step["events"],
+            step["weighted"],
+        )
     summary = {
         "sample": sample_name,
         "files": len(files),
@@ -255,7 +272,14 @@ def skim_sample(
         "seconds": seconds,
         "events_per_s": processed / seconds if seconds > 0 else float("inf"),
     }
-    log.info("%s: %d of %d events selected in %.2f s (%.0f events/s) -> %s, %s",
-             sample_name, summary["selected"], processed, seconds, summary["events_per_s"],
-             out_parquet, out_cutflow)  # fmt: skip
+    log.info(
+        "%s: %d of %d events selected in %.2f s (%.0f events/s) -> %s, %s",
+        sample_name,
+        summary["selected"],
+        processed,
+        seconds,
+        summary["events_per_s"],
+        out_parquet,
+        out_cutflow,
+    )
     return summary

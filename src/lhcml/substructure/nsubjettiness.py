@@ -126,9 +126,21 @@ def nsubjettiness(
     if axes == "onepass_kt":
         px, py, pz = _flat_momenta(constituents)
         _onepass_kernel(
-            kin.offsets, kin.pt, kin.rap, kin.phi, px, py, pz, keep, axis_rap, axis_phi,
-            axis_mom, float(beta), _ONEPASS_ACCURACY, _ONEPASS_ATTEMPTS,
-        )  # fmt: skip
+            kin.offsets,
+            kin.pt,
+            kin.rap,
+            kin.phi,
+            px,
+            py,
+            pz,
+            keep,
+            axis_rap,
+            axis_phi,
+            axis_mom,
+            float(beta),
+            _ONEPASS_ACCURACY,
+            _ONEPASS_ATTEMPTS,
+        )
     for block in multiplicity_blocks(kin.counts[keep], _BLOCK_ELEMENTS, factor=n_max * n_max):
         _tau_block(
             kin,
@@ -210,9 +222,21 @@ def _tau_block(
     """Fill ``taus[keep[block]]`` for one block of non-empty jets (a compiled loop over the
     block's jets, particles, N and axes: no (jets, particles, N, axes) temporaries)."""
     _tau_kernel(
-        kin.offsets, kin.pt, kin.rap, kin.phi, keep, block, axis_rap, axis_phi, axis_ok,
-        float(beta), float(r0), bool(normalized), bool(snap_to_constituents), taus,
-    )  # fmt: skip
+        kin.offsets,
+        kin.pt,
+        kin.rap,
+        kin.phi,
+        keep,
+        block,
+        axis_rap,
+        axis_phi,
+        axis_ok,
+        float(beta),
+        float(r0),
+        bool(normalized),
+        bool(snap_to_constituents),
+        taus,
+    )
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -227,9 +251,21 @@ def _delta_r2(rap1, phi1, rap2, phi2):  # pragma: no cover (compiled)
 
 @numba.njit(cache=True, nogil=True)
 def _tau_kernel(
-    offsets, pt, rap, phi, keep, block, axis_rap, axis_phi, axis_ok,
-    beta, r0, normalized, snap, taus,
-):  # pragma: no cover (compiled)  # fmt: skip
+    offsets,
+    pt,
+    rap,
+    phi,
+    keep,
+    block,
+    axis_rap,
+    axis_phi,
+    axis_ok,
+    beta,
+    r0,
+    normalized,
+    snap,
+    taus,
+):  # pragma: no cover (compiled)
     """``tau_N`` for N = 1 .. n_max of the jets ``keep[block]``. With ``snap`` (WTA axes) each
     axis is replaced by the (y, phi) of its nearest constituent (the first one on a tie):
     a WTA axis lies exactly along one constituent, whose exact values contrib keeps, while
@@ -277,9 +313,21 @@ def _tau_kernel(
 
 @numba.njit(cache=True, nogil=True)
 def _onepass_kernel(
-    offsets, pt, rap, phi, px, py, pz, keep, axis_rap, axis_phi, axis_mom, beta, accuracy,
+    offsets,
+    pt,
+    rap,
+    phi,
+    px,
+    py,
+    pz,
+    keep,
+    axis_rap,
+    axis_phi,
+    axis_mom,
+    beta,
+    accuracy,
     n_attempts,
-):  # pragma: no cover (compiled)  # fmt: skip
+):  # pragma: no cover (compiled)
     """Refine the exclusive-kT seed axes ``axis_rap/axis_phi/axis_mom[j, N-1, :N]`` of the
     jets ``keep`` in place by contrib's one-pass minimisation (``DefaultMeasure::
     UpdateAxesFast`` iterated by ``get_one_pass_axes``), for every N < number of constituents.

@@ -79,9 +79,17 @@ def softdrop(
     out = np.zeros((6, n_jets), dtype=np.float64)  # msoftdrop, pt, eta, phi, rg, zg
     kept = np.zeros(len(flat["px"]), dtype=np.bool_)
     _groom(
-        offsets, flat["px"], flat["py"], flat["pz"], flat["E"],
-        float(beta), float(zcut), float(r0), out, kept,
-    )  # fmt: skip
+        offsets,
+        flat["px"],
+        flat["py"],
+        flat["pz"],
+        flat["E"],
+        float(beta),
+        float(zcut),
+        float(r0),
+        out,
+        kept,
+    )
     msoftdrop, pt, eta, phi, rg, zg = out
     # FastJet's phi() is in [0, 2 pi); report (-pi, pi] like NanoAOD and vector.
     phi = np.where(phi > np.pi, phi - 2.0 * np.pi, phi)

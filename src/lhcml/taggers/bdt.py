@@ -120,8 +120,11 @@ def train(train_table, val_table, features, params: dict, seed: int, threads: in
     y_train = dsets["train"][1]
     log.info(
         "training BDT on %d signal + %d background jets, features %s, params %s",
-        int((y_train == 1).sum()), int((y_train == 0).sum()), features, booster_params,
-    )  # fmt: skip
+        int((y_train == 1).sum()),
+        int((y_train == 0).sum()),
+        features,
+        booster_params,
+    )
     start = time.perf_counter()
     booster = xgb.train(
         booster_params,

@@ -147,20 +147,35 @@ def train(train_table, val_table, features, params: dict, seed: int, threads: in
         w = balanced_weights(y, column(table, "weight", np.float64))
         data[name] = (y, w)
     model = build_model(
-        keras, x_train.shape[1], x_train.shape[2], p["phi_layers"], p["latent_dim"],
-        p["f_layers"], p["dropout"], len(jet_features),
-    )  # fmt: skip
+        keras,
+        x_train.shape[1],
+        x_train.shape[2],
+        p["phi_layers"],
+        p["latent_dim"],
+        p["f_layers"],
+        p["dropout"],
+        len(jet_features),
+    )
     tagger = DeepSetsTagger(model, scaler, jet_features, jet_scaler)
     y_train, w_train = data["train"]
     log.info(
         "training Deep Sets on %d signal + %d background jets (%d constituents x %s), params %s",
-        int((y_train == 1).sum()), int((y_train == 0).sum()), x_train.shape[1],
-        list(PARTICLE_FEATURES), p,
-    )  # fmt: skip
+        int((y_train == 1).sum()),
+        int((y_train == 0).sum()),
+        x_train.shape[1],
+        list(PARTICLE_FEATURES),
+        p,
+    )
     fit = keras_common.fit(
-        keras, model, tagger.inputs(tables["train"]), y_train, w_train,
-        (tagger.inputs(tables["val"]), *data["val"]), p, log,
-    )  # fmt: skip
+        keras,
+        model,
+        tagger.inputs(tables["train"]),
+        y_train,
+        w_train,
+        (tagger.inputs(tables["val"]), *data["val"]),
+        p,
+        log,
+    )
     info = {
         "n_train": {"signal": int((y_train == 1).sum()), "background": int((y_train == 0).sum())},
         "params": p,

@@ -90,12 +90,22 @@ def train(train_table, val_table, features, params: dict, seed: int, threads: in
     model = build_model(keras, len(features), p["layers"], p["dropout"])
     log.info(
         "training DNN %s on %d signal + %d background jets, features %s, params %s",
-        p["layers"], int((y_train == 1).sum()), int((y_train == 0).sum()), features, p,
-    )  # fmt: skip
+        p["layers"],
+        int((y_train == 1).sum()),
+        int((y_train == 0).sum()),
+        features,
+        p,
+    )
     fit = keras_common.fit(
-        keras, model, scaler.transform(x_train), y_train, w_train,
-        (scaler.transform(x_val), y_val, w_val), p, log,
-    )  # fmt: skip
+        keras,
+        model,
+        scaler.transform(x_train),
+        y_train,
+        w_train,
+        (scaler.transform(x_val), y_val, w_val),
+        p,
+        log,
+    )
     info = {
         "n_train": {"signal": int((y_train == 1).sum()), "background": int((y_train == 0).sum())},
         "params": p,

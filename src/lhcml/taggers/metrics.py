@@ -168,7 +168,7 @@ METRICS_SCHEMA: dict = {
         "n_train",
         "train_seconds",
         "inputs",
-    ],  # fmt: skip
+    ],
     "properties": {
         "tagger": {"type": "string"},
         "kind": {"enum": ["bdt", "dnn", "deepsets", "cutbased", "adversarial", "disco", "ddt"]},

@@ -64,9 +64,15 @@ def plot_roc(curves: dict, *paths) -> None:
     ax.set_xlabel(r"Signal efficiency $\varepsilon_\mathrm{S}$ (W/Z)")
     ax.set_ylabel(r"Background rejection $1/\varepsilon_\mathrm{B}$ (QCD)")
     legend = ax.legend(
-        loc="upper right", fontsize=17, title="Test split, physics weights", title_fontsize=17,
-        frameon=True, facecolor="white", edgecolor="none", framealpha=0.9,
-    )  # fmt: skip
+        loc="upper right",
+        fontsize=17,
+        title="Test split, physics weights",
+        title_fontsize=17,
+        frameon=True,
+        facecolor="white",
+        edgecolor="none",
+        framealpha=0.9,
+    )
     legend.set_zorder(5)
     label(ax)
     save_figure(fig, *paths)
@@ -104,8 +110,16 @@ def plot_scores(tagger: str, score, y, weight, threshold: float, *paths) -> None
     ):
         sel = y == cls
         h, edges = _hist(clipped[sel], weight[sel], bins)
-        mplhep.histplot(h, edges, ax=ax, label=text, color=color, lw=2,
-                        histtype="fill" if cls == 0 else "step", alpha=0.35 if cls == 0 else 1)  # fmt: skip
+        mplhep.histplot(
+            h,
+            edges,
+            ax=ax,
+            label=text,
+            color=color,
+            lw=2,
+            histtype="fill" if cls == 0 else "step",
+            alpha=0.35 if cls == 0 else 1,
+        )
     ax.axvline(
         threshold, color="black", ls="--", lw=1.5, label=r"cut at $\varepsilon_\mathrm{S}$ = 50%"
     )
@@ -142,15 +156,25 @@ def plot_msd_sculpting(
         h, edges, ax=ax, histtype="fill", color=BACKGROUND_COLOR, alpha=0.25, label="QCD, all"
     )
     h, edges = _hist(msd[qcd & passing], weight[qcd & passing], bins)
-    cut = f"{_name(tagger)} cut" if eps_b is None else (
-        f"{_name(tagger)} cut ($\\varepsilon_\\mathrm{{B}}$ = {100 * eps_b:.1f}%)"
-    )  # fmt: skip
+    cut = (
+        f"{_name(tagger)} cut"
+        if eps_b is None
+        else (f"{_name(tagger)} cut ($\\varepsilon_\\mathrm{{B}}$ = {100 * eps_b:.1f}%)")
+    )
     mplhep.histplot(
         h, edges, ax=ax, histtype="step", color=BACKGROUND_COLOR, lw=2.5, label=f"QCD, pass {cut}"
     )
     h, edges = _hist(msd[sig & passing], weight[sig & passing], bins)
-    mplhep.histplot(h, edges, ax=ax, histtype="step", color=SIGNAL_COLOR, lw=2, ls="--",
-                    label=r"W/Z, pass ($\varepsilon_\mathrm{S}$ = 50%)")  # fmt: skip
+    mplhep.histplot(
+        h,
+        edges,
+        ax=ax,
+        histtype="step",
+        color=SIGNAL_COLOR,
+        lw=2,
+        ls="--",
+        label=r"W/Z, pass ($\varepsilon_\mathrm{S}$ = 50%)",
+    )
     ax.set_xlim(bins[0], bins[-1])
     ax.set_ylim(0, ax.get_ylim()[1] * 1.35)
     ax.set_xlabel(r"Soft-drop mass $m_\mathrm{SD}$ [GeV]")

@@ -122,9 +122,13 @@ def write_metrics(path, metrics: dict) -> None:
     write_json(path, metrics)
     log.info(
         "%s: AUC %.4f +- %s, R50 %s +- %s (%s test jets)",
-        metrics["tagger"], metrics["auc"], metrics["auc_err"], metrics["r50"], metrics["r50_err"],
+        metrics["tagger"],
+        metrics["auc"],
+        metrics["auc_err"],
+        metrics["r50"],
+        metrics["r50_err"],
         metrics["n_test"],
-    )  # fmt: skip
+    )
 
 
 def _test_scores(features, score_path) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +149,16 @@ def plot_tagger(metrics_path, scores_path, features_path, score_plot, msd_plot, 
     tagger, threshold = metrics["tagger"], metrics["threshold_at_50"]
     plots.plot_scores(tagger, score, y, w, threshold, *score_plot)
     plots.plot_msd_sculpting(
-        tagger, column(test, "msd", np.float64), y, w, score, threshold, msd_range, *msd_plot,
+        tagger,
+        column(test, "msd", np.float64),
+        y,
+        w,
+        score,
+        threshold,
+        msd_range,
+        *msd_plot,
         eps_b=metrics["eps_b_at_50"],
-    )  # fmt: skip
+    )
     log.info("%s: score and mass-sculpting plots written", tagger)
 
 
@@ -168,9 +179,17 @@ def plot_roc(taggers, metrics_paths, score_paths, features_path, paths) -> None:
 
 
 def make_plots(
-    taggers, metrics_paths, score_paths, features_path, roc_plot, score_plots, msd_plots,
-    msd_range, bdt_meta=None, importance_plot=None,
-) -> None:  # fmt: skip
+    taggers,
+    metrics_paths,
+    score_paths,
+    features_path,
+    roc_plot,
+    score_plots,
+    msd_plots,
+    msd_range,
+    bdt_meta=None,
+    importance_plot=None,
+) -> None:
     """Every tagger plot of the workflow, in one process (imports are paid once).
 
     ``score_plots`` and ``msd_plots`` hold one list of paths (PDF, PNG) per tagger.

@@ -89,17 +89,22 @@ def check_compiler() -> None:
         )
 
 
-def train(x: np.ndarray, y: np.ndarray, weight: np.ndarray, params: dict, seed: int,
-          threads: int = 1):  # fmt: skip
+def train(
+    x: np.ndarray, y: np.ndarray, weight: np.ndarray, params: dict, seed: int, threads: int = 1
+):
     """A multi-class ``xgboost.XGBClassifier`` (``multi:softprob``, hist) on ``x``."""
     import xgboost as xgb
 
     p = {**DEFAULT_BDT, **params}
     model = xgb.XGBClassifier(
-        n_estimators=int(p["n_estimators"]), max_depth=int(p["max_depth"]),
-        learning_rate=float(p["learning_rate"]), objective="multi:softprob",
-        tree_method="hist", random_state=int(seed), n_jobs=int(threads),
-    )  # fmt: skip
+        n_estimators=int(p["n_estimators"]),
+        max_depth=int(p["max_depth"]),
+        learning_rate=float(p["learning_rate"]),
+        objective="multi:softprob",
+        tree_method="hist",
+        random_state=int(seed),
+        n_jobs=int(threads),
+    )
     model.fit(x, y, sample_weight=weight)
     return model
 
@@ -158,5 +163,9 @@ def size(model) -> dict:
     """Trees, nodes, leaves and maximum depth of the xgboost model."""
     frame = model.get_booster().trees_to_dataframe()
     leaves = int((frame["Feature"] == "Leaf").sum())
-    return {"trees": int(frame["Tree"].nunique()), "nodes": int(len(frame)),
-            "leaves": leaves, "max_depth": int(model.get_params()["max_depth"])}  # fmt: skip
+    return {
+        "trees": int(frame["Tree"].nunique()),
+        "nodes": int(len(frame)),
+        "leaves": leaves,
+        "max_depth": int(model.get_params()["max_depth"]),
+    }

@@ -40,11 +40,12 @@ def network_bops(layers: Sequence[dict]) -> dict:
         layer["name"]: {
             **{k: layer[k] for k in ("n_in", "n_out", "b_a", "b_w")},
             "f_p": round(float(layer["f_p"]), 6),
-            "bops": dense_bops(layer["n_in"], layer["n_out"], layer["b_a"], layer["b_w"],
-                               layer["f_p"]),
+            "bops": dense_bops(
+                layer["n_in"], layer["n_out"], layer["b_a"], layer["b_w"], layer["f_p"]
+            ),
         }
         for layer in layers
-    }  # fmt: skip
+    }
     return {"layers": per_layer, "total": sum(v["bops"] for v in per_layer.values())}
 
 
@@ -66,6 +67,14 @@ def describe_layers(
             b_a = INPUT_BITS
         else:
             b_a = FLOAT_BITS if activation_bits is None else int(activation_bits)
-        out.append({"name": name, "n_in": n_in, "n_out": n_out, "b_a": b_a, "b_w": b_w,
-                    "f_p": zero_fraction.get(name, 0.0)})  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "n_in": n_in,
+                "n_out": n_out,
+                "b_a": b_a,
+                "b_w": b_w,
+                "f_p": zero_fraction.get(name, 0.0),
+            }
+        )
     return out

@@ -104,16 +104,18 @@ def sample_table(
         feats = trigger_features(
             sel["pfc_pt"], sel["pfc_eta"], sel["pfc_phi"], sel["pfc_mass"], **grooming
         )
-        frame = pd.DataFrame({
-            "sample": np.full(len(keep), sample, dtype=object),
-            **{k: ak.to_numpy(sel[k]) for k in ("run", "luminosityBlock", "event")},
-            "label": labels[keep],
-            "class": np.full(len(keep), cls, dtype=object),
-            "target": np.full(len(keep), CLASSES.index(cls), dtype=np.int8),
-            "pt": ak.to_numpy(sel["fj_pt"]).astype(np.float32),
-            "eta": ak.to_numpy(sel["fj_eta"]).astype(np.float32),
-            **feats,
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "sample": np.full(len(keep), sample, dtype=object),
+                **{k: ak.to_numpy(sel[k]) for k in ("run", "luminosityBlock", "event")},
+                "label": labels[keep],
+                "class": np.full(len(keep), cls, dtype=object),
+                "target": np.full(len(keep), CLASSES.index(cls), dtype=np.int8),
+                "pt": ak.to_numpy(sel["fj_pt"]).astype(np.float32),
+                "eta": ak.to_numpy(sel["fj_eta"]).astype(np.float32),
+                **feats,
+            }
+        )
         parts.append(frame)
     if not parts:
         return empty_table()

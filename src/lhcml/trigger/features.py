@@ -46,9 +46,23 @@ from lhcml.substructure import energy_correlators, softdrop
 
 #: The 16 inputs, in the order of the benchmark's data files.
 TRIGGER_FEATURES: tuple[str, ...] = (
-    "zlogz", "c1_b0", "c1_b1", "c1_b2", "c2_b1", "c2_b2", "d2_b1", "d2_b2", "d2_a1_b1",
-    "d2_a1_b2", "m2_b1", "m2_b2", "n2_b1", "n2_b2", "mass_mmdt", "multiplicity",
-)  # fmt: skip
+    "zlogz",
+    "c1_b0",
+    "c1_b1",
+    "c1_b2",
+    "c2_b1",
+    "c2_b2",
+    "d2_b1",
+    "d2_b2",
+    "d2_a1_b1",
+    "d2_a1_b2",
+    "m2_b1",
+    "m2_b2",
+    "n2_b1",
+    "n2_b2",
+    "mass_mmdt",
+    "multiplicity",
+)
 
 #: Skim columns the features are computed from (jagged constituent kinematics).
 CONSTITUENT_COLUMNS: tuple[str, ...] = ("pfc_pt", "pfc_eta", "pfc_phi", "pfc_mass")

@@ -86,9 +86,13 @@ def summary_stats(values: np.ndarray) -> dict | None:
     a = a[a != 0]
     if a.size == 0:
         return None
-    return {"med": float(np.median(a)), "q1": float(np.percentile(a, 25)),
-            "q3": float(np.percentile(a, 75)), "whislo": float(a.min()),
-            "whishi": float(a.max())}  # fmt: skip
+    return {
+        "med": float(np.median(a)),
+        "q1": float(np.percentile(a, 25)),
+        "q3": float(np.percentile(a, 75)),
+        "whislo": float(a.min()),
+        "whishi": float(a.max()),
+    }
 
 
 def integer_bits(max_abs: float) -> int:
@@ -155,8 +159,10 @@ def profiling_plot(stats: dict, precision: dict, path_base) -> None:
 
     use_style()
     fig, axes = plt.subplots(1, 2, figsize=(16, 9))
-    for ax, kinds, title in ((axes[0], ("weight", "bias"), "Weights and biases"),
-                             (axes[1], ("result",), "Activations")):  # fmt: skip
+    for ax, kinds, title in (
+        (axes[0], ("weight", "bias"), "Weights and biases"),
+        (axes[1], ("result",), "Activations"),
+    ):
         boxes, labels, bands = [], [], []
         for layer, entry in stats.items():
             for kind in kinds:
@@ -304,13 +310,22 @@ def synthesis_summary(report: dict | None) -> dict:
     if not csynth:
         return {"synthesized": False, "reason": "no C-synthesis report was produced"}
     keys = {
-        "latency_best_cycles": "BestLatency", "latency_worst_cycles": "WorstLatency",
-        "ii_min_cycles": "IntervalMin", "ii_max_cycles": "IntervalMax",
-        "clock_target_ns": "TargetClockPeriod", "clock_estimated_ns": "EstimatedClockPeriod",
-        "dsp": "DSP", "lut": "LUT", "ff": "FF", "bram_18k": "BRAM_18K", "uram": "URAM",
-        "available_dsp": "AvailableDSP", "available_lut": "AvailableLUT",
-        "available_ff": "AvailableFF", "available_bram_18k": "AvailableBRAM_18K",
-    }  # fmt: skip
+        "latency_best_cycles": "BestLatency",
+        "latency_worst_cycles": "WorstLatency",
+        "ii_min_cycles": "IntervalMin",
+        "ii_max_cycles": "IntervalMax",
+        "clock_target_ns": "TargetClockPeriod",
+        "clock_estimated_ns": "EstimatedClockPeriod",
+        "dsp": "DSP",
+        "lut": "LUT",
+        "ff": "FF",
+        "bram_18k": "BRAM_18K",
+        "uram": "URAM",
+        "available_dsp": "AvailableDSP",
+        "available_lut": "AvailableLUT",
+        "available_ff": "AvailableFF",
+        "available_bram_18k": "AvailableBRAM_18K",
+    }
     out = {"synthesized": True}
     out.update({k: _number(csynth.get(v)) for k, v in keys.items() if v in csynth})
     return out

@@ -46,8 +46,9 @@ DEFAULT_L1 = {
 }
 
 
-def l1_rate(eps: np.ndarray | float, sigma_pb: float, luminosity_cm2s: float,
-            bunch_crossing_hz: float) -> np.ndarray | float:  # fmt: skip
+def l1_rate(
+    eps: np.ndarray | float, sigma_pb: float, luminosity_cm2s: float, bunch_crossing_hz: float
+) -> np.ndarray | float:
     """Rate in Hz of a trigger firing on a fraction ``eps`` of the generated QCD events."""
     if sigma_pb <= 0 or luminosity_cm2s <= 0 or bunch_crossing_hz <= 0:
         raise ValueError(
@@ -58,8 +59,9 @@ def l1_rate(eps: np.ndarray | float, sigma_pb: float, luminosity_cm2s: float,
     return bunch_crossing_hz * -np.expm1(-mu * np.asarray(eps, dtype=np.float64))
 
 
-def qcd_weights(classes: np.ndarray, skim_counts: Mapping[str, int], n_generated: int,
-                background_classes) -> np.ndarray:  # fmt: skip
+def qcd_weights(
+    classes: np.ndarray, skim_counts: Mapping[str, int], n_generated: int, background_classes
+) -> np.ndarray:
     """Per test jet: the fraction of generated QCD events it stands for (0 for non-QCD).
 
     ``classes`` are the test jets' class names; ``skim_counts`` the number of skimmed QCD
@@ -76,8 +78,14 @@ def qcd_weights(classes: np.ndarray, skim_counts: Mapping[str, int], n_generated
     return w
 
 
-def rate_curve(score: np.ndarray, passes_pt: np.ndarray, weight: np.ndarray, sigma_pb: float,
-               luminosity_cm2s: float, bunch_crossing_hz: float):  # fmt: skip
+def rate_curve(
+    score: np.ndarray,
+    passes_pt: np.ndarray,
+    weight: np.ndarray,
+    sigma_pb: float,
+    luminosity_cm2s: float,
+    bunch_crossing_hz: float,
+):
     """``(thresholds, rates_hz)``: the rate when keeping ``score >= thresholds[k]``,
     thresholds descending over the distinct scores of the QCD jets passing the pT cut."""
     sel = passes_pt & (weight > 0)
@@ -99,8 +107,9 @@ def threshold_at_rate(thresholds: np.ndarray, rates: np.ndarray, target_hz: floa
     return float(thresholds[ok[-1]])
 
 
-def efficiency(score: np.ndarray, passes_pt: np.ndarray, signal: np.ndarray,
-               threshold: float) -> float:  # fmt: skip
+def efficiency(
+    score: np.ndarray, passes_pt: np.ndarray, signal: np.ndarray, threshold: float
+) -> float:
     """Fraction of the signal jets with ``pt`` above the L1 cut and ``score >= threshold``."""
     signal = np.asarray(signal, dtype=bool)
     if not signal.any():

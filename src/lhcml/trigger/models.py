@@ -114,11 +114,13 @@ def build_float(keras, n_inputs: int, n_classes: int, layers, l1: float):
     inputs = keras.Input(shape=(n_inputs,), name="features")
     x = inputs
     for i, units in enumerate(layers, start=1):
-        x = keras.layers.Dense(units, kernel_initializer="lecun_uniform",
-                               kernel_regularizer=reg, name=f"fc{i}")(x)  # fmt: skip
+        x = keras.layers.Dense(
+            units, kernel_initializer="lecun_uniform", kernel_regularizer=reg, name=f"fc{i}"
+        )(x)
         x = keras.layers.Activation("relu", name=f"relu{i}")(x)
-    x = keras.layers.Dense(n_classes, kernel_initializer="lecun_uniform",
-                           kernel_regularizer=reg, name="output")(x)  # fmt: skip
+    x = keras.layers.Dense(
+        n_classes, kernel_initializer="lecun_uniform", kernel_regularizer=reg, name="output"
+    )(x)
     outputs = keras.layers.Activation("softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="float")
 
@@ -167,8 +169,9 @@ def epoch_logger(keras, logger: logging.Logger):
 
         def on_epoch_end(self, epoch, logs=None):
             values = ", ".join(f"{k} {v:.5g}" for k, v in sorted((logs or {}).items()))
-            logger.info("epoch %3d: %s (%.1f s)", epoch + 1, values,
-                        time.perf_counter() - self._start)  # fmt: skip
+            logger.info(
+                "epoch %3d: %s (%.1f s)", epoch + 1, values, time.perf_counter() - self._start
+            )
 
     return LogEpochs()
 
@@ -189,24 +192,36 @@ def fit(keras, model, train, val, network: dict, extra_callbacks=(), start_from_
         weighted_metrics=["accuracy"],
     )
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=net["patience"], restore_best_weights=True,
+        monitor="val_loss",
+        patience=net["patience"],
+        restore_best_weights=True,
         start_from_epoch=start_from_epoch,
-    )  # fmt: skip
+    )
     slower = keras.callbacks.ReduceLROnPlateau(
         monitor="val_loss", factor=0.5, patience=max(1, net["patience"] // 2), min_lr=1e-5
     )
     start = time.perf_counter()
     history = model.fit(
-        train[0], train[1], sample_weight=train[2].astype(np.float32),
+        train[0],
+        train[1],
+        sample_weight=train[2].astype(np.float32),
         validation_data=(val[0], val[1], val[2].astype(np.float32)),
-        epochs=net["epochs"], batch_size=net["batch_size"], shuffle=True,
-        callbacks=[*extra_callbacks, stop, slower, epoch_logger(keras, log)], verbose=0,
-    )  # fmt: skip
+        epochs=net["epochs"],
+        batch_size=net["batch_size"],
+        shuffle=True,
+        callbacks=[*extra_callbacks, stop, slower, epoch_logger(keras, log)],
+        verbose=0,
+    )
     seconds = time.perf_counter() - start
     val_loss = history.history["val_loss"]
     best = start_from_epoch + int(np.argmin(val_loss[start_from_epoch:]))
-    log.info("best epoch %d of %d (val_loss %.5f), %.1f s", best + 1, len(val_loss),
-             val_loss[best], seconds)  # fmt: skip
+    log.info(
+        "best epoch %d of %d (val_loss %.5f), %.1f s",
+        best + 1,
+        len(val_loss),
+        val_loss[best],
+        seconds,
+    )
     return {
         "train_seconds": seconds,
         "epochs_run": len(val_loss),

@@ -9,10 +9,18 @@ from matplotlib.ticker import NullFormatter
 
 from lhcml.plotting import label, save_figure, use_style
 
-COLOURS = {"float": "tab:blue", "qkeras": "tab:orange", "float_pruned": "tab:green",
-           "qkeras_pruned": "tab:red"}  # fmt: skip
-NAMES = {"float": "Float", "qkeras": "QKeras", "float_pruned": "Float pruned",
-         "qkeras_pruned": "QKeras pruned"}  # fmt: skip
+COLOURS = {
+    "float": "tab:blue",
+    "qkeras": "tab:orange",
+    "float_pruned": "tab:green",
+    "qkeras_pruned": "tab:red",
+}
+NAMES = {
+    "float": "Float",
+    "qkeras": "QKeras",
+    "float_pruned": "Float pruned",
+    "qkeras_pruned": "QKeras pruned",
+}
 
 
 def roc_per_class(curves: dict, metrics: dict, classes, plot_dir: Path) -> None:
@@ -29,10 +37,14 @@ def roc_per_class(curves: dict, metrics: dict, classes, plot_dir: Path) -> None:
                 continue
             fpr, tpr = per_class[cls]
             auc = metrics["models"][name][impl]["auc"][cls]
-            ax.plot(tpr, fpr, color=COLOURS.get(name, "black"),
-                    linestyle="-" if impl == "keras" else "--",
-                    label=f"{NAMES.get(name, name)} {'Keras' if impl == 'keras' else 'hls4ml'}"
-                          f" (AUC {auc:.3f})")  # fmt: skip
+            ax.plot(
+                tpr,
+                fpr,
+                color=COLOURS.get(name, "black"),
+                linestyle="-" if impl == "keras" else "--",
+                label=f"{NAMES.get(name, name)} {'Keras' if impl == 'keras' else 'hls4ml'}"
+                f" (AUC {auc:.3f})",
+            )
         ax.set_yscale("log")
         ax.set_ylim(1e-3, 1.0)
         ax.set_xlim(0.0, 1.0)
@@ -50,11 +62,23 @@ def accuracy_vs_bops(metrics: dict, path_base) -> None:
     fig, ax = plt.subplots(figsize=(10, 8))
     for name, entry in metrics["models"].items():
         colour = COLOURS.get(name, "black")
-        ax.scatter(entry["bops"], entry["keras"]["accuracy"], color=colour, marker="o", s=80,
-                   label=f"{NAMES.get(name, name)} Keras")  # fmt: skip
+        ax.scatter(
+            entry["bops"],
+            entry["keras"]["accuracy"],
+            color=colour,
+            marker="o",
+            s=80,
+            label=f"{NAMES.get(name, name)} Keras",
+        )
         if "hls4ml" in entry:
-            ax.scatter(entry["bops"], entry["hls4ml"]["accuracy"], color=colour, marker="x",
-                       s=120, label=f"{NAMES.get(name, name)} hls4ml")  # fmt: skip
+            ax.scatter(
+                entry["bops"],
+                entry["hls4ml"]["accuracy"],
+                color=colour,
+                marker="x",
+                s=120,
+                label=f"{NAMES.get(name, name)} hls4ml",
+            )
     ax.set_xscale("log")
     ax.set_xlabel("Bit operations (BOPs)")
     ax.set_ylabel("Test accuracy (5 classes)")
@@ -89,29 +113,59 @@ def pareto(summary: dict, path_base) -> None:
         for strategy, marker in STRATEGY_MARKERS.items():
             sel = np.array([p["strategy"] == strategy for p in points])
             if sel.any():
-                sc = ax.scatter(cost[sel], acc[sel], c=bits[sel], cmap="viridis", vmin=4,
-                                vmax=16, marker=marker, s=90, label=strategy)  # fmt: skip
+                sc = ax.scatter(
+                    cost[sel],
+                    acc[sel],
+                    c=bits[sel],
+                    cmap="viridis",
+                    vmin=4,
+                    vmax=16,
+                    marker=marker,
+                    s=90,
+                    label=strategy,
+                )
         for j, p in enumerate(points):  # pruned points: their pruning fraction
             if p["pruning"] > 0:
-                ax.annotate(f"pruned {p['pruning']:.0%}", (cost[j], acc[j]), fontsize=11,
-                            textcoords="offset points", xytext=(8, -4))  # fmt: skip
+                ax.annotate(
+                    f"pruned {p['pruning']:.0%}",
+                    (cost[j], acc[j]),
+                    fontsize=11,
+                    textcoords="offset points",
+                    xytext=(8, -4),
+                )
         if xlabel == "BOPs":
             front = np.array([p["pareto"] for p in points])
             order = np.argsort(cost[front])
-            ax.plot(cost[front][order], acc[front][order], color="0.5", lw=1.5, zorder=0,
-                    label="Pareto front")  # fmt: skip
+            ax.plot(
+                cost[front][order],
+                acc[front][order],
+                color="0.5",
+                lw=1.5,
+                zorder=0,
+                label="Pareto front",
+            )
         i = next(i for i, p in enumerate(points) if p["name"] == summary["chosen"])
-        ax.scatter(cost[i], acc[i], s=400, facecolors="none", edgecolors="red", lw=2.5,
-                   label=f"chosen: {summary['chosen']}")  # fmt: skip
+        ax.scatter(
+            cost[i],
+            acc[i],
+            s=400,
+            facecolors="none",
+            edgecolors="red",
+            lw=2.5,
+            label=f"chosen: {summary['chosen']}",
+        )
         if xlabel == "BOPs":
             for name, ref in summary.get("trained_models", {}).items():
-                ax.scatter(ref["bops"], ref["accuracy"], marker="*", s=250, color="black",
-                           zorder=3)  # fmt: skip
-                ax.annotate(f"{name} (trained, hls4ml)", (ref["bops"], ref["accuracy"]),
-                            textcoords="offset points", xytext=(-10, 8), ha="right",
-                            fontsize=11)  # fmt: skip
-        ax.axhline(summary["float"]["accuracy"], color="tab:blue", ls="--",
-                   label="float (Keras)")  # fmt: skip
+                ax.scatter(ref["bops"], ref["accuracy"], marker="*", s=250, color="black", zorder=3)
+                ax.annotate(
+                    f"{name} (trained, hls4ml)",
+                    (ref["bops"], ref["accuracy"]),
+                    textcoords="offset points",
+                    xytext=(-10, 8),
+                    ha="right",
+                    fontsize=11,
+                )
+        ax.axhline(summary["float"]["accuracy"], color="tab:blue", ls="--", label="float (Keras)")
         ax.axhline(floor, color="tab:red", ls=":", label="accuracy floor of the choice")
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -140,8 +194,12 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     for name in shown:
         curve = curves[name]
         eff = curve["signal_efficiency"]
-        ax.step(curve["rate_khz"], eff, where="post",
-                label=f"{name} ({designs[name]['signal_efficiency']:.3f} at target)")  # fmt: skip
+        ax.step(
+            curve["rate_khz"],
+            eff,
+            where="post",
+            label=f"{name} ({designs[name]['signal_efficiency']:.3f} at target)",
+        )
     ax.axvline(target, color="tab:red", ls=":", label=f"target {target:g} kHz")
     ax.set_xscale("log")
     ax.set_xlabel(f"L1 rate [kHz] (QCD, pT > {l1['params']['pt_threshold']:g} GeV)")
@@ -153,14 +211,29 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     for strategy, marker in STRATEGY_MARKERS.items():
         pts = [p for p in scan["points"] if p["strategy"] == strategy]
         if pts:
-            sc = ax.scatter([p["estimates"]["bops"] for p in pts],
-                            [designs[p["name"]]["signal_efficiency"] for p in pts],
-                            c=[p["bits"] for p in pts], cmap="viridis", vmin=4, vmax=16,
-                            marker=marker, s=90, label=strategy)  # fmt: skip
-    ax.axhline(designs["float (Keras)"]["signal_efficiency"], color="tab:blue", ls="--",
-               label="float (Keras)")  # fmt: skip
-    ax.axhline(designs["BDT (conifer)"]["signal_efficiency"], color="tab:green", ls="-.",
-               label="BDT (conifer)")  # fmt: skip
+            sc = ax.scatter(
+                [p["estimates"]["bops"] for p in pts],
+                [designs[p["name"]]["signal_efficiency"] for p in pts],
+                c=[p["bits"] for p in pts],
+                cmap="viridis",
+                vmin=4,
+                vmax=16,
+                marker=marker,
+                s=90,
+                label=strategy,
+            )
+    ax.axhline(
+        designs["float (Keras)"]["signal_efficiency"],
+        color="tab:blue",
+        ls="--",
+        label="float (Keras)",
+    )
+    ax.axhline(
+        designs["BDT (conifer)"]["signal_efficiency"],
+        color="tab:green",
+        ls="-.",
+        label="BDT (conifer)",
+    )
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("BOPs")

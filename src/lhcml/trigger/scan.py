@@ -74,8 +74,9 @@ def _check_point(point: Mapping, key: str) -> dict:
     p = dict(point)
     bits, rf, prune, strategy = (p.get(a) for a in AXES)
     if not isinstance(bits, int) or not 4 <= bits <= 16:
-        raise ValueError(f"config key '{key}.bits': bit width must be an integer in [4, 16], "
-                         f"got {bits!r}")  # fmt: skip
+        raise ValueError(
+            f"config key '{key}.bits': bit width must be an integer in [4, 16], got {bits!r}"
+        )
     if not isinstance(rf, int) or rf < 1:
         raise ValueError(f"config key '{key}.reuse_factor': must be an integer >= 1, got {rf!r}")
     if not isinstance(prune, int | float) or not 0.0 <= prune < 1.0:
@@ -83,15 +84,15 @@ def _check_point(point: Mapping, key: str) -> dict:
     if strategy not in STRATEGIES:
         raise ValueError(f"config key '{key}.strategy': {strategy!r} is not one of {STRATEGIES}")
     if strategy == "distributed_arithmetic" and rf != 1:
-        raise ValueError(f"config key '{key}': strategy distributed_arithmetic needs "
-                         f"reuse_factor 1, got {rf}")  # fmt: skip
+        raise ValueError(
+            f"config key '{key}': strategy distributed_arithmetic needs reuse_factor 1, got {rf}"
+        )
     return {"bits": bits, "reuse_factor": rf, "pruning": float(prune), "strategy": strategy}
 
 
 def point_name(point: Mapping) -> str:
     """``b{bits}_rf{reuse}_p{pruning:.2f}_{strategy}``."""
-    return (f"b{point['bits']}_rf{point['reuse_factor']}_p{point['pruning']:.2f}_"
-            f"{point['strategy']}")  # fmt: skip
+    return f"b{point['bits']}_rf{point['reuse_factor']}_p{point['pruning']:.2f}_{point['strategy']}"
 
 
 def design_points(scan: Mapping) -> list[dict]:
@@ -191,8 +192,9 @@ def _kif(precision: str, unsigned: bool) -> tuple[int, int, int]:
     return 1, integer - 1, width - integer
 
 
-def da4ml_layer(kernel: np.ndarray, bias: np.ndarray, input_precision: str,
-                unsigned_input: bool) -> dict:  # fmt: skip
+def da4ml_layer(
+    kernel: np.ndarray, bias: np.ndarray, input_precision: str, unsigned_input: bool
+) -> dict:
     """da4ml's estimate of one dense layer ``x @ kernel + bias`` in distributed arithmetic.
 
     ``input_precision`` is the input's ``fixed<W,I>``; returns ``{"cost", "latency"}``
@@ -203,10 +205,12 @@ def da4ml_layer(kernel: np.ndarray, bias: np.ndarray, input_precision: str,
     n_in = kernel.shape[0]
     k, i, f = _kif(input_precision, unsigned_input)
     inp = FixedVariableArray.from_kif(
-        np.full(n_in, k, dtype=np.int16), np.full(n_in, i, dtype=np.int16),
-        np.full(n_in, f, dtype=np.int16), HWConfig(1, -1, -1),
+        np.full(n_in, k, dtype=np.int16),
+        np.full(n_in, i, dtype=np.int16),
+        np.full(n_in, f, dtype=np.int16),
+        HWConfig(1, -1, -1),
         solver_options={"hard_dc": 2, "search_all_decompose_dc": True},
-    )  # fmt: skip
+    )
     out = inp @ np.asarray(kernel, dtype=np.float64) + np.asarray(bias, dtype=np.float64)
     sol = comb_trace(inp, out)
     return {"cost": float(sol.cost), "latency": float(sol.latency[1])}
@@ -272,8 +276,9 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
     return front
 
 
-def choose(points: Sequence[Mapping], reference_accuracy: float, max_accuracy_loss: float,
-           max_ii: int) -> str:  # fmt: skip
+def choose(
+    points: Sequence[Mapping], reference_accuracy: float, max_accuracy_loss: float, max_ii: int
+) -> str:
     """The chosen design: among the points whose emulated accuracy is at least
     ``reference_accuracy - max_accuracy_loss`` and whose initiation interval is at most
     ``max_ii`` cycles, the one with the fewest BOPs; ties go to the lower da4ml LUT
@@ -283,14 +288,23 @@ def choose(points: Sequence[Mapping], reference_accuracy: float, max_accuracy_lo
     ``estimates``). Raises ``ValueError`` when no point qualifies.
     """
     floor = reference_accuracy - max_accuracy_loss
-    ok = [p for p in points if p["emulated"]["accuracy"] >= floor
-          and p["estimates"]["analytic"]["ii_cycles"] <= max_ii]  # fmt: skip
+    ok = [
+        p
+        for p in points
+        if p["emulated"]["accuracy"] >= floor and p["estimates"]["analytic"]["ii_cycles"] <= max_ii
+    ]
     if not ok:
         raise ValueError(
             f"no scan point reaches accuracy {floor:.4f} (float {reference_accuracy:.4f} minus "
             f"trigger.scan.choice.max_accuracy_loss) with II <= {max_ii} "
             "(trigger.scan.choice.max_ii)"
         )
-    best = min(ok, key=lambda p: (p["estimates"]["bops"], p["estimates"]["da4ml"]["lut"],
-                                  STRATEGY_PREFERENCE[p["strategy"]]))  # fmt: skip
+    best = min(
+        ok,
+        key=lambda p: (
+            p["estimates"]["bops"],
+            p["estimates"]["da4ml"]["lut"],
+            STRATEGY_PREFERENCE[p["strategy"]],
+        ),
+    )
     return best["name"]

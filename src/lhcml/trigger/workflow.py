@@ -41,8 +41,9 @@ def write_table(frame: pd.DataFrame, path) -> None:
 # --- Data ------------------------------------------------------------------------------
 
 
-def build_sample_features(skim_path, sample, classes, max_jets_per_class, seed, grooming,
-                          output) -> None:  # fmt: skip
+def build_sample_features(
+    skim_path, sample, classes, max_jets_per_class, seed, grooming, output
+) -> None:
     """The trigger features of the configured classes of one sample's skimmed jets."""
     import awkward as ak
 
@@ -51,8 +52,9 @@ def build_sample_features(skim_path, sample, classes, max_jets_per_class, seed, 
     except Exception as err:
         raise ValueError(f"{skim_path}: cannot read the skimmed jet table ({err})") from err
     start = time.perf_counter()
-    table = dataset.sample_table(jets, sample, classes, max_jets_per_class, seed, grooming,
-                                 path=str(skim_path))  # fmt: skip
+    table = dataset.sample_table(
+        jets, sample, classes, max_jets_per_class, seed, grooming, path=str(skim_path)
+    )
     log.info("%s: features of %d jets in %.1f s", sample, len(table), time.perf_counter() - start)
     write_table(table, output)
 
@@ -76,13 +78,27 @@ def _targets(table) -> np.ndarray:
 # --- Training ----------------------------------------------------------------------------
 
 
-def train_model(name, train_path, val_path, test_path, model_path, meta_path, scores_path,
-                network, quantisation, pruning_params, clip, seed, threads=1) -> dict:  # fmt: skip
+def train_model(
+    name,
+    train_path,
+    val_path,
+    test_path,
+    model_path,
+    meta_path,
+    scores_path,
+    network,
+    quantisation,
+    pruning_params,
+    clip,
+    seed,
+    threads=1,
+) -> dict:
     """Train one trigger model, save it, its metadata (incl. BOPs) and its test outputs."""
     kind, pruned = models.parse_model_name(name)
     _, keras = models.setup_keras(seed=seed, threads=threads)
-    tables = {s: read_table(p) for s, p in (("train", train_path), ("val", val_path),
-                                            ("test", test_path))}  # fmt: skip
+    tables = {
+        s: read_table(p) for s, p in (("train", train_path), ("val", val_path), ("test", test_path))
+    }
     x = {s: models.feature_matrix(t) for s, t in tables.items()}
     y = {s: _targets(t) for s, t in tables.items()}
     prep = models.Preprocessor.fit(x["train"], clip)
@@ -93,8 +109,12 @@ def train_model(name, train_path, val_path, test_path, model_path, meta_path, sc
     if pruned:
         steps = -(-len(y["train"]) // net["batch_size"])
         model, callbacks, start_epoch = pruning.prunable(model, steps, pruning_params)
-    log.info("training %s on %d jets %s", name, len(y["train"]),
-             np.bincount(y["train"], minlength=len(CLASSES)).tolist())  # fmt: skip
+    log.info(
+        "training %s on %d jets %s",
+        name,
+        len(y["train"]),
+        np.bincount(y["train"], minlength=len(CLASSES)).tolist(),
+    )
     fit = models.fit(keras, model, data["train"], data["val"], net, callbacks, start_epoch)
     if pruned:
         model = pruning.strip(model)
@@ -103,35 +123,64 @@ def train_model(name, train_path, val_path, test_path, model_path, meta_path, sc
     kernels = models.quantised_kernels(model)
     zeros = pruning.sparsity(kernels)
     quant = {**models.DEFAULT_QUANTISATION, **quantisation} if kind == "qkeras" else None
-    shapes = [(layer.name, int(layer.input_shape[-1]), int(layer.units))
-              for layer in models.dense_layers(model)]  # fmt: skip
-    bops = bops_mod.network_bops(bops_mod.describe_layers(
-        shapes, zeros, quant["bits"] if quant else None,
-        quant["activation_bits"] if quant else None))  # fmt: skip
+    shapes = [
+        (layer.name, int(layer.input_shape[-1]), int(layer.units))
+        for layer in models.dense_layers(model)
+    ]
+    bops = bops_mod.network_bops(
+        bops_mod.describe_layers(
+            shapes,
+            zeros,
+            quant["bits"] if quant else None,
+            quant["activation_bits"] if quant else None,
+        )
+    )
     probs = models.predict(model, prep.transform(x["test"]))
     scores = pd.DataFrame(probs, columns=PROB_COLUMNS)
     scores.insert(0, "row", np.arange(len(probs)))
     write_table(scores, scores_path)
     meta = {
-        "model": name, "kind": kind, "pruned": pruned, "inputs": list(TRIGGER_FEATURES),
-        "classes": list(CLASSES), "preprocessing": prep.to_dict(), "network": net,
-        "quantisation": quant, "pruning": {**pruning.DEFAULT_PRUNING, **pruning_params}
-        if pruned else None, "sparsity": zeros, "bops": bops, "seed": seed,
-        "n_train": dict(zip(CLASSES, np.bincount(y["train"], minlength=len(CLASSES)).tolist(),
-                            strict=True)),
+        "model": name,
+        "kind": kind,
+        "pruned": pruned,
+        "inputs": list(TRIGGER_FEATURES),
+        "classes": list(CLASSES),
+        "preprocessing": prep.to_dict(),
+        "network": net,
+        "quantisation": quant,
+        "pruning": {**pruning.DEFAULT_PRUNING, **pruning_params} if pruned else None,
+        "sparsity": zeros,
+        "bops": bops,
+        "seed": seed,
+        "n_train": dict(
+            zip(CLASSES, np.bincount(y["train"], minlength=len(CLASSES)).tolist(), strict=True)
+        ),
         **fit,
-    }  # fmt: skip
+    }
     write_json(meta_path, meta)
-    log.info("%s: test accuracy %.4f, BOPs %.4g, sparsity %s", name,
-             metrics.accuracy(y["test"], probs), bops["total"], zeros)  # fmt: skip
+    log.info(
+        "%s: test accuracy %.4f, BOPs %.4g, sparsity %s",
+        name,
+        metrics.accuracy(y["test"], probs),
+        bops["total"],
+        zeros,
+    )
     return meta
 
 
 # --- hls4ml ------------------------------------------------------------------------------
 
 
-def profile_float(model_path, meta_path, train_path, precision_path, plot_base, hls_params,
-                  profile_jets, threads=1) -> dict:  # fmt: skip
+def profile_float(
+    model_path,
+    meta_path,
+    train_path,
+    precision_path,
+    plot_base,
+    hls_params,
+    profile_jets,
+    threads=1,
+) -> dict:
     """Profile the float model on training jets; write the chosen types and the plot."""
     models.setup_keras(threads=threads)
     model = models.load_model(model_path, threads)
@@ -154,8 +203,19 @@ def emulation_rows(n: int, max_jets: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_jets, replace=False))
 
 
-def run_hls(name, model_path, meta_path, test_path, precision_path, project_dir, scores_path,
-            result_path, hls_params, seed, threads=1) -> dict:  # fmt: skip
+def run_hls(
+    name,
+    model_path,
+    meta_path,
+    test_path,
+    precision_path,
+    project_dir,
+    scores_path,
+    result_path,
+    hls_params,
+    seed,
+    threads=1,
+) -> dict:
     """Convert one model with hls4ml, compile, emulate on the test jets, maybe synthesise."""
     models.setup_keras(seed=seed, threads=threads)
     hls4ml = hls.import_hls4ml()
@@ -190,18 +250,32 @@ def run_hls(name, model_path, meta_path, test_path, precision_path, project_dir,
     write_table(scores, scores_path)
     agree = metrics.agreement(keras_out, emulated)
     result = {
-        "model": name, "backend": p["backend"], "io_type": p["io_type"], "part": p["part"],
-        "clock_period_ns": p["clock_period"], "reuse_factor": int(p["reuse_factor"]),
-        "strategy": p["strategy"], "project": str(project_dir), "emulated_jets": int(len(rows)),
-        "agreement": agree, "synthesis": synthesis,
+        "model": name,
+        "backend": p["backend"],
+        "io_type": p["io_type"],
+        "part": p["part"],
+        "clock_period_ns": p["clock_period"],
+        "reuse_factor": int(p["reuse_factor"]),
+        "strategy": p["strategy"],
+        "project": str(project_dir),
+        "emulated_jets": int(len(rows)),
+        "agreement": agree,
+        "synthesis": synthesis,
         "precision": {k: v.get("Precision") for k, v in config["LayerName"].items()},
-        "convert_seconds": convert_seconds, "compile_seconds": compile_seconds,
+        "convert_seconds": convert_seconds,
+        "compile_seconds": compile_seconds,
         "predict_seconds": predict_seconds,
-    }  # fmt: skip
+    }
     write_json(result_path, result)
-    log.info("%s: argmax agreement %.4f, max |diff| %.3g on %d jets; compile %.1f s; %s",
-             name, agree["argmax_agreement"], agree["max_abs_diff"], len(rows),
-             compile_seconds, synthesis)  # fmt: skip
+    log.info(
+        "%s: argmax agreement %.4f, max |diff| %.3g on %d jets; compile %.1f s; %s",
+        name,
+        agree["argmax_agreement"],
+        agree["max_abs_diff"],
+        len(rows),
+        compile_seconds,
+        synthesis,
+    )
     return result
 
 
@@ -221,18 +295,25 @@ def evaluate(test_path, dataset_path, keras_models: dict, hls_models: dict, outp
     ``{name: {"scores": path, "result": path}}``.
     """
     target = _targets(read_table(test_path))
-    out = {"classes": list(CLASSES), "features": list(TRIGGER_FEATURES),
-           "dataset": read_json(dataset_path), "models": {}}  # fmt: skip
+    out = {
+        "classes": list(CLASSES),
+        "features": list(TRIGGER_FEATURES),
+        "dataset": read_json(dataset_path),
+        "models": {},
+    }
     for name, paths in keras_models.items():
         meta = read_json(paths["meta"])
         rows, probs = _probs(paths["scores"])
         entry = {
             "keras": metrics.model_metrics(target[rows], probs, CLASSES),
-            "bops": meta["bops"]["total"], "bops_per_layer": meta["bops"]["layers"],
-            "sparsity": meta["sparsity"], "quantisation": meta["quantisation"],
-            "epochs_run": meta["epochs_run"], "best_epoch": meta["best_epoch"],
+            "bops": meta["bops"]["total"],
+            "bops_per_layer": meta["bops"]["layers"],
+            "sparsity": meta["sparsity"],
+            "quantisation": meta["quantisation"],
+            "epochs_run": meta["epochs_run"],
+            "best_epoch": meta["best_epoch"],
             "train_seconds": meta["train_seconds"],
-        }  # fmt: skip
+        }
         if name in hls_models:
             result = read_json(hls_models[name]["result"])
             hrows, hprobs = _probs(hls_models[name]["scores"])
@@ -273,8 +354,20 @@ def plot(test_path, keras_scores: dict, hls_scores: dict, metrics_path, plot_dir
 # --- Design-space scan (lhcml.trigger.scan) -------------------------------------------------
 
 
-def run_scan_group(points, model_path, meta_path, train_path, test_path, work_dir, result_path,
-                   scores_path, hls_params, profile_jets, seed, threads=1) -> list[dict]:  # fmt: skip
+def run_scan_group(
+    points,
+    model_path,
+    meta_path,
+    train_path,
+    test_path,
+    work_dir,
+    result_path,
+    scores_path,
+    hls_params,
+    profile_jets,
+    seed,
+    threads=1,
+) -> list[dict]:
     """Convert, compile and emulate the design ``points`` of one job (TensorFlow, hls4ml and
     the float model loaded once); write their records (JSON) and emulated outputs (parquet,
     columns ``point, row, p_*``). The hls4ml projects are built under ``work_dir`` and
@@ -317,19 +410,28 @@ def run_scan_group(points, model_path, meta_path, train_path, test_path, work_di
             est["da4ml"]["hls4ml_kernel_lut"] = sum(da_costs.values())
         shutil.rmtree(project, ignore_errors=True)
         record = {
-            **point, "precision": precision, "estimates": est, "synthesis": synthesis,
+            **point,
+            "precision": precision,
+            "estimates": est,
+            "synthesis": synthesis,
             "agreement_vs_float": metrics.agreement(reference, emulated),
             "agreement_vs_quantised_keras": metrics.agreement(quantised_keras, emulated),
-            "compile_seconds": compile_seconds, "seconds": time.perf_counter() - start,
-        }  # fmt: skip
+            "compile_seconds": compile_seconds,
+            "seconds": time.perf_counter() - start,
+        }
         records.append(record)
         frame = pd.DataFrame(emulated, columns=PROB_COLUMNS)
         frame.insert(0, "row", rows)
         frame.insert(0, "point", point["name"])
         frames.append(frame)
-        log.info("%s: argmax agreement with float %.4f, BOPs %.4g, da4ml LUT %.0f (%.0f s)",
-                 point["name"], record["agreement_vs_float"]["argmax_agreement"], est["bops"],
-                 est["da4ml"]["lut"], record["seconds"])  # fmt: skip
+        log.info(
+            "%s: argmax agreement with float %.4f, BOPs %.4g, da4ml LUT %.0f (%.0f s)",
+            point["name"],
+            record["agreement_vs_float"]["argmax_agreement"],
+            est["bops"],
+            est["da4ml"]["lut"],
+            record["seconds"],
+        )
         del hls_model
     shutil.rmtree(work_dir, ignore_errors=True)
     write_table(pd.concat(frames, ignore_index=True), scores_path)
@@ -337,8 +439,18 @@ def run_scan_group(points, model_path, meta_path, train_path, test_path, work_di
     return records
 
 
-def summarise_scan(test_path, float_meta_path, float_scores_path, group_results, group_scores,
-                   choice, output, table_path, plot_base, metrics_path=None) -> dict:  # fmt: skip
+def summarise_scan(
+    test_path,
+    float_meta_path,
+    float_scores_path,
+    group_results,
+    group_scores,
+    choice,
+    output,
+    table_path,
+    plot_base,
+    metrics_path=None,
+) -> dict:
     """Merge the scan jobs: per point the emulated metrics, the Pareto front (BOPs vs
     accuracy) and the chosen design (:func:`lhcml.trigger.scan.choose`); writes the JSON,
     a CSV table and the Pareto plot. With ``metrics_path`` (results/trigger/metrics.json) the
@@ -360,33 +472,46 @@ def summarise_scan(test_path, float_meta_path, float_scores_path, group_results,
     for record in records:
         sel = scores[scores["point"] == record["name"]]
         if sel.empty:
-            raise ValueError(f"scan point {record['name']!r} has no emulated outputs in "
-                             f"{', '.join(map(str, group_scores))}")  # fmt: skip
+            raise ValueError(
+                f"scan point {record['name']!r} has no emulated outputs in "
+                f"{', '.join(map(str, group_scores))}"
+            )
         rows = sel["row"].to_numpy(np.int64)
-        record["emulated"] = metrics.model_metrics(target[rows], sel[PROB_COLUMNS].to_numpy(),
-                                                   CLASSES)  # fmt: skip
+        record["emulated"] = metrics.model_metrics(
+            target[rows], sel[PROB_COLUMNS].to_numpy(), CLASSES
+        )
     cost = np.array([r["estimates"]["bops"] for r in records])
     acc = np.array([r["emulated"]["accuracy"] for r in records])
     front = scan.pareto_front(cost, acc)
     for record, on in zip(records, front, strict=True):
         record["pareto"] = bool(on)
     c = {**scan.DEFAULT_SCAN["choice"], **choice}
-    chosen = scan.choose(records, reference["accuracy"], float(c["max_accuracy_loss"]),
-                         int(c["max_ii"]))  # fmt: skip
+    chosen = scan.choose(
+        records, reference["accuracy"], float(c["max_accuracy_loss"]), int(c["max_ii"])
+    )
     out = {
         "float": {**reference, "bops": read_json(float_meta_path)["bops"]["total"]},
-        "choice": {**c, "rule": "fewest BOPs with emulated accuracy >= float - "
-                   "max_accuracy_loss and II <= max_ii; ties: lower da4ml LUT estimate, "
-                   "then distributed_arithmetic, Latency, Resource"},
-        "chosen": chosen, "estimator": scan.da4ml_version(), "points": records,
-    }  # fmt: skip
+        "choice": {
+            **c,
+            "rule": "fewest BOPs with emulated accuracy >= float - "
+            "max_accuracy_loss and II <= max_ii; ties: lower da4ml LUT estimate, "
+            "then distributed_arithmetic, Latency, Resource",
+        },
+        "chosen": chosen,
+        "estimator": scan.da4ml_version(),
+        "points": records,
+    }
     if metrics_path:
         trained = read_json(metrics_path)["models"]
         out["trained_models"] = {
-            name: {"accuracy": m["hls4ml"]["accuracy"], "bops": m["bops"],
-                   "bits": (m["quantisation"] or {}).get("bits")}
-            for name, m in trained.items() if "hls4ml" in m
-        }  # fmt: skip
+            name: {
+                "accuracy": m["hls4ml"]["accuracy"],
+                "bops": m["bops"],
+                "bits": (m["quantisation"] or {}).get("bits"),
+            }
+            for name, m in trained.items()
+            if "hls4ml" in m
+        }
     write_json(output, out)
     table = pd.DataFrame([scan_row(r) for r in records])
     with atomic_path(table_path) as tmp:
@@ -400,23 +525,39 @@ def scan_row(record: dict) -> dict:
     """One line of the scan table (results/trigger/scan/scan.csv)."""
     est = record["estimates"]
     return {
-        "point": record["name"], "bits": record["bits"],
-        "reuse_factor": record["reuse_factor"], "pruning": record["pruning"],
-        "strategy": record["strategy"], "accuracy": record["emulated"]["accuracy"],
+        "point": record["name"],
+        "bits": record["bits"],
+        "reuse_factor": record["reuse_factor"],
+        "pruning": record["pruning"],
+        "strategy": record["strategy"],
+        "accuracy": record["emulated"]["accuracy"],
         **{f"auc_{c}": record["emulated"]["auc"][c] for c in CLASSES},
         "argmax_agreement_vs_float": record["agreement_vs_float"]["argmax_agreement"],
-        "bops": est["bops"], "da4ml_lut_estimate": est["da4ml"]["lut"],
+        "bops": est["bops"],
+        "da4ml_lut_estimate": est["da4ml"]["lut"],
         "da4ml_adder_depth_estimate": est["da4ml"]["adder_depth"],
-        "multipliers": est["analytic"]["multipliers"], "ii_cycles": est["analytic"]["ii_cycles"],
-        "synthesized": record["synthesis"]["synthesized"], "pareto": record.get("pareto"),
-    }  # fmt: skip
+        "multipliers": est["analytic"]["multipliers"],
+        "ii_cycles": est["analytic"]["ii_cycles"],
+        "synthesized": record["synthesis"]["synthesized"],
+        "pareto": record.get("pareto"),
+    }
 
 
 # --- The BDT on the FPGA (lhcml.trigger.bdt) -----------------------------------------------
 
 
-def run_bdt(train_path, test_path, float_meta_path, model_path, project_dir, scores_path,
-            result_path, params, seed, threads=1) -> dict:  # fmt: skip
+def run_bdt(
+    train_path,
+    test_path,
+    float_meta_path,
+    model_path,
+    project_dir,
+    scores_path,
+    result_path,
+    params,
+    seed,
+    threads=1,
+) -> dict:
     """Train the xgboost trigger BDT, convert it with conifer, emulate it on the test jets."""
     import conifer
 
@@ -450,21 +591,32 @@ def run_bdt(train_path, test_path, float_meta_path, model_path, project_dir, sco
     scores.insert(0, "row", np.arange(len(x)))
     write_table(scores, scores_path)
     result = {
-        "model": "bdt", "library": f"xgboost {__import__('xgboost').__version__}",
+        "model": "bdt",
+        "library": f"xgboost {__import__('xgboost').__version__}",
         "converter": f"conifer {conifer.__version__} (cpp backend, g++)",
-        "params": p, "size": bdt.size(model), "train_seconds": train_seconds,
-        "compile_seconds": compile_seconds, "project": str(project_dir),
+        "params": p,
+        "size": bdt.size(model),
+        "train_seconds": train_seconds,
+        "compile_seconds": compile_seconds,
+        "project": str(project_dir),
         "xgboost": metrics.model_metrics(target, bdt.softmax(reference), CLASSES),
         "conifer": metrics.model_metrics(target, probs, CLASSES),
         "agreement": metrics.agreement(bdt.softmax(reference), probs),
         "margin_agreement": metrics.agreement(reference, emulated),
-        "resources": {"estimate": None, "reason": "da4ml models dense arithmetic only; "
-                      "conifer reports resources only from Vivado/Vitis synthesis"},
-    }  # fmt: skip
+        "resources": {
+            "estimate": None,
+            "reason": "da4ml models dense arithmetic only; "
+            "conifer reports resources only from Vivado/Vitis synthesis",
+        },
+    }
     write_json(result_path, result)
-    log.info("BDT: xgboost accuracy %.4f, conifer %.4f, argmax agreement %.4f, max |dp| %.3g",
-             result["xgboost"]["accuracy"], result["conifer"]["accuracy"],
-             result["agreement"]["argmax_agreement"], result["agreement"]["max_abs_diff"])  # fmt: skip
+    log.info(
+        "BDT: xgboost accuracy %.4f, conifer %.4f, argmax agreement %.4f, max |dp| %.3g",
+        result["xgboost"]["accuracy"],
+        result["conifer"]["accuracy"],
+        result["agreement"]["argmax_agreement"],
+        result["agreement"]["max_abs_diff"],
+    )
     return result
 
 
@@ -490,8 +642,20 @@ def w_z_score(probs: np.ndarray, signal_classes) -> np.ndarray:
     return probs[:, [CLASSES.index(c) for c in signal_classes]].sum(axis=1)
 
 
-def run_l1(test_path, skim_path, cutflow_path, scan_path, scan_scores, float_scores,
-           bdt_scores, classes, params, output, curves_path, plot_base) -> dict:  # fmt: skip
+def run_l1(
+    test_path,
+    skim_path,
+    cutflow_path,
+    scan_path,
+    scan_scores,
+    float_scores,
+    bdt_scores,
+    classes,
+    params,
+    output,
+    curves_path,
+    plot_base,
+) -> dict:
     """L1 rate and W/Z efficiency at the target rate of every design (results/trigger/l1.json;
     the rate and efficiency curves in ``curves_path``)."""
     from lhcml.trigger import l1, plots
@@ -507,8 +671,10 @@ def run_l1(test_path, skim_path, cutflow_path, scan_path, scan_scores, float_sco
         raise ValueError(f"{cutflow_path}: no generated cross section (xsec_pb)")
     samples = {classes[c]["sample"] for c in p["background_classes"]}
     if len(samples) != 1:
-        raise ValueError("config key 'trigger.l1.background_classes': the classes must come "
-                         f"from one sample, got {sorted(samples)}")  # fmt: skip
+        raise ValueError(
+            "config key 'trigger.l1.background_classes': the classes must come "
+            f"from one sample, got {sorted(samples)}"
+        )
     sample = samples.pop()
     counts = skim_class_counts(skim_path, classes, sample)
     weight = l1.qcd_weights(cls, counts, n_gen, p["background_classes"])
@@ -523,26 +689,37 @@ def run_l1(test_path, skim_path, cutflow_path, scan_path, scan_scores, float_sco
         results[name] = l1.evaluate_tagger(score, pt[rows], cls[rows], weight[rows], p, sigma)
     labelled = sum(counts[c] for c in p["background_classes"])
     out = {
-        "params": p, "sample": sample, "xsec_pb": sigma, "generated_events": n_gen,
-        "skim_counts": counts, "unlabelled_fraction": 1.0 - labelled / max(counts["_all"], 1),
+        "params": p,
+        "sample": sample,
+        "xsec_pb": sigma,
+        "generated_events": n_gen,
+        "skim_counts": counts,
+        "unlabelled_fraction": 1.0 - labelled / max(counts["_all"], 1),
         "formula": "R = f_BX (1 - exp(-L sigma eps / f_BX)), eps = fraction of generated QCD "
-                   "events whose skimmed leading jet passes pT and score cuts",
+        "events whose skimmed leading jet passes pT and score cuts",
         "assumptions": [
             "only the generated QCD phase space (pT-hat above the generator cut) contributes",
             "the L1 jet is the skim's leading large-R jet (offline pT, no pile-up); events "
             "failing the skim and QCD jets without a gluon/quark label never fire",
             "W/Z, top and other processes are neglected in the rate",
         ],
-        "chosen": scan["chosen"], "designs": results,
-    }  # fmt: skip
+        "chosen": scan["chosen"],
+        "designs": results,
+    }
     curves = {name: r.pop("curve") for name, r in results.items()}
     write_json(output, out)
     write_json(curves_path, curves)
     plots.efficiency_vs_rate(out, curves, scan, plot_base)
     for name, r in results.items():
-        log.info("%s: threshold %.4g, rate %.4g kHz, W/Z efficiency %.4f (pT only: %.4g kHz, "
-                 "%.4f)", name, r["threshold"], r["rate_khz"], r["signal_efficiency"],
-                 r["pt_only_rate_khz"], r["pt_only_signal_efficiency"])  # fmt: skip
+        log.info(
+            "%s: threshold %.4g, rate %.4g kHz, W/Z efficiency %.4f (pT only: %.4g kHz, %.4f)",
+            name,
+            r["threshold"],
+            r["rate_khz"],
+            r["signal_efficiency"],
+            r["pt_only_rate_khz"],
+            r["pt_only_signal_efficiency"],
+        )
     return out
 
 
@@ -568,19 +745,39 @@ def analysis_trigger_features(keys: pd.DataFrame, skim_paths: dict, grooming) ->
         ids["index"] = np.arange(len(ids))
         merged = sel[KEYS].merge(ids, on=KEYS[1:], how="left", validate="one_to_one")
         if merged["index"].isna().any():
-            raise ValueError(f"{skim_paths[sample]}: {int(merged['index'].isna().sum())} "
-                             f"analysis test jets of {sample!r} are not in the skim")  # fmt: skip
+            raise ValueError(
+                f"{skim_paths[sample]}: {int(merged['index'].isna().sum())} "
+                f"analysis test jets of {sample!r} are not in the skim"
+            )
         picked = jets[merged["index"].to_numpy(np.int64)]
-        feats = trigger_features(picked["pfc_pt"], picked["pfc_eta"], picked["pfc_phi"],
-                                 picked["pfc_mass"], **grooming)  # fmt: skip
-        parts.append(merged[KEYS].assign(pt=ak.to_numpy(picked["fj_pt"]).astype(np.float64),
-                                         **feats))  # fmt: skip
+        feats = trigger_features(
+            picked["pfc_pt"], picked["pfc_eta"], picked["pfc_phi"], picked["pfc_mass"], **grooming
+        )
+        parts.append(
+            merged[KEYS].assign(pt=ak.to_numpy(picked["fj_pt"]).astype(np.float64), **feats)
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def run_decisions(feature_paths, skim_paths, model_path, meta_path, train_path,
-                  trigger_test_path, scan_path, scan_scores, l1_path, grooming, hls_params,
-                  profile_jets, work_dir, output, summary_path, seed, threads=1) -> dict:  # fmt: skip
+def run_decisions(
+    feature_paths,
+    skim_paths,
+    model_path,
+    meta_path,
+    train_path,
+    trigger_test_path,
+    scan_path,
+    scan_scores,
+    l1_path,
+    grooming,
+    hls_params,
+    profile_jets,
+    work_dir,
+    output,
+    summary_path,
+    seed,
+    threads=1,
+) -> dict:
     """The emulated L1 decision of the chosen design for every jet of the analysis's feature
     tables ``feature_paths`` (``{split: path}``: the test split and the template split).
 
@@ -605,8 +802,12 @@ def run_decisions(feature_paths, skim_paths, model_path, meta_path, train_path,
     point = next(p for p in summary_scan["points"] if p["name"] == chosen)
     _, keras = models.setup_keras(seed=seed, threads=threads)
     hls4ml = hls.import_hls4ml()
-    p = {**hls.DEFAULT_HLS, **hls_params, "strategy": point["strategy"],
-         "reuse_factor": point["reuse_factor"]}  # fmt: skip
+    p = {
+        **hls.DEFAULT_HLS,
+        **hls_params,
+        "strategy": point["strategy"],
+        "reuse_factor": point["reuse_factor"],
+    }
     model = models.load_model(model_path, threads)
     prep = models.Preprocessor.from_dict(read_json(meta_path)["preprocessing"])
     x_prof = prep.transform(models.feature_matrix(read_table(train_path)))[: int(profile_jets)]
@@ -636,20 +837,33 @@ def run_decisions(feature_paths, skim_paths, model_path, meta_path, train_path,
         ref=w_z_score(mine[PROB_COLUMNS].to_numpy(), params["signal_classes"])
     )
     both = out.merge(ref, on=KEYS, how="inner")
-    check = {"jets": int(len(both)),
-             "max_abs_diff": float(np.abs(both["l1_score"] - both["ref"]).max())
-             if len(both) else None}  # fmt: skip
+    check = {
+        "jets": int(len(both)),
+        "max_abs_diff": float(np.abs(both["l1_score"] - both["ref"]).max()) if len(both) else None,
+    }
     summary = {
-        "design": chosen, "threshold": threshold, "pt_threshold": params["pt_threshold"],
-        "target_rate_khz": params["target_rate_khz"], "jets": int(len(out)),
-        "pass_fraction": {f"{split}/{sample}": float(g["l1_pass"].mean())
-                          for (split, sample), g in out.groupby(["split", "sample"])},
+        "design": chosen,
+        "threshold": threshold,
+        "pt_threshold": params["pt_threshold"],
+        "target_rate_khz": params["target_rate_khz"],
+        "jets": int(len(out)),
+        "pass_fraction": {
+            f"{split}/{sample}": float(g["l1_pass"].mean())
+            for (split, sample), g in out.groupby(["split", "sample"])
+        },
         "check_against_scan": check,
-    }  # fmt: skip
+    }
     write_json(summary_path, summary)
-    log.info("L1 decisions of %d analysis jets with %s: pass fractions %s; check %s",
-             len(out), chosen, summary["pass_fraction"], check)  # fmt: skip
+    log.info(
+        "L1 decisions of %d analysis jets with %s: pass fractions %s; check %s",
+        len(out),
+        chosen,
+        summary["pass_fraction"],
+        check,
+    )
     if check["jets"] and check["max_abs_diff"] > 1e-9:
-        raise RuntimeError(f"the rebuilt design {chosen} differs from the scan's emulation "
-                           f"on {check['jets']} common jets: {check}")  # fmt: skip
+        raise RuntimeError(
+            f"the rebuilt design {chosen} differs from the scan's emulation "
+            f"on {check['jets']} common jets: {check}"
+        )
     return summary
