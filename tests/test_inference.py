@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from lhcml.inference import ams, pseudodata
-from lhcml.inference.toys import pull_summary
-from lhcml.inference.workflow import linear_fit
+from lhcml.inference.toys import linear_fit, pull_summary
 from lhcml.inference.yields import yield_weights
 
 

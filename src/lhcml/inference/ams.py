@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from lhcml.inference.inputs import is_signal
+from lhcml.inference.pseudodata import sample_totals
+from lhcml.inference.yields import yield_weights
+
 
 def ams(s, b, b_r: float = 10.0):
     """AMS of signal ``s`` over background ``b`` (arrays broadcast; s, b + b_r > 0)."""
@@ -99,3 +103,38 @@ def scan(
             "eligible": eligible.tolist(),
         },
     }
+
+
+def ams_of_scores(
+    features: dict,
+    score,
+    meta: dict,
+    lumi_fb: float,
+    window,
+    efficiencies,
+    b_r: float,
+    min_background_jets: int,
+) -> dict:
+    """The AMS scan (:func:`scan`) of ``score`` on the feature columns
+    ``features`` (:func:`.inputs.read_features`), with yields at ``lumi_fb`` from the
+    pseudo-data bookkeeping ``meta``. Raises ValueError if no cut is eligible."""
+    signal = is_signal(features, meta["signal_samples"])
+    yw = yield_weights(
+        features["sample"],
+        signal,
+        features["weight"],
+        sample_totals(meta),
+        lumi_fb,
+        meta["weights_lumi_fb"],
+    )
+    result = scan(
+        score,
+        yw,
+        signal,
+        features["msd"],
+        tuple(window),
+        efficiencies,
+        b_r=b_r,
+        min_background_jets=min_background_jets,
+    )
+    return {"lumi_fb": lumi_fb, "b_r": b_r, "window": list(window), **result}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lhcml.inference.inputs import is_signal, l1_pass, read_features, read_scores
+from lhcml.inference.pseudodata import sample_totals
 from lhcml.inference.templates import (
     bernstein_matrix,
     bin_edges,
@@ -37,10 +38,6 @@ from lhcml.inference.yields import yield_weights
 from lhcml.io import read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
-
-
-def _totals(meta: dict) -> dict[tuple[str, bool], float]:
-    return {(t["sample"], bool(t["signal"])): float(t["sum_weight"]) for t in meta["totals"]}
 
 
 def pass_region(features_path, scores_path, threshold, meta, lumi_fb, msd_scale=1.0, l1=None):
@@ -67,7 +64,7 @@ def pass_arrays(features: dict, score, threshold, meta, lumi_fb, msd_scale=1.0, 
         features["sample"],
         signal,
         features["weight"],
-        _totals(meta),
+        sample_totals(meta),
         lumi_fb,
         meta["weights_lumi_fb"],
     )
@@ -386,7 +383,7 @@ def measure_tagger(
                 "mu_err": r["errors"][meas.mu] if r["valid"] else None,
             }
         )
-    from lhcml.inference.workflow import linear_fit
+    from lhcml.inference.toys import linear_fit
 
     ok = [p for p in points if p["valid"]]
     result["injection"] = {
@@ -434,7 +431,7 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
     The model is the measurement's with its signal scaled by the luminosity ratio.
     """
     from lhcml.inference import measure as M
-    from lhcml.inference.workflow import read_datasets
+    from lhcml.inference.pseudodata import read_datasets
 
     test = read_features(closure["features"])
     passed = read_scores(closure["scores"], test) >= threshold

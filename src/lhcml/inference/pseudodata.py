@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lhcml.inference.inputs import read_columns
+
 
 class LuminosityError(ValueError):
     """The simulated test sample is too small for the requested pseudo-data luminosity."""
@@ -153,3 +155,16 @@ def draw(
         p = test_weight[idx] / test_weight[idx].sum()
         rows.append(rng.choice(idx, size=n, replace=False, p=p))
     return np.sort(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
+
+
+def sample_totals(meta: dict) -> dict[tuple[str, bool], float]:
+    """``{(sample, is_signal): summed physics weight over all splits}`` from the
+    pseudo-data bookkeeping ``meta`` (its ``totals``; weights at ``weights_lumi_fb``)."""
+    return {(t["sample"], bool(t["signal"])): float(t["sum_weight"]) for t in meta["totals"]}
+
+
+def read_datasets(path) -> dict[str, np.ndarray]:
+    """``{dataset name: sorted test-split rows}`` of the pseudo-data table at ``path``."""
+    table = read_columns(path, ("dataset", "row"))
+    names = table["dataset"]
+    return {str(n): np.sort(table["row"][names == n]) for n in dict.fromkeys(names)}

@@ -59,8 +59,8 @@ def fit_scan_point(
     nominal fit fails (mu entries None then).
     """
     from lhcml.inference import measure as M
+    from lhcml.inference.ams import ams_of_scores
     from lhcml.inference.measurement import build_model, pass_arrays
-    from lhcml.inference.workflow import ams_of_scores
 
     t0 = time.perf_counter()
     out = {

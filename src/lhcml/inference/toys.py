@@ -45,3 +45,24 @@ def pull_summary(mu_hat, mu_err, mu_gen: float) -> dict:
         "mu_mean": float(mu_hat[ok].mean()),
         "mu_std": float(np.std(mu_hat[ok], ddof=1)),
     }
+
+
+def linear_fit(x, y, err) -> dict | None:
+    """Weighted least squares ``y = offset + slope x`` with errors, chi2 and ndf (None below
+    2 distinct points): the linearity of an injection test, fitted mu against injected mu."""
+    x, y, err = (np.asarray(v, np.float64) for v in (x, y, err))
+    if len(x) < 2 or len(np.unique(x)) < 2:
+        return None
+    w = 1.0 / err**2
+    a = np.array([[w.sum(), (w * x).sum()], [(w * x).sum(), (w * x * x).sum()]])
+    cov = np.linalg.inv(a)
+    offset, slope = cov @ np.array([(w * y).sum(), (w * x * y).sum()])
+    chi2 = float((w * (y - offset - slope * x) ** 2).sum())
+    return {
+        "slope": float(slope),
+        "slope_err": float(math.sqrt(cov[1, 1])),
+        "offset": float(offset),
+        "offset_err": float(math.sqrt(cov[0, 0])),
+        "chi2": chi2,
+        "ndf": len(x) - 2,
+    }

@@ -1,7 +1,9 @@
-"""What the workflow's scripts call: pseudo-data, AMS working points, fits, summary.
+"""What the inference rules' scripts call besides the fits: pseudo-data, AMS working
+points, plots and the summary.
 
-Kept free of Snakemake so it can be tested (and used) without it. zfit is imported only
-inside :func:`fit_tagger` (through :func:`lhcml.inference.backend.import_zfit`).
+The fits themselves are :mod:`.measurement` (a tagger) and :mod:`.scanfit` (the
+decorrelation scan points). Kept free of Snakemake so it can be tested (and used)
+without it, and free of zfit, which only the fit modules import.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lhcml.inference import ams as ams_mod
 from lhcml.inference import pseudodata
+from lhcml.inference.ams import ams_of_scores
 from lhcml.inference.inputs import ID_COLUMNS, is_signal, read_columns, read_features, read_scores
-from lhcml.inference.yields import yield_weights
 from lhcml.io import atomic_path, read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
@@ -129,17 +130,6 @@ def make_pseudodata(
     return meta
 
 
-def _totals(meta: dict) -> dict[tuple[str, bool], float]:
-    return {(t["sample"], bool(t["signal"])): float(t["sum_weight"]) for t in meta["totals"]}
-
-
-def read_datasets(path) -> dict[str, np.ndarray]:
-    """Test-split rows of each pseudo-dataset."""
-    table = read_columns(path, ("dataset", "row"))
-    names = table["dataset"]
-    return {str(n): np.sort(table["row"][names == n]) for n in dict.fromkeys(names)}
-
-
 # --- AMS -----------------------------------------------------------------------------
 
 
@@ -175,66 +165,6 @@ def ams_working_point(
         result["background_jets"],
     )
     return result
-
-
-def ams_of_scores(
-    features: dict,
-    score,
-    meta: dict,
-    lumi_fb: float,
-    window,
-    efficiencies,
-    b_r: float,
-    min_background_jets: int,
-) -> dict:
-    """The AMS scan (:func:`lhcml.inference.ams.scan`) of ``score`` on the feature columns
-    ``features`` (:func:`.inputs.read_features`), with yields at ``lumi_fb`` from the
-    pseudo-data bookkeeping ``meta``. Raises ValueError if no cut is eligible."""
-    signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(
-        features["sample"],
-        signal,
-        features["weight"],
-        _totals(meta),
-        lumi_fb,
-        meta["weights_lumi_fb"],
-    )
-    result = ams_mod.scan(
-        score,
-        yw,
-        signal,
-        features["msd"],
-        tuple(window),
-        efficiencies,
-        b_r=b_r,
-        min_background_jets=min_background_jets,
-    )
-    return {"lumi_fb": lumi_fb, "b_r": b_r, "window": list(window), **result}
-
-
-# --- fits ----------------------------------------------------------------------------
-
-#: Start values of the template fits (GeV; tails in units of sigma).
-
-
-def linear_fit(x, y, err) -> dict | None:
-    """Weighted least squares y = offset + slope x with errors (None below 2 points)."""
-    x, y, err = (np.asarray(v, np.float64) for v in (x, y, err))
-    if len(x) < 2 or len(np.unique(x)) < 2:
-        return None
-    w = 1.0 / err**2
-    a = np.array([[w.sum(), (w * x).sum()], [(w * x).sum(), (w * x * x).sum()]])
-    cov = np.linalg.inv(a)
-    offset, slope = cov @ np.array([(w * y).sum(), (w * x * y).sum()])
-    chi2 = float((w * (y - offset - slope * x) ** 2).sum())
-    return {
-        "slope": float(slope),
-        "slope_err": float(math.sqrt(cov[1, 1])),
-        "offset": float(offset),
-        "offset_err": float(math.sqrt(cov[0, 0])),
-        "chi2": chi2,
-        "ndf": len(x) - 2,
-    }
 
 
 # --- plots and summary ---------------------------------------------------------------
