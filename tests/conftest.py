@@ -10,26 +10,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CI_CONFIG = ROOT / "config" / "ci.yaml"
 
 from conftest_realnano import *  # noqa: E402,F403 (real-NanoAOD fixtures)
 
 
+def snakemake_command(workdir: Path, *args: str, config=CI_CONFIG, cores: int | None = 2) -> list:
+    """``python -m snakemake`` on this checkout's Snakefile with ``config`` (config/ci.yaml
+    by default) in ``workdir``, then ``--cores cores`` (left out for None, as a profile
+    sets it) and ``args``."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    cmd += ["--configfile", str(config), "--directory", str(workdir)]
+    return cmd + (["--cores", str(cores)] if cores is not None else []) + list(args)
+
+
 def run_snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run the workflow of this checkout with config/ci.yaml in ``workdir``."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config" / "ci.yaml"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
+    cmd = snakemake_command(workdir, *args)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(

@@ -11,7 +11,7 @@ from lhcml.calo.showershapes import FEATURES
 from lhcml.calo.validation import validate_metrics
 from lhcml.io import read_json
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["calo"]
 PARTICLES = CI["particles"]
@@ -86,7 +86,6 @@ def test_summary_has_calo_without_timings(ci_run):
 def test_caloGAN_files_replace_the_simulation(tmp_path):
     """With calo.files for a particle, its showers come from those files (no simulation)."""
     import subprocess
-    import sys
 
     from lhcml.calo.io import write_showers
     from lhcml.calo.showersim import SimulatorParams, simulate
@@ -101,21 +100,8 @@ def test_caloGAN_files_replace_the_simulation(tmp_path):
     config["samples"] = str(ROOT / "config" / "ci-samples.yaml")  # this copy lives elsewhere
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "calo",  # the target first: --quiet takes several values
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(path),
-        "--directory",
-        str(tmp_path),
-        "-n",
-        "--quiet",
-        "rules",
-    ]
+    # the target first: --quiet takes several values
+    cmd = snakemake_command(tmp_path, "calo", "-n", "--quiet", "rules", config=path, cores=None)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = dict(

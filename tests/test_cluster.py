@@ -13,14 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import awkward as ak
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 pytestmark = pytest.mark.cluster
 
@@ -101,44 +100,16 @@ def _completed_in_slurm(workdir: Path) -> set[int]:
 def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
     workdir = tmp_path / "slurm_run"
     workdir.mkdir()
-    cmd = [
-        "timeout",
-        "-s",
-        "INT",
-        "1800",
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config" / "ci.yaml"),
-        "--profile",
-        str(ROOT / "profiles" / "slurm"),
-        "--directory",
-        str(workdir),
-        "all",
-    ]
+    cmd = ["timeout", "-s", "INT", "1800"]
+    cmd += snakemake_command(
+        workdir, "--profile", str(ROOT / "profiles" / "slurm"), "all", cores=None
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1900)
     assert proc.returncode == 0, proc.stderr[-6000:]
 
     # every job that is not a local target rule went through Slurm and completed there
     dry = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--configfile",
-            str(ROOT / "config" / "ci.yaml"),
-            "--directory",
-            str(tmp_path / "dag"),
-            "-n",
-            "--quiet",
-            "rules",
-            "all",
-        ],
+        snakemake_command(tmp_path / "dag", "-n", "--quiet", "rules", "all", cores=None),
         capture_output=True,
         text=True,
         timeout=300,
@@ -217,24 +188,10 @@ def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
     and the workflow completes with the same results as the local run."""
     workdir = tmp_path / "scancel_run"
     workdir.mkdir()
-    cmd = [
-        "timeout",
-        "-s",
-        "INT",
-        "900",
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config" / "ci.yaml"),
-        "--profile",
-        str(ROOT / "profiles" / "slurm"),
-        "--directory",
-        str(workdir),
-        "features",
-    ]
+    cmd = ["timeout", "-s", "INT", "900"]
+    cmd += snakemake_command(
+        workdir, "--profile", str(ROOT / "profiles" / "slurm"), "features", cores=None
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cancelled = None
     deadline = time.monotonic() + 300

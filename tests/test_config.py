@@ -2,7 +2,6 @@
 
 import copy
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import yaml
 
 from lhcml.config import ConfigError, load_config, samples_config_dir, validate_config
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, snakemake_command
 
 
 @pytest.fixture
@@ -190,18 +189,7 @@ def test_snakemake_refuses_a_bad_config(tmp_path, ci_config):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(ci_config))
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-n",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--configfile",
-            str(bad),
-            "--directory",
-            str(tmp_path),
-        ],
+        snakemake_command(tmp_path, "-n", config=bad, cores=None),
         capture_output=True,
         text=True,
         timeout=120,

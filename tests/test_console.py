@@ -9,28 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 
 def _run_calo_train_on_a_broken_file(tmp_path):
     bad = tmp_path / "broken.h5"
     bad.write_text("not an HDF5 file")
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "results/models/calo/eplus/meta.json",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config" / "ci.yaml"),
-        "--directory",
-        str(tmp_path),
-        "--cores",
-        "1",
-        "--config",
-        f"calo={{files: {{eplus: [{bad}]}}}}",
-    ]
+    target = "results/models/calo/eplus/meta.json"
+    cmd = snakemake_command(
+        tmp_path, target, "--config", f"calo={{files: {{eplus: [{bad}]}}}}", cores=1
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0, proc.stdout[-2000:]
     return bad, proc.stdout + proc.stderr

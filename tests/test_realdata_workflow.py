@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import awkward as ak
@@ -28,7 +27,8 @@ from lhcml.skim import SkimInputError
 from lhcml.skim.processor import Selection
 from lhcml.skim.run import skim_sample
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, snakemake_command
+
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 GOLDEN = ROOT / "config" / "opendata" / "golden_2018_test.json"
 MET_FILTERS = [
@@ -53,20 +53,7 @@ LUMI_FB = 2.0
 
 
 def snakemake(workdir: Path, config: Path, *args: str, check: bool = True):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
+    cmd = snakemake_command(workdir, *args, config=config)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     if check and proc.returncode != 0:
         raise AssertionError(

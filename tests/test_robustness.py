@@ -6,11 +6,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, run_snakemake
+from conftest import run_snakemake, snakemake_command
 
 
 def _summary(workdir: Path) -> dict:
@@ -30,20 +29,7 @@ def test_run_killed_during_a_heavy_job_resumes_to_identical_results(ci_run, tmp_
     determinism test: two independent runs of the ci config give identical numbers (every
     stage's metrics, seeded from the config) - one whole-DAG run fewer in the test suite.
     """
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config" / "ci.yaml"),
-        "--directory",
-        str(tmp_path),
-        "--cores",
-        "2",
-        "all",
-    ]
+    cmd = snakemake_command(tmp_path, "all")
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )

@@ -1,7 +1,6 @@
 """The tagger stage of the DAG on config/ci.yaml: models, scores, metrics and plots."""
 
 import subprocess
-import sys
 
 import awkward as ak
 import numpy as np
@@ -13,7 +12,7 @@ from lhcml.taggers import ML_TAGGERS
 from lhcml.taggers.metrics import validate_metrics
 from lhcml.taggers.workflow import load_tagger
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 TAGGERS = CI["train"]["taggers"]
@@ -113,21 +112,7 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
     path = tmp_path / "ci_bdt.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is part of params
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--configfile",
-            str(path),
-            "--directory",
-            str(ci_run),
-            "train",
-            "-n",
-            "--quiet",
-            "rules",
-        ],
+        snakemake_command(ci_run, "train", "-n", "--quiet", "rules", config=path, cores=None),
         capture_output=True,
         text=True,
         timeout=300,
