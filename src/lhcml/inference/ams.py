@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lhcml.inference.inputs import is_signal
-from lhcml.inference.pseudodata import sample_totals
-from lhcml.inference.yields import yield_weights
+from lhcml.inference.pseudodata import jet_yields
 
 
 def ams(s, b, b_r: float = 10.0):
@@ -118,15 +116,7 @@ def ams_of_scores(
     """The AMS scan (:func:`scan`) of ``score`` on the feature columns
     ``features`` (:func:`.inputs.read_features`), with yields at ``lumi_fb`` from the
     pseudo-data bookkeeping ``meta``. Raises ValueError if no cut is eligible."""
-    signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(
-        features["sample"],
-        signal,
-        features["weight"],
-        sample_totals(meta),
-        lumi_fb,
-        meta["weights_lumi_fb"],
-    )
+    signal, yw = jet_yields(features, meta, lumi_fb)
     result = scan(
         score,
         yw,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lhcml.inference.inputs import is_signal, l1_pass, read_features, read_scores
-from lhcml.inference.pseudodata import sample_totals
+from lhcml.inference.inputs import l1_pass, read_features, read_scores
+from lhcml.inference.pseudodata import jet_yields
 from lhcml.inference.templates import (
     bernstein_matrix,
     bin_edges,
@@ -34,7 +34,6 @@ from lhcml.inference.templates import (
     smooth_background,
     spurious_signal,
 )
-from lhcml.inference.yields import yield_weights
 from lhcml.io import read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
@@ -59,15 +58,7 @@ def pass_arrays(features: dict, score, threshold, meta, lumi_fb, msd_scale=1.0, 
     passed = np.asarray(score) >= threshold
     if keep is not None:
         passed &= np.asarray(keep, bool)
-    signal = is_signal(features, meta["signal_samples"])
-    yw = yield_weights(
-        features["sample"],
-        signal,
-        features["weight"],
-        sample_totals(meta),
-        lumi_fb,
-        meta["weights_lumi_fb"],
-    )
+    signal, yw = jet_yields(features, meta, lumi_fb)
     msd = np.asarray(features["msd"], np.float64) * msd_scale
     sample = np.asarray(features["sample"])
     return (

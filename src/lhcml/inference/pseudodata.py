@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from lhcml.inference.inputs import read_columns
+from lhcml.inference.inputs import is_signal, read_columns
+from lhcml.inference.yields import yield_weights
 
 
 class LuminosityError(ValueError):
@@ -161,6 +162,23 @@ def sample_totals(meta: dict) -> dict[tuple[str, bool], float]:
     """``{(sample, is_signal): summed physics weight over all splits}`` from the
     pseudo-data bookkeeping ``meta`` (its ``totals``; weights at ``weights_lumi_fb``)."""
     return {(t["sample"], bool(t["signal"])): float(t["sum_weight"]) for t in meta["totals"]}
+
+
+def jet_yields(features: dict, meta: dict, lumi_fb: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(is_signal, yield weight)`` of each jet of the feature columns ``features``
+    (:func:`.inputs.read_features`): the W/Z-matched jets of the signal samples, and the
+    number of jets each stands for at ``lumi_fb`` (:func:`.yields.yield_weights`, with the
+    samples' totals over all splits from the pseudo-data bookkeeping ``meta``)."""
+    signal = is_signal(features, meta["signal_samples"])
+    weights = yield_weights(
+        features["sample"],
+        signal,
+        features["weight"],
+        sample_totals(meta),
+        lumi_fb,
+        meta["weights_lumi_fb"],
+    )
+    return signal, weights
 
 
 def read_datasets(path) -> dict[str, np.ndarray]:
