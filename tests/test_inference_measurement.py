@@ -266,3 +266,34 @@ def test_a_large_spurious_signal_widens_mu_without_biasing_it(model):
                 assert r["errors"][meas.mu] == pytest.approx(5.0, rel=0.05)
     finally:
         meas.set_spurious(0.02)
+
+
+def test_small_samples_fit_with_a_non_negative_background(model):
+    """The closure regime: ~40 signal and ~30 background events, all background at low
+    mass. The background yields stay >= 0 (those at zero held there), every fit valid,
+    mu within 3 errors of the injected value, and the yields' limits removed afterwards."""
+    meas, st, M = model["meas"], model["st"], model["M"]
+    scale = 40.0 / st.nominal.sum()
+    steep = T.bernstein_matrix(EDGES, 3) @ np.array([30.0, 0.0, 0.0, 0.0])
+    meas.lumi_scale.set_value(scale)
+    try:
+        rng = np.random.default_rng(3)
+        zeros = []
+        for _ in range(5):
+            data = rng.poisson(steep + scale * st.nominal).astype(float)
+            meas.load(data)
+            r = M.fit_non_negative_background(
+                meas, model["opt"], meas.start_values(data), fixed=meas.constrained
+            )
+            assert r["valid"], r["reason"]
+            yields = meas.bkg_yields(r["values"])
+            assert np.all(yields >= 0) and np.all(meas.matrix @ yields >= -1e-9)
+            assert abs(r["values"][meas.mu] - 1.0) < 3 * r["errors"][meas.mu]
+            assert set(r["errors"]) == {meas.mu, *meas.coeffs} - set(
+                c for c in meas.coeffs if r["values"][c] == 0.0
+            )
+            zeros.append(r["zero_coefficients"])
+        assert max(zeros) > 0  # the boundary is reached: the test covers the active set
+        assert not any(c.has_limits for c in meas.coeffs)
+    finally:
+        meas.lumi_scale.set_value(1.0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,7 +16,7 @@ from lhcml.inference.pseudodata import LuminosityError
 from lhcml.inference.workflow import make_pseudodata
 from lhcml.io import read_json
 
-from conftest import ROOT
+from conftest import ROOT, run_snakemake
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
 INF = CI["inference"]
@@ -106,6 +108,34 @@ def test_fit_results(ci_run, tagger):
         assert (point["mu"] is None) == (not point["valid"])
     assert fit["closure"]["lumi_fb"] == INF["closure"]["lumi_fb"]
     assert fit["l1_selection"] is False
+
+
+def test_the_measurement_stays_valid_for_a_tagger_trained_from_another_seed(ci_run, tmp_path):
+    """Perturbed inputs from upstream: the BDT retrained from another seed (other row and
+    column subsamples) scores the jets differently, and its measurement (nominal fit,
+    injection points, toys) is as valid as the nominal one."""
+    work = tmp_path / "seed"
+    shutil.copytree(ci_run / "results", work / "results", copy_function=os.link)
+    seed = CI["train"]["seed"] + 1
+    run_snakemake(
+        work,
+        "results/inference/bdt/fit.json",
+        "--forcerun",
+        "train_tagger",
+        "--config",
+        f"train={{seed: {seed}}}",
+    )
+    split = INF["template_split"]
+    before, after = (
+        pq.read_table(d / "results" / "scores" / "bdt" / f"{split}.parquet").column("score")
+        for d in (ci_run, work)
+    )
+    assert len(before) == len(after) and not np.allclose(before, after, atol=1e-4)
+    fit = read_json(work / "results" / "inference" / "bdt" / "fit.json")
+    assert fit["valid"], fit.get("reason")
+    assert abs(fit["mu"] - INF["mu_inj"]) < 4 * fit["mu_err"]
+    assert fit["toys"]["n_toys"] == INF["toys"] and fit["toys"]["n_failed"] < INF["toys"] / 2
+    assert all(point["valid"] for point in fit["injection"]["points"]), fit["injection"]
 
 
 def test_the_l1_selection_upstream_of_the_fit(ci_run):

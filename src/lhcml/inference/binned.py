@@ -236,7 +236,6 @@ class Measurement:
         scale = float(self.lumi_scale.value())
         rest = np.asarray(counts, np.float64) - mu * scale * self.signal
         c, *_ = np.linalg.lstsq(self.matrix, rest, rcond=None)
-        # keep the start background positive in every bin
         if np.any(self.matrix @ c <= 0):  # keep the start background positive in every bin
             c = np.full(len(self.coeffs), max(float(np.sum(counts)), 1.0) / len(self.coeffs))
         return self.nominal_values(mu, c / float(self.bkg_scale.value()))

@@ -172,7 +172,9 @@ def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
     return edm
 
 
-def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 2) -> dict:
+def fit(
+    meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 2, warn: bool = True
+) -> dict:
     """Minimise with the parameters of ``fixed`` held at their ``start`` values.
 
     Newton steps on the exact gradient and Hessian from ``start`` (:func:`newton_polish`);
@@ -181,7 +183,7 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
     Hessian at the end point, not on a minimiser's own estimate: the fit is valid if the
     EDM ``0.5 g^T H^-1 g`` is below :data:`EDM_MAX`, ``H`` is positive definite and no
     free parameter is at or beyond a limit. Otherwise ``reason`` says which parameter,
-    where and why (also logged, with ``context``).
+    where and why (logged as a warning with ``context`` unless ``warn`` is False).
 
     Returns ``{"valid", "nll", "values", "errors", "edm", "reason", "nfcn"}`` (errors of
     the floating parameters; ``nfcn``: Minuit's calls, 0 if Newton sufficed).
@@ -234,8 +236,44 @@ def fit(meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 
         for p, f in saved.items():
             p.floating = f
     if not out["valid"]:
-        log.warning("%s invalid: %s", context, out["reason"])
+        (log.warning if warn else log.info)("%s invalid: %s", context, out["reason"])
     log.debug("%s: valid %s, %d Minuit calls, EDM %.2g", context, out["valid"], nfcn, out["edm"])
+    return out
+
+
+def fit_non_negative_background(meas, opt, start: dict, fixed=(), context: str = "fit") -> dict:
+    """:func:`fit` with every background yield ``c_j >= 0``, by an active set: a yield
+    that ends at zero is held there and the rest refitted, until the fit is valid or no
+    further yield reaches zero. The limits are set for this fit only.
+
+    For a few hundred events (the closure fits) the free Bernstein background can dip
+    to zero or below in bins without events, where ``-ln L`` has no minimum inside the
+    region the model is defined in. Non-negative coefficients keep the background
+    non-negative everywhere (a Bernstein polynomial with non-negative coefficients is);
+    a coefficient held at zero is a boundary solution, not a failure (all of them at
+    zero: data without background in the fit range, ``mu`` alone fitted). Returns
+    :func:`fit`'s dict with ``zero_coefficients``, how many are held at zero.
+    """
+    lower = {c: (float(c.lower) if c.has_limits else None) for c in meas.coeffs}
+    zero: list = []
+    start = {**start, **{c: max(float(start.get(c, 1.0)), 1e-3) for c in meas.coeffs}}
+    try:
+        for c in meas.coeffs:
+            c.lower = 0.0
+        for _ in range(len(meas.coeffs) + 1):  # at most every yield held at zero
+            step = f"{context} ({len(zero)} background yields held at zero)"
+            out = fit(meas, opt, start, fixed=[*fixed, *zero], context=step, warn=False)
+            newly = [c for c in meas.coeffs if c not in zero and _beyond(c)]
+            if out["valid"] or not newly:
+                break
+            zero += newly
+            start = {**out["values"], **{c: 0.0 for c in zero}}
+    finally:
+        for c, lo in lower.items():
+            c.lower = lo
+    if not out["valid"]:
+        log.warning("%s invalid: %s", context, out["reason"])
+    out["zero_coefficients"] = len(zero)
     return out
 
 

@@ -419,7 +419,12 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
     """Fits of the pseudo-data sets drawn from the simulated test split (jets independent
     of the templates) at the luminosity ``meta["lumi_fb"]`` the split can supply.
 
-    The model is the measurement's with its signal scaled by the luminosity ratio.
+    The model is the measurement's with its signal scaled by the luminosity ratio, its
+    nuisance parameters (thetas and gammas) fixed at their prior centres and its
+    background non-negative (:func:`.measure.fit_non_negative_background`): at a few
+    hundred events the data do not constrain the nuisances beyond their priors, and a
+    free polynomial background can go negative in empty bins. ``mu_err`` is therefore
+    statistical; ``pull`` is ``(mu - mu_inj) / mu_err``.
     """
     from lhcml.inference import measure as M
     from lhcml.inference.pseudodata import read_datasets
@@ -435,13 +440,24 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
                 msd[rows][passed[rows]], np.ones(int(passed[rows].sum())), meas.edges
             )
             meas.load(counts)
-            r = M.fit(meas, opt, meas.start_values(counts), context=f"closure {name}")
+            mu_inj = meta["datasets"][name]["mu_inj"]
+            r = M.fit_non_negative_background(
+                meas,
+                opt,
+                meas.start_values(counts, mu=mu_inj),
+                fixed=meas.constrained,
+                context=f"closure {name}",
+            )
+            mu, err = (r["values"][meas.mu], r["errors"][meas.mu]) if r["valid"] else (None, None)
             out["datasets"][name] = {
-                "mu_inj": meta["datasets"][name]["mu_inj"],
+                "mu_inj": mu_inj,
                 "n_events": float(counts.sum()),
                 "valid": r["valid"],
-                "mu": r["values"][meas.mu] if r["valid"] else None,
-                "mu_err": r["errors"][meas.mu] if r["valid"] else None,
+                "reason": r["reason"],
+                "mu": mu,
+                "mu_err": err,
+                "pull": (mu - mu_inj) / err if r["valid"] else None,
+                "zero_background_coefficients": r["zero_coefficients"],
             }
     finally:
         meas.lumi_scale.set_value(1.0)
