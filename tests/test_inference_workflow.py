@@ -107,6 +107,10 @@ def test_fit_results(ci_run, tagger):
     for point in fit["injection"]["points"]:
         assert (point["mu"] is None) == (not point["valid"])
     assert fit["closure"]["lumi_fb"] == INF["closure"]["lumi_fb"]
+    # the small-sample fits (non-negative background, nuisances at their priors) all valid
+    closure = fit["closure"]["datasets"]
+    assert closure and all(d["valid"] for d in closure.values()), closure
+    assert all(abs(d["pull"]) < 4 for d in closure.values()), closure
     assert fit["l1_selection"] is False
 
 
