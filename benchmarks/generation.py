@@ -116,7 +116,7 @@ def run(args) -> dict:
                 ]
                 for r in rows
             ],
-        ),  # fmt: skip
+        ),
         "",
         "Where the chunk's time goes (ms per event; medians):",
         "",

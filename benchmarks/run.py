@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, table  # noqa: E402
-from compare import compare, figures, is_ratio, targets  # noqa: E402
+from common import machine, table
+from compare import compare, figures, is_ratio, targets
 
-from lhcml.io import atomic_path, read_json, write_json  # noqa: E402
+from lhcml.io import atomic_path, read_json, write_json
 
 #: Section modules of this directory, in report order.
 SECTIONS = ["generation", "skim", "taggers", "inference", "calo", "trigger", "e2e"]

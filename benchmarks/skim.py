@@ -44,7 +44,7 @@ def run(args) -> dict | None:
                 cuts=CUTS,
                 out_parquet=f"{workdir}/s.parquet",
                 out_cutflow=f"{workdir}/s.json",
-            ),  # fmt: skip
+            ),
             args.repeats,
         )
     result = {

@@ -89,7 +89,7 @@ def run(args) -> dict | None:
                     auc_skl,
                 ],
             ],
-        ),  # fmt: skip
+        ),
         "",
         f"xgboost / sklearn time: {result['ratio']:.2f}; AUC difference {auc_xgb - auc_skl:+.4f}.",
     ]

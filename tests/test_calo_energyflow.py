@@ -50,7 +50,8 @@ def test_codes_round_trip():
 
 def test_flow_learns_the_conditional_layer_energies(trained):
     flow, history = trained
-    assert len(history["nll"]) == 25 and history["nll"][-1] < history["nll"][0] - 1.0
+    assert len(history["nll"]) == 25
+    assert history["nll"][-1] < history["nll"][0] - 1.0
     rng = np.random.default_rng(5)
     for energy, resolution in ((4.0, 0.05), (81.0, 0.1 / 9)):
         sample = flow.sample(np.full(4000, energy), rng)
@@ -71,7 +72,8 @@ def test_flow_save_and_reload_samples_the_same(trained, tmp_path):
     a = flow.sample(energy, np.random.default_rng(7))
     b = again.sample(energy, np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
-    assert np.all(a >= 0) and np.all(a <= ef.MAX_FRACTION * energy[:, None])
+    assert np.all(a >= 0)
+    assert np.all(a <= ef.MAX_FRACTION * energy[:, None])
 
 
 def test_rescaling_sets_the_layer_energies_and_keeps_the_shape():
@@ -93,5 +95,5 @@ def test_rescaling_sets_the_layer_energies_and_keeps_the_shape():
 
 
 def test_unknown_flow_keys_are_refused():
-    with pytest.raises(KeyError, match="unknown calo.energy_flow parameter"):
+    with pytest.raises(KeyError, match=r"unknown calo.energy_flow parameter"):
         ef.FlowParams.from_mapping({"layers": 3})

@@ -23,7 +23,9 @@ def showers():
 
 def test_encoding_round_trip(showers):
     y = encode_cells(showers)
-    assert y.shape == (256, 504) and y.min() >= 0 and y.max() <= 1
+    assert y.shape == (256, 504)
+    assert y.min() >= 0
+    assert y.max() <= 1
     cells = decode_cells(y, showers["energy"])
     assert np.allclose(cells[:, :288].reshape(-1, 3, 96), showers["layer_0"], rtol=1e-4, atol=1e-7)
 
@@ -48,7 +50,8 @@ def test_gan_trains_and_generates_showers(showers):
     for i, shape in enumerate(LAYER_SHAPES):
         image = out[f"layer_{i}"]
         assert image.shape == (4, *shape)
-        assert np.all(np.isfinite(image)) and np.all(image >= 0)
+        assert np.all(np.isfinite(image))
+        assert np.all(image >= 0)
         assert np.array_equal(image, again[f"layer_{i}"])
     # no cell above the incident energy (output clipped at y = 1)
     assert np.all(out["layer_1"].max(axis=(1, 2)) <= energy * (1 + 1e-6))
@@ -60,7 +63,8 @@ def test_shower_shapes(showers):
     f = shapes["f_0"] + shapes["f_1"] + shapes["f_2"]
     assert np.allclose(f, 1.0)
     assert np.all((shapes["shower_depth"] >= 0) & (shapes["shower_depth"] <= 2))
-    assert np.all(shapes["sparsity_1"] > 0) and np.all(shapes["sparsity_1"] <= 1)
+    assert np.all(shapes["sparsity_1"] > 0)
+    assert np.all(shapes["sparsity_1"] <= 1)
     # lateral width of the 5 mm strips: a few mm to a few cm for an EM shower (R_M 35 mm)
     assert 3 < np.median(shapes["width_0"]) < 40
 
@@ -74,7 +78,8 @@ def test_distances_separate_what_differs():
     assert d["x"]["w1"] == pytest.approx(1.0, abs=0.1)
     assert d["y"]["w1_over_std"] < 0.1
     s = summarise_distances(d)
-    assert s["worst_feature"] == "x" and s["median_w1_over_std"] < s["worst_w1_over_std"]
+    assert s["worst_feature"] == "x"
+    assert s["median_w1_over_std"] < s["worst_w1_over_std"]
 
 
 def test_gan_save_and_reload_samples_the_same(showers, tmp_path):

@@ -47,7 +47,8 @@ def test_preprocessing_round_trip(showers):
     threshold removed by it)."""
     params = shapeflow.ShapeFlowParams.from_mapping({"noise": 1e-7, "threshold": 1e-6})
     codes, energies = shapeflow.preprocess(showers, params.noise, np.random.default_rng(1))
-    assert codes.shape == (600, 504) and np.all(np.isfinite(codes))
+    assert codes.shape == (600, 504)
+    assert np.all(np.isfinite(codes))
     cells = shapeflow.postprocess(codes, energies, params.threshold)
     truth = flatten_layers([showers[f"layer_{i}"] for i in range(3)])
     truth = np.where(truth >= 1e-6, truth, 0.0)
@@ -57,12 +58,14 @@ def test_preprocessing_round_trip(showers):
 
 def test_flow_trains_and_samples_showers(trained):
     flow, eflow, history = trained
-    assert len(history["nll"]) == PARAMS["epochs"] and history["nll"][-1] < history["nll"][0]
+    assert len(history["nll"]) == PARAMS["epochs"]
+    assert history["nll"][-1] < history["nll"][0]
     energy = np.array([1.5, 10.0, 60.0, 99.0])
     rng = np.random.default_rng(0)
     layers = eflow.sample(energy, rng)
     cells = flow.sample(energy, layers, rng)
-    assert cells.shape == (4, 504) and np.all(cells >= 0)
+    assert cells.shape == (4, 504)
+    assert np.all(cells >= 0)
     # each layer carries the energy it was given, up to the cells cut by the threshold
     for i, (o, n) in enumerate(zip(LAYER_OFFSETS, LAYER_CELLS, strict=True)):
         assert np.allclose(cells[:, o : o + n].sum(axis=1), layers[:, i], rtol=1e-3, atol=1e-3)
@@ -93,5 +96,5 @@ def test_flow_save_and_reload_samples_the_same(trained, tmp_path):
 
 
 def test_unknown_shape_flow_keys_are_refused():
-    with pytest.raises(KeyError, match="calo.shape_flow parameter.*n_coupling"):
+    with pytest.raises(KeyError, match=r"calo.shape_flow parameter.*n_coupling"):
         shapeflow.ShapeFlowParams.from_mapping({"n_coupling": 3})

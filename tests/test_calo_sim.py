@@ -99,7 +99,8 @@ def test_energy_is_conserved(particle):
     e = 50.0
     out = simulate(particle, np.full(400, e), rng, FAST)
     total = (_visible(out) + out["leakage"] + out["invisible"]) / e
-    assert np.all(out["leakage"] >= 0) and np.all(out["invisible"] >= 0)
+    assert np.all(out["leakage"] >= 0)
+    assert np.all(out["invisible"] >= 0)
     assert total.mean() == pytest.approx(1.0, abs=0.01), total.mean()
     expected = np.hypot(0.10 / np.sqrt(e), 0.007)
     limit = 1.3 * expected if particle != "piplus" else 0.15
@@ -135,7 +136,8 @@ def test_caloGAN_file_round_trip(tmp_path):
     path = tmp_path / "eplus.hdf5"
     write_showers(path, out)
     with h5py.File(path) as f:
-        assert f["energy"].shape == (2, 1) and f["layer_0"].shape == (2, 3, 96)
+        assert f["energy"].shape == (2, 1)
+        assert f["layer_0"].shape == (2, 3, 96)
     back = read_showers(path)
     assert np.allclose(back["layer_1"], out["layer_1"], rtol=1e-6)
     assert len(read_many([path, path])["energy"]) == 4

@@ -26,7 +26,8 @@ def test_reference_and_generated_files(ci_run, particle, generator):
     n_test = CI["events"] - round(CI["train_fraction"] * CI["events"])
     assert len(gen["energy"]) == n_test
     assert np.allclose(gen["energy"], ref["energy"][-n_test:])
-    assert ref["energy"].min() >= CI["energy_min"] and ref["energy"].max() <= CI["energy_max"]
+    assert ref["energy"].min() >= CI["energy_min"]
+    assert ref["energy"].max() <= CI["energy_max"]
     for i, shape in enumerate(LAYER_SHAPES):
         assert gen[f"layer_{i}"].shape == (n_test, *shape)
         assert np.all(gen[f"layer_{i}"] >= 0)
@@ -41,7 +42,9 @@ def test_metrics_have_every_field(ci_run, particle):
         assert set(entry["shower_shapes"]) == set(FEATURES)
         for name in ("high_level", "cells"):
             clf = entry["classifier"][name]
-            assert 0 <= clf["auc"] <= 1 and clf["auc_err"] >= 0 and clf["n_test"] > 0
+            assert 0 <= clf["auc"] <= 1
+            assert clf["auc_err"] >= 0
+            assert clf["n_test"] > 0
             assert clf["jsd"] <= np.log(2) + 1e-9
         powers = [d["separation_power"] for d in entry["shower_shapes"].values()]
         assert all(0 <= p <= 1 for p in powers)
@@ -58,12 +61,14 @@ def test_metrics_have_every_field(ci_run, particle):
     assert len(meta["history"]["critic_loss"]) == CI["gan"]["epochs"]
     # the layer-energy flow: trained by likelihood (the NLL falls), saved beside the GAN
     nll = meta["energy_flow"]["nll"]
-    assert len(nll) == CI["energy_flow"]["epochs"] and nll[-1] < nll[0], nll
+    assert len(nll) == CI["energy_flow"]["epochs"], nll
+    assert nll[-1] < nll[0], nll
     flow = LayerEnergyFlow.load(
         ci_run / "results" / "models" / "calo" / particle / "energy_flow.npz"
     )
     sample = flow.sample(np.full(200, 50.0), np.random.default_rng(1))
-    assert sample.shape == (200, 3) and np.all(sample >= 0)
+    assert sample.shape == (200, 3)
+    assert np.all(sample >= 0)
     assert 0.05 < np.median(sample.sum(axis=1)) / 50.0 < 1.5  # e+ ~1, pi+ ~0.35 (leakage)
     assert (
         ci_run / "results" / "models" / "calo" / particle / "generator.keras"
@@ -80,7 +85,8 @@ def test_summary_has_calo_without_timings(ci_run):
     for particle in PARTICLES:
         assert "timing" not in calo[particle]
         for entry in calo[particle]["generators"].values():
-            assert "timing" not in entry and "auc" in entry["classifier"]["cells"]
+            assert "timing" not in entry
+            assert "auc" in entry["classifier"]["cells"]
 
 
 def test_caloGAN_files_replace_the_simulation(tmp_path):
@@ -110,4 +116,5 @@ def test_caloGAN_files_replace_the_simulation(tmp_path):
         if line.startswith("calo") and len(line.split()) == 2
     )
     # both particles are trained, only piplus (one chunk on ci.yaml) is simulated
-    assert counts["calo_train"] == "2" and counts["calo_simulate"] == "1", counts
+    assert counts["calo_train"] == "2", counts
+    assert counts["calo_simulate"] == "1", counts

@@ -122,7 +122,7 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
     jobs = _slurm_jobs(workdir)
     completed = _completed_in_slurm(workdir)
     for rule, n in counts.items():
-        if rule in jobs or n and rule not in TARGET_RULES:
+        if rule in jobs or (n and rule not in TARGET_RULES):
             assert len(jobs.get(rule, [])) == n, (rule, jobs)
             assert set(jobs[rule]) <= completed, (rule, jobs[rule], sorted(completed))
     assert sum(len(ids) for ids in jobs.values()) == len(completed)

@@ -124,7 +124,8 @@ def test_samples_path_is_read_from_the_config_files_directory(tmp_path):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     out = load_config(tmp_path / "c.yaml")
     assert out["samples"]["d"]["files"] == [str(tmp_path / "sub" / "x.root")]
-    assert out["samples"]["d"]["lumi_fb"] is None and out["samples"]["d"]["hlt_paths"] == []
+    assert out["samples"]["d"]["lumi_fb"] is None
+    assert out["samples"]["d"]["hlt_paths"] == []
     # which file set the value decides; the command line reads from the working directory
     assert samples_config_dir(
         "sub/s.yaml", [ROOT / "config" / "config.yaml", tmp_path / "c.yaml"]
@@ -138,10 +139,11 @@ def test_command_line_strings_become_numbers_where_the_schema_says(ci_config):
     ci_config["train"]["bdt"]["max_depth"] = "4"
     ci_config["train"]["dnn"]["layers"] = ["8", "8"]
     out = _validate(ci_config, command_line=command_line)
-    assert out["train"]["bdt"]["max_depth"] == 4 and out["train"]["dnn"]["layers"] == [8, 8]
+    assert out["train"]["bdt"]["max_depth"] == 4
+    assert out["train"]["dnn"]["layers"] == [8, 8]
     assert out["train"]["bdt"]["learning_rate"] == 0.1  # the rest of the section is kept
     # a string that is no number still fails naming the key; files are never coerced
-    with pytest.raises(ConfigError, match="'train.bdt.max_depth'"):
+    with pytest.raises(ConfigError, match=r"'train.bdt.max_depth'"):
         _validate(ci_config, command_line={"train": {"bdt": {"max_depth": "deep"}}})
 
 
@@ -160,7 +162,8 @@ def test_real_sample_forms_are_accepted(ci_config, tmp_path):
     }
     out = _validate(ci_config)["samples"]
     assert out["mc"]["files"] == [str(tmp_path / "a.root"), "root://x//b.root"]
-    assert out["mc"]["sumw"] is None and out["mc"]["jet_id"] is None
+    assert out["mc"]["sumw"] is None
+    assert out["mc"]["jet_id"] is None
     assert out["data"]["golden_json"] == str(tmp_path / "g.json")
 
 
@@ -178,7 +181,7 @@ def test_nsub_axes_default_is_cms_one_pass_and_validated(ci_config):
     ci_config["reconstruction"] = {"nsub_axes": "wta_kt"}
     assert _validate(copy.deepcopy(ci_config))["reconstruction"]["nsub_axes"] == "wta_kt"
     ci_config["reconstruction"] = {"nsub_axes": "one_pass"}
-    with pytest.raises(ConfigError, match="'reconstruction.nsub_axes'"):
+    with pytest.raises(ConfigError, match=r"'reconstruction.nsub_axes'"):
         _validate(ci_config)
 
 

@@ -30,7 +30,8 @@ def test_a_failed_job_prints_the_error_from_its_log(tmp_path):
     assert "CaloFormatError" in log.read_text()
     # the error naming the file reaches the terminal, not only the log's path (without
     # the profile, `--workflow-profile none`, the terminal has neither)
-    assert "CaloFormatError" in out and f"{bad}: cannot open" in out, out[-3000:]
+    assert "CaloFormatError" in out, out[-3000:]
+    assert f"{bad}: cannot open" in out, out[-3000:]
 
 
 def _condor_config_seen(env: dict) -> str:

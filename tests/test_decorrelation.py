@@ -59,7 +59,8 @@ def test_mass_function_tagger_sculpts_and_random_score_does_not():
     assert sculpt["jsd"] > 0.5  # the passing QCD jets sit in a mass window: nearly disjoint
     assert flat["jsd"] < 0.005  # only the finite-statistics floor (~1e-3 here)
     assert flat["inv_jsd"] > 100 * sculpt["inv_jsd"]
-    assert sculpt["r50"] > 5 and flat["r50"] == pytest.approx(2.0, rel=0.1)
+    assert sculpt["r50"] > 5
+    assert flat["r50"] == pytest.approx(2.0, rel=0.1)
 
 
 def test_random_cut_floor_is_the_statistical_jsd_of_an_uninformative_cut():
@@ -219,8 +220,10 @@ def test_ddt_mass_bandwidth_scan_trades_rejection_for_decorrelation():
     points = []
     for bandwidth in (0.05, 0.3, 2.0):
         scan = ddt.smooth_scan_params(params, bandwidth)
-        assert scan["map"] == "smooth" and scan["smooth"]["mass_bandwidth"] == bandwidth
-        assert scan["rho_bins"] == 10 and params["map"] == "binned"  # the tagger's untouched
+        assert scan["map"] == "smooth"
+        assert scan["smooth"]["mass_bandwidth"] == bandwidth
+        assert scan["rho_bins"] == 10
+        assert params["map"] == "binned"  # the tagger's untouched
         tagger, info = ddt.train("bdt", s, r, p, y, w, scan)
         assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
         points.append(decorrelation_metrics(y, tagger.score(s, r, p), m, w, EDGES))
@@ -233,7 +236,7 @@ def test_ddt_mass_bandwidth_scan_trades_rejection_for_decorrelation():
 
 def test_ddt_unknown_map_is_refused():
     x = np.linspace(0.1, 1, 50)
-    with pytest.raises(ValueError, match="decorrelate.ddt.map"):
+    with pytest.raises(ValueError, match=r"decorrelate.ddt.map"):
         ddt.train("bdt", x, -3 + x, 400 + x, np.zeros(50, int), np.ones(50), {"map": "knn"})
 
 
@@ -247,7 +250,7 @@ def test_ddt_design_point_keeps_the_target_signal_efficiency(kind):
     rho = 2 * np.log(msd / pt)
     score = np.where(y == 1, rng.normal(1, 1, n), rng.normal(-0.2 * (rho + 5), 1, n))
     w = rng.uniform(0.5, 1.5, n)
-    tagger, info = ddt.train(
+    _tagger, info = ddt.train(
         "bdt", score, rho, pt, y, w, {"map": kind, "rho_bins": 6, "pt_bins": 2}
     )
     assert info["train_signal_efficiency"] == pytest.approx(0.5, abs=0.01)
@@ -350,11 +353,12 @@ def test_lambda_zero_is_a_plain_classifier(splits, disco_pair):
     _, auc_plain = _qcd_dcor_and_auc(plain, splits["test"])
     assert auc_plain > 0.9
     assert auc_zero == pytest.approx(auc_plain, abs=0.015)
-    assert meta["lambda"] == 0.0 and meta["inputs"] == FEATURES
+    assert meta["lambda"] == 0.0
+    assert meta["inputs"] == FEATURES
 
 
 def test_disco_decorrelates(splits, disco_pair):
-    dcor0, auc0 = _qcd_dcor_and_auc(disco_pair[0.0][0], splits["test"])
+    dcor0, _auc0 = _qcd_dcor_and_auc(disco_pair[0.0][0], splits["test"])
     dcor1, auc1 = _qcd_dcor_and_auc(disco_pair[10.0][0], splits["test"])
     assert dcor0 > 0.1  # the plain classifier reads the mass from the substructure
     assert dcor1 < 0.3 * dcor0
@@ -377,7 +381,8 @@ def test_adversarial_decorrelates_and_reloads(splits, disco_pair, tmp_path):
     )
     dcor0, _ = _qcd_dcor_and_auc(disco_pair[0.0][0], splits["test"])  # plain classifier
     dcor1, auc1 = _qcd_dcor_and_auc(model, splits["test"])
-    assert dcor1 < 0.5 * dcor0 and auc1 > 0.6
+    assert dcor1 < 0.5 * dcor0
+    assert auc1 > 0.6
     assert len(meta["mass_bin_edges"]) == ADV["mass_bins"] - 1
     model.save(tmp_path / "model.keras")
     write_json(tmp_path / "meta.json", meta)
@@ -420,7 +425,8 @@ def test_comparison_picks_the_most_decorrelated_tagger_keeping_half_the_r50():
         "adversarial": {"r50": 10.0, "inv_jsd": 100.0, "decorrelated": True},  # < half R50
     }
     out = compare(taggers)
-    assert out["best"]["tagger"] == "disco" and out["best"]["inv_jsd_ratio"] == 12.5
+    assert out["best"]["tagger"] == "disco"
+    assert out["best"]["inv_jsd_ratio"] == 12.5
     assert out["inv_jsd_x10_at_half_r50"]
     taggers["disco"]["inv_jsd"] = 10.0
     assert not compare(taggers)["inv_jsd_x10_at_half_r50"]

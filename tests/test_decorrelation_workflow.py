@@ -65,8 +65,11 @@ def test_summary_has_every_tagger_with_errors(summary):
     assert summary["jsd"]["log_base"] == 2
     for tagger, e in summary["taggers"].items():
         assert e["decorrelated"] == (tagger in MD)
-        assert 0 < e["jsd"] < 1 and e["inv_jsd"] == pytest.approx(1 / e["jsd"])
-        assert e["inv_jsd_err"] > 0 and e["r50"] > 1 and e["r50_err"] > 0
+        assert 0 < e["jsd"] < 1
+        assert e["inv_jsd"] == pytest.approx(1 / e["jsd"])
+        assert e["inv_jsd_err"] > 0
+        assert e["r50"] > 1
+        assert e["r50_err"] > 0
         assert e["bootstrap"] == CI["train"]["bootstrap"]
         assert set(e["jsd_at_qcd_efficiency"]) == {f"{x:g}" for x in DECOR["qcd_efficiencies"]}
         # the finite-statistics floor (a random cut passing as many QCD jets): large on
@@ -111,7 +114,9 @@ def test_lambda_scans(summary):
         main = next(p for p in points if p["lambda"] == DECOR[method]["lambda"])
         assert main["inv_jsd"] == pytest.approx(summary["taggers"][method]["inv_jsd"])
         for p in points:
-            assert p["r50"] > 1 and p["inv_jsd"] > 0 and p["inv_jsd_err"] > 0
+            assert p["r50"] > 1
+            assert p["inv_jsd"] > 0
+            assert p["inv_jsd_err"] > 0
 
 
 def test_ddt_mass_bandwidth_scans(ci_run, summary):
@@ -122,7 +127,9 @@ def test_ddt_mass_bandwidth_scans(ci_run, summary):
         points = summary["scan"][tagger]
         assert [p["mass_bandwidth"] for p in points] == bandwidths
         for p in points:
-            assert p["r50"] > 1 and p["inv_jsd"] > 0 and p["inv_jsd_err"] > 0
+            assert p["r50"] > 1
+            assert p["inv_jsd"] > 0
+            assert p["inv_jsd_err"] > 0
             folder = (
                 ci_run
                 / "results"

@@ -84,7 +84,7 @@ def test_ddt_defaults_are_the_schemas_plus_the_library_only_design_point():
 
 def test_from_mapping_overrides_and_refuses_unknown_keys():
     assert GanParams.from_mapping({"epochs": 3}).epochs == 3
-    with pytest.raises(KeyError, match="calo.gan.*epoch"):
+    with pytest.raises(KeyError, match=r"calo.gan.*epoch"):
         GanParams.from_mapping({"epoch": 3})
 
 
@@ -100,5 +100,5 @@ def test_my_rule_files_have_no_defaults_of_their_own():
 
 
 def test_unknown_section_is_named():
-    with pytest.raises(KeyError, match="calo.gann"):
+    with pytest.raises(KeyError, match=r"calo.gann"):
         schema_defaults("calo.gann")

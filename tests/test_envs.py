@@ -124,8 +124,10 @@ JOB_RULES = sorted(job_rules(), key=lambda r: r[0])
 @pytest.mark.parametrize(("rule", "env", "script"), JOB_RULES, ids=[r[0] for r in JOB_RULES])
 def test_every_rule_names_an_env_that_holds_what_its_code_imports(rule, env, script):
     assert env is not None, f"rule {rule} names no conda env"
-    assert env.parent == ROOT / "envs" and env.exists(), (rule, env)
-    assert script is not None and script.exists(), f"rule {rule}: no script"
+    assert env.parent == ROOT / "envs", (rule, env)
+    assert env.exists(), (rule, env)
+    assert script is not None, f"rule {rule}: no script"
+    assert script.exists(), f"rule {rule}: no script"
     missing = imported_distributions(script) - set(env_pins(env)) - OPTIONAL
     assert not missing, f"rule {rule}: {env.name} lacks {sorted(missing)}"
 

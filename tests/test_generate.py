@@ -71,7 +71,8 @@ def test_nanoaod_schema_reads_it_with_valid_cross_references(vjets_chunk):
     n_fat = ak.num(events.FatJet)
     # FatJetPFCands: ordered by jet, indices in range, counts consistent with nConstituents
     assoc = events.FatJetPFCands
-    assert ak.all(assoc.jetIdx < n_fat[:, None]) and ak.all(assoc.jetIdx >= 0)
+    assert ak.all(assoc.jetIdx < n_fat[:, None])
+    assert ak.all(assoc.jetIdx >= 0)
     assert ak.all(assoc.pFCandsIdx < ak.num(events.PFCands)[:, None])
     assert ak.all(assoc.pFCandsIdx >= 0)
     assert ak.all(ak.sum(events.FatJet.nConstituents, axis=1) == ak.num(assoc))
@@ -98,11 +99,14 @@ def test_jets_sorted_and_substructure_physical(vjets_chunk):
     path, _ = vjets_chunk
     fj = _events(path).FatJet
     assert ak.all(fj.pt[:, 1:] <= fj.pt[:, :-1])
-    assert ak.all(fj.pt > 170) and ak.all(fj.msoftdrop <= fj.mass * (1 + 1e-4) + 1e-3)
+    assert ak.all(fj.pt > 170)
+    assert ak.all(fj.msoftdrop <= fj.mass * (1 + 1e-4) + 1e-3)
     # field access: the attribute fj.tau2 is vector's proper time squared (= mass^2)
     tau = np.stack([ak.to_numpy(ak.flatten(fj[f"tau{i}"])) for i in range(1, 5)])
     # normalised measure: constituents lie within ~R0 of the axes, so tau_N is O(0.01-1)
-    assert np.all(tau >= 0) and np.all(tau < 2.0) and np.all(np.median(tau, axis=1) < 0.5)
+    assert np.all(tau >= 0)
+    assert np.all(tau < 2.0)
+    assert np.all(np.median(tau, axis=1) < 0.5)
     assert np.mean(tau[1] <= tau[0]) > 0.99
 
 
@@ -123,7 +127,8 @@ def test_fatjet_tau_is_the_nanoaod_one_pass_observable(vjets_chunk):
             jets_as_events(ak.zip(p4)), fastjet.JetDefinition(fastjet.kt_algorithm, 1000.0)
         )
     stored = np.stack([ak.to_numpy(ak.flatten(events.FatJet[f"tau{i}"])) for i in range(1, 5)], 1)
-    assert len(stored) > 100 and np.all(stored > 0)
+    assert len(stored) > 100
+    assert np.all(stored > 0)
 
     def contrib(axes):
         return np.asarray(
@@ -199,7 +204,8 @@ def test_top_decay_chain_in_genpart():
 def test_combine_cross_sections():
     metas = [{"xsec_pb": 10.0, "xsec_err_pb": 1.0}, {"xsec_pb": 12.0, "xsec_err_pb": 1.0}]
     mean, err = generate.combine_cross_sections(metas)
-    assert mean == pytest.approx(11.0) and err == pytest.approx(1 / np.sqrt(2))
+    assert mean == pytest.approx(11.0)
+    assert err == pytest.approx(1 / np.sqrt(2))
 
 
 def _reference_final_state(event) -> dict[str, np.ndarray]:
@@ -297,6 +303,7 @@ def test_batched_events_match_the_event_by_event_record(process, mpi):
             else:
                 np.testing.assert_array_equal(mine, ref_col)
         fs_start, gen_start = fs_start + n_fs, gen_start + n_gen
-    assert fs_start == len(batch.fs["px"]) and gen_start == len(batch.gen["pt"])
+    assert fs_start == len(batch.fs["px"])
+    assert gen_start == len(batch.gen["pt"])
     if process == "ttbar":  # decay chains present: t -> W b, W -> q q'
         assert np.sum(np.abs(batch.gen["pdgId"]) == 6) >= 2 * n

@@ -23,7 +23,7 @@ def test_ams_matches_hand_computed_values():
     # s << b: s / sqrt(b + b_r)
     assert ams.ams(1.0, 1e6, 10.0) == pytest.approx(1.0 / math.sqrt(1e6 + 10), rel=1e-5)
     assert ams.ams(0.0, 3.0) == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="b \\+ b_r > 0"):
         ams.ams(1.0, -20.0, 10.0)
 
 
@@ -118,9 +118,11 @@ def test_pull_summary_and_linear_fit():
     assert s["pull_mean_err"] == pytest.approx(s["pull_width"] / math.sqrt(4000))
     # failed fits (NaN) are left out
     s2 = pull_summary([1.0, np.nan, 3.0], [1.0, 1.0, np.nan], 1.0)
-    assert s2["n"] == 1 and s2["pull_mean"] is None
+    assert s2["n"] == 1
+    assert s2["pull_mean"] is None
     lin = linear_fit([0, 5, 10], [0.5, 5.5, 10.5], [1.0, 1.0, 1.0])
-    assert lin["slope"] == pytest.approx(1.0) and lin["offset"] == pytest.approx(0.5)
+    assert lin["slope"] == pytest.approx(1.0)
+    assert lin["offset"] == pytest.approx(0.5)
     assert linear_fit([1.0], [1.0], [1.0]) is None
 
 
@@ -151,5 +153,5 @@ def test_l1_pass_maps_each_jet_to_its_events_decision(tmp_path):
     }
     assert l1_pass(features, path).tolist() == [True, False, True, True]
     features["event"][0] = 7
-    with pytest.raises(KeyError, match="no L1 decision for event .*'event': 7"):
+    with pytest.raises(KeyError, match=r"no L1 decision for event .*'event': 7"):
         l1_pass(features, path)

@@ -80,7 +80,7 @@ def test_mass_scale_and_resolution_variations_move_and_widen_the_peak():
 
 
 def test_spurious_signal_is_zero_for_a_smooth_background_and_not_for_a_peak():
-    msd, label, w = _signal_jets()
+    msd, _label, w = _signal_jets()
     sig = T.histogram(msd, w, EDGES)[0]
     a = T.bernstein_matrix(EDGES, 3)
     smooth = a @ np.array([4e6, 1e6, 5e5, 1e5])
@@ -163,7 +163,7 @@ def test_a_mass_scale_shift_is_absorbed_by_the_jms_nuisance(model):
     """Pseudo-data with the W/Z mass 2% high (= +1 sigma of JMS): theta_jms pulls to ~+1,
     mu stays unbiased."""
     meas = model["meas"]
-    msd, label, w = _signal_jets()
+    msd, _label, w = _signal_jets()
     shifted = T.histogram(msd * 1.02, w, EDGES)[0]
     r = _fit(model, model["bkg"] + shifted)
     assert r["valid"], r["reason"]
@@ -287,7 +287,8 @@ def test_small_samples_fit_with_a_non_negative_background(model):
             )
             assert r["valid"], r["reason"]
             yields = meas.bkg_yields(r["values"])
-            assert np.all(yields >= 0) and np.all(meas.matrix @ yields >= -1e-9)
+            assert np.all(yields >= 0)
+            assert np.all(meas.matrix @ yields >= -1e-9)
             assert abs(r["values"][meas.mu] - 1.0) < 3 * r["errors"][meas.mu]
             assert set(r["errors"]) == {meas.mu, *meas.coeffs} - set(
                 c for c in meas.coeffs if r["values"][c] == 0.0

@@ -26,7 +26,8 @@ TAGGERS = INF["taggers"]
 def test_pseudodata_are_distinct_test_jets_at_the_configured_luminosity(ci_run):
     res = ci_run / "results"
     meta = read_json(res / "inference" / "pseudodata.json")
-    assert meta["lumi_fb"] == INF["closure"]["lumi_fb"] and meta["limiting_sample"] == "qcd"
+    assert meta["lumi_fb"] == INF["closure"]["lumi_fb"]
+    assert meta["limiting_sample"] == "qcd"
     assert meta["lumi_fb"] <= meta["max_lumi_fb"]
     table = pq.read_table(res / "inference" / "pseudodata.parquet").to_pydict()
     test = pq.read_table(res / "features" / "test.parquet", columns=["event", "sample"])
@@ -77,7 +78,8 @@ def test_a_too_large_luminosity_is_refused_naming_the_sample(ci_run, tmp_path):
 def test_ams_working_point(ci_run, tagger):
     res = read_json(ci_run / "results" / "inference" / tagger / "ams.json")
     scan = res["scan"]
-    assert res["b_r"] == INF["ams"]["b_r"] and len(scan["ams"]) == INF["ams"]["n_cuts"]
+    assert res["b_r"] == INF["ams"]["b_r"]
+    assert len(scan["ams"]) == INF["ams"]["n_cuts"]
     ok = np.asarray(scan["eligible"])
     assert res["ams"] == pytest.approx(np.max(np.asarray(scan["ams"])[ok]))
     assert res["ams"] == pytest.approx(float(ams_mod.ams(res["s"], res["b"], res["b_r"])))
@@ -99,8 +101,10 @@ def test_fit_results(ci_run, tagger):
     assert fit["mu_err"] == pytest.approx(math.hypot(fit["mu_stat"], fit["mu_syst"]), rel=1e-6)
     assert set(fit["nuisances"]) == {"jms", "jmr", "jes", "lumi", "xsec", "spurious"}
     assert fit["asimov_mu"] == pytest.approx(1.0, abs=1e-2)
-    assert fit["expected_significance"] is not None and fit["expected_significance"] > 0
-    assert fit["toys"]["n_toys"] == INF["toys"] and fit["toys"]["n_failed"] < INF["toys"] / 2
+    assert fit["expected_significance"] is not None
+    assert fit["expected_significance"] > 0
+    assert fit["toys"]["n_toys"] == INF["toys"]
+    assert fit["toys"]["n_failed"] < INF["toys"] / 2
     assert len(fit["impacts_top3"]) == 3
     impacts = read_json(ci_run / "results" / "inference" / tagger / "impacts.json")
     assert impacts["ranking"][0] == fit["impacts_top3"][0]["name"]
@@ -109,7 +113,8 @@ def test_fit_results(ci_run, tagger):
     assert fit["closure"]["lumi_fb"] == INF["closure"]["lumi_fb"]
     # the small-sample fits (non-negative background, nuisances at their priors) all valid
     closure = fit["closure"]["datasets"]
-    assert closure and all(d["valid"] for d in closure.values()), closure
+    assert closure, closure
+    assert all(d["valid"] for d in closure.values()), closure
     assert all(abs(d["pull"]) < 4 for d in closure.values()), closure
     assert fit["l1_selection"] is False
 
@@ -134,11 +139,13 @@ def test_the_measurement_stays_valid_for_a_tagger_trained_from_another_seed(ci_r
         pq.read_table(d / "results" / "scores" / "bdt" / f"{split}.parquet").column("score")
         for d in (ci_run, work)
     )
-    assert len(before) == len(after) and not np.allclose(before, after, atol=1e-4)
+    assert len(before) == len(after)
+    assert not np.allclose(before, after, atol=1e-4)
     fit = read_json(work / "results" / "inference" / "bdt" / "fit.json")
     assert fit["valid"], fit.get("reason")
     assert abs(fit["mu"] - INF["mu_inj"]) < 4 * fit["mu_err"]
-    assert fit["toys"]["n_toys"] == INF["toys"] and fit["toys"]["n_failed"] < INF["toys"] / 2
+    assert fit["toys"]["n_toys"] == INF["toys"]
+    assert fit["toys"]["n_failed"] < INF["toys"] / 2
     assert all(point["valid"] for point in fit["injection"]["points"]), fit["injection"]
 
 
@@ -150,7 +157,8 @@ def test_the_l1_selection_upstream_of_the_fit(ci_run):
     for tagger in INF["l1_selection"]["taggers"]:
         fit = read_json(res / tagger / "l1" / "fit.json")
         nominal = read_json(res / tagger / "fit.json")
-        assert fit["l1_selection"] is True and fit["valid"], fit.get("reason")
+        assert fit["l1_selection"] is True, fit.get("reason")
+        assert fit["valid"], fit.get("reason")
         assert fit["threshold"] == nominal["threshold"]
         assert 0 < fit["expected_signal"] < nominal["expected_signal"]
         entry = summary["l1_selection"][tagger]
@@ -176,7 +184,8 @@ def test_jes_variation_rescores_the_shifted_jets(ci_run):
     s_nom = np.asarray(
         pq.read_table(res / "scores" / "bdt" / f"{INF['template_split']}.parquet").column("score")
     )
-    assert len(s_up) == len(s_nom) and not np.allclose(s_up, s_nom)
+    assert len(s_up) == len(s_nom)
+    assert not np.allclose(s_up, s_nom)
 
 
 def test_the_summary_names_the_tagger_with_the_smallest_error_and_plots_exist(ci_run):
@@ -198,17 +207,20 @@ def test_the_decorrelation_scan_points_go_through_the_fit(ci_run):
     res = ci_run / "results"
     summary = read_json(res / "inference" / "summary.json")
     decor = read_json(res / "decorrelation" / "summary.json")
-    assert set(summary["scan"]) == set(decor["scan"]) and summary["scan"]
+    assert set(summary["scan"]) == set(decor["scan"])
+    assert summary["scan"]
     errors = {}
     for tagger, scan in summary["scan"].items():
         par = scan["parameter"]
         fitted = read_json(res / "inference" / "scan" / f"{tagger}.json")
-        assert fitted["jes_nuisance"] is False and "JES" in fitted["note"]
+        assert fitted["jes_nuisance"] is False
+        assert "JES" in fitted["note"]
         assert [p[par] for p in scan["points"]] == [p[par] for p in decor["scan"][tagger]]
         for point, ref in zip(scan["points"], decor["scan"][tagger], strict=True):
             assert point["r50"] == pytest.approx(ref["r50"], rel=1e-3)
             assert point["valid"], (tagger, point)
-            assert math.isfinite(point["mu_err"]) and point["mu_err"] >= point["mu_stat"] > 0
+            assert math.isfinite(point["mu_err"])
+            assert point["mu_err"] >= point["mu_stat"] > 0
             # the spurious signal is a nuisance of this size: the total error covers it
             assert point["mu_err"] >= 0.95 * point["spurious_size"]
             assert point["spurious_size"] >= abs(point["spurious_mu"])

@@ -13,9 +13,14 @@ from lhcml.io import atomic_path, read_json, write_json
 
 def test_output_appears_only_on_success(tmp_path):
     target = tmp_path / "out.json"
-    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
-        tmp.write_text("{half")
-        raise RuntimeError("crash while writing")
+
+    def crash_while_writing():
+        with atomic_path(target) as tmp:
+            tmp.write_text("{half")
+            raise RuntimeError("crash while writing")
+
+    with pytest.raises(RuntimeError, match="crash while writing"):
+        crash_while_writing()
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -27,15 +32,16 @@ def test_stale_temporaries_of_a_killed_attempt_are_removed(tmp_path):
     other.write_text("{}")
     write_json(tmp_path / "out.json", {"a": 1})
     assert read_json(tmp_path / "out.json") == {"a": 1}
-    assert not stale.exists() and other.exists()
+    assert not stale.exists()
+    assert other.exists()
 
 
 def test_read_json_names_the_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(ValueError, match="bad.json"):
+    with pytest.raises(ValueError, match=r"bad.json"):
         read_json(bad)
-    with pytest.raises(FileNotFoundError, match="missing.json"):
+    with pytest.raises(FileNotFoundError, match=r"missing.json"):
         read_json(tmp_path / "missing.json")
 
 
@@ -65,7 +71,8 @@ def test_log_to_file_catches_what_c_libraries_print(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    assert proc.stdout == "" and proc.stderr == ""
+    assert proc.stdout == ""
+    assert proc.stderr == ""
     text = log.read_text()
     for line in ("I0000 cudart_stub.cc: no GPU", "fd1 line", "python print", "python stderr"):
         assert line in text

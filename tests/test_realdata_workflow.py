@@ -162,7 +162,8 @@ def test_simulation_without_runs_uses_genweight(real_run, real_nanoaod):
     # normalised to xsec x lumi before the selection
     assert flow["steps"][0]["weighted"] == pytest.approx(833.9 * LUMI_FB * 1000.0)
     log = (real_run[0] / "results" / "logs" / "skim" / "tt_v12.log").read_text()
-    assert "without a Runs tree" in log and "sum of genWeight" in log
+    assert "without a Runs tree" in log
+    assert "sum of genWeight" in log
 
 
 def test_pfnano_constituents_carry_the_puppi_weights(real_run):
@@ -208,19 +209,22 @@ def test_collision_data(real_run):
         "msoftdrop",
     ]
     assert events(flow) == [40, 40, 19, 19, 3, 3, 2, 2, 2]
-    assert flow["xsec_pb"] is None and flow["steps"][-1]["weighted"] == 2.0  # weight 1
+    assert flow["xsec_pb"] is None
+    assert flow["steps"][-1]["weighted"] == 2.0  # weight 1
     # never in the training tables; scored by the taggers trained on simulation
     for split in ("train", "val", "test"):
         table = ak.from_parquet(work / "results" / "features" / f"{split}.parquet")
         assert "data" not in set(table["sample"].to_list())
     features = ak.from_parquet(work / "results" / "features" / "samples" / "data.parquet")
     scores = ak.from_parquet(work / "results" / "scores" / "tau21" / "samples" / "data.parquet")
-    assert len(scores) == 2 and np.allclose(scores["score"], -features["tau21"])
+    assert len(scores) == 2
+    assert np.allclose(scores["score"], -features["tau21"])
     log = (work / "results" / "logs" / "plot_datamc.log").read_text()
     assert "msd_inclusive: 2 data jets, 2 simulated" in log  # normalised to the data jets
     assert "simulation: all jets" in log  # cut-based taggers learn nothing
     plots = sorted(p.name for p in (work / "results" / "plots" / "datamc").glob("*.png"))
-    assert len(plots) == 18 and "score_n2_pass_tau21.png" in plots
+    assert len(plots) == 18
+    assert "score_n2_pass_tau21.png" in plots
 
 
 def test_d2_recomputed_from_constituents_or_reported_missing(real_run, real_nanoaod):
@@ -228,13 +232,17 @@ def test_d2_recomputed_from_constituents_or_reported_missing(real_run, real_nano
     pfnano = ak.from_parquet(work / "results" / "skim" / "qcd_pfnano.parquet")
     d2 = pfnano["fj_d2b1"].to_numpy()
     # PFNano: rebuilt from the constituents (0 for a jet groomed to two particles: no e3)
-    assert np.isfinite(d2).all() and (d2 >= 0).all() and (d2 > 0).sum() >= 8
+    assert np.isfinite(d2).all()
+    assert (d2 >= 0).all()
+    assert (d2 > 0).sum() >= 8
     n2 = pfnano["fj_n2b1"].to_numpy()  # the file's own N2 (same grooming): same ballpark
-    assert 0.02 < np.median(n2) < 0.5 and 0.3 < np.median(d2) < 10
+    assert 0.02 < np.median(n2) < 0.5
+    assert 0.3 < np.median(d2) < 10
     assert cutflow(work, "qcd_pfnano")["missing_features"] == {}
     assert cutflow(work, "tt_v15")["missing_features"] == {}  # v15 constituents
     v12 = cutflow(work, "tt_v12")["missing_features"]
-    assert list(v12) == ["d2"] and list(v12["d2"]) == [str(real_nanoaod["nano_tt_v12.root"])]
+    assert list(v12) == ["d2"]
+    assert list(v12["d2"]) == [str(real_nanoaod["nano_tt_v12.root"])]
     v12_d2 = ak.from_parquet(work / "results" / "skim" / "tt_v12.parquet")["fj_d2b1"]
     assert np.isnan(v12_d2.to_numpy()).all()
 
@@ -298,7 +306,8 @@ def test_zero_event_file_says_it_has_no_events(real_nanoaod, tmp_path):
     proc = snakemake(tmp_path / "work", config, "skim", "--show-failed-logs", check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert f"{empty}: has no events" in out and "Runs" not in out.split("has no events")[1][:80]
+    assert f"{empty}: has no events" in out
+    assert "Runs" not in out.split("has no events")[1][:80]
     assert not (tmp_path / "work" / "results" / "skim" / "dy_empty.parquet").exists()
 
 
@@ -409,7 +418,8 @@ def test_config_setting_only_samples_replaces_the_sample_set(real_nanoaod, tmp_p
     proc = snakemake(tmp_path, user / "only-samples.yaml", "-n", "skim", "features")
     assert not re.search(r"^generate_chunk\s+\d+", proc.stdout, re.M), proc.stdout
     assert re.search(r"^skim_sample\s+5$", proc.stdout, re.M), proc.stdout
-    assert "sample=qcd\n" not in proc.stdout and "sample=qcd_pfnano" in proc.stdout
+    assert "sample=qcd\n" not in proc.stdout
+    assert "sample=qcd_pfnano" in proc.stdout
     # a stage whose config refers to samples the file lacks says so when targeted
     proc = snakemake(tmp_path, user / "only-samples.yaml", "-n", "trigger", check=False)
     assert proc.returncode != 0

@@ -43,14 +43,16 @@ def test_changing_a_skim_cut_reruns_the_skim_and_downstream_only(ci_run, tmp_pat
     override = with_override(tmp_path, "skim:\n  fatjet_pt_min: 350.0\n")
     jobs = planned_jobs(ci_run, "all", *override)
     assert "generate_chunk" not in jobs
-    assert jobs["skim_sample"] == 3 and jobs["build_features"] == 1
+    assert jobs["skim_sample"] == 3
+    assert jobs["build_features"] == 1
 
 
 def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci_run):
     # nested --config values arrive as strings; the schema turns "4" into an integer
     jobs = planned_jobs(ci_run, "all", "--config", "train={bdt: {max_depth: 4}}")
     assert jobs.pop("train_tagger") == 1  # the BDT only
-    assert jobs.pop("score_tagger") == 1 and jobs.pop("evaluate_tagger") == 1
+    assert jobs.pop("score_tagger") == 1
+    assert jobs.pop("evaluate_tagger") == 1
     assert jobs.pop("train_ddt") == 1  # ddt_bdt transforms the BDT's scores
     # the mass fits of the taggers that read the BDT's scores (bdt itself, ddt_bdt)
     ci = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -322,7 +323,7 @@ def assert_monotonic(cutflow, weighted=True):
     assert events == sorted(events, reverse=True)
     if weighted:  # not guaranteed in general with negative genWeights
         w = [s["weighted"] for s in cutflow["steps"]]
-        assert all(a >= b - 1e-9 * abs(a) for a, b in zip(w, w[1:], strict=False))
+        assert all(a >= b - 1e-9 * abs(a) for a, b in itertools.pairwise(w))
 
 
 @pytest.fixture(scope="module")
@@ -344,14 +345,16 @@ def test_synthetic_cutflow(synthetic):
     expected = [14.5, 13.5, 11.5, 10.0, 8.0]
     assert [s["weighted"] for s in cutflow["steps"]] == pytest.approx([scale * w for w in expected])
     assert_monotonic(cutflow)
-    assert synthetic["summary"]["events"] == 12 and synthetic["summary"]["selected"] == 7
+    assert synthetic["summary"]["events"] == 12
+    assert synthetic["summary"]["selected"] == 7
 
 
 def test_synthetic_selection_and_weights(synthetic):
     table = synthetic["table"]
     assert ak.fields(table) == list(COLUMNS)
     assert table["event"].to_list() == [103, 104, 105, 106, 109, 110, 111]  # file, entry order
-    assert set(table["sample"].to_list()) == {"s"} and set(table["run"].to_list()) == {1}
+    assert set(table["sample"].to_list()) == {"s"}
+    assert set(table["run"].to_list()) == {1}
     gen_weight = table["genWeight"].to_numpy()
     assert gen_weight.tolist() == [0.5, 1.5, 2.5, -0.5, 3.0, 0.25, 0.75]
     weight = table["weight"].to_numpy()
@@ -360,7 +363,8 @@ def test_synthetic_selection_and_weights(synthetic):
     # the highest-pT jet was taken (event 103: the second jet), with its own fields
     assert table["fj_pt"].to_list() == [600, 450, 700, 400, 800, 900, 900]
     assert table["fj_tau1"].to_numpy() == pytest.approx(table["fj_pt"].to_numpy() / 1000)
-    assert table["fj_msoftdrop"].to_list()[0] == 82 and table["fj_nconst"].to_list()[0] == 5
+    assert table["fj_msoftdrop"].to_list()[0] == 82
+    assert table["fj_nconst"].to_list()[0] == 5
     assert table["fj_d2b1"].to_numpy() == pytest.approx(1.5)
     types = {f: str(table[f].type.content) for f in ("fj_pt", "label_code", "weight", "pfc_pdgId")}
     assert types == {
@@ -418,7 +422,7 @@ def test_processor_direct_call_matches_coffea_constituents(synthetic):
 
 @pytest.mark.slow  # starts worker processes that import coffea (~10 s on 2 cores)
 def test_futures_executor_gives_the_same_output(synthetic, tmp_path):
-    summary, table, cutflow = run_skim(
+    _summary, table, cutflow = run_skim(
         synthetic["files"], tmp_path, chunksize=4, executor="futures", workers=2
     )
     assert table.to_list() == synthetic["table"].to_list()
@@ -427,7 +431,7 @@ def test_futures_executor_gives_the_same_output(synthetic, tmp_path):
 
 @pytest.mark.slow  # starts a local Dask cluster of 2 worker processes
 def test_dask_executor_gives_the_same_output(synthetic, tmp_path):
-    summary, table, cutflow = run_skim(
+    _summary, table, cutflow = run_skim(
         synthetic["files"],
         tmp_path,
         chunksize=4,
@@ -468,7 +472,8 @@ def test_labels_on_plain_awkward_arrays():
 def test_zero_selected_writes_typed_empty_outputs(synthetic, tmp_path):
     cuts = {**CUTS, "fatjet_pt_min": 1e5}
     summary, table, cutflow = run_skim(synthetic["files"], tmp_path, cuts=cuts)
-    assert summary["selected"] == 0 and len(table) == 0
+    assert summary["selected"] == 0
+    assert len(table) == 0
     assert ak.fields(table) == list(COLUMNS)
     assert str(table.type.content) == str(synthetic["table"].type.content)
     assert [s["events"] for s in cutflow["steps"]] == [12, 11, 0, 0, 0]
@@ -509,8 +514,9 @@ def test_normalisation_errors(tmp_path):
     with pytest.raises(SkimInputError, match=r"noruns\.root: has no 'Runs' tree"):
         read_normalisation([no_runs])
     # with sumw given explicitly the sample still skims
-    summary, table, cutflow = run_skim([no_runs], tmp_path / "out", sumw=3.0)
-    assert cutflow["sumw"] == 3.0 and summary["events"] == 2
+    summary, _table, cutflow = run_skim([no_runs], tmp_path / "out", sumw=3.0)
+    assert cutflow["sumw"] == 3.0
+    assert summary["events"] == 2
     with pytest.raises(ValueError, match="unknown skim cut"):
         run_skim([no_runs], tmp_path / "out2", cuts={"fatjet_ptmin": 1.0})
 
@@ -602,7 +608,8 @@ def test_real_pfnano(real_nanoaod, real_skims):
         pt = (raw["PFCands_pt"][i][idx] * raw["PFCands_puppiWeight"][i][idx]).to_numpy()
         expected = np.sort(pt[pt > 0])[::-1][: LOOSE["max_constituents"]]
         assert table["pfc_pt"][row].to_list() == pytest.approx(expected.tolist())
-    assert ak.all(abs(table["pfc_charge"]) <= 1) and ak.min(ak.num(table["pfc_pt"])) > 0
+    assert ak.all(abs(table["pfc_charge"]) <= 1)
+    assert ak.min(ak.num(table["pfc_pt"])) > 0
 
 
 @pytest.mark.parametrize("name", ["nano_tt_v12.root", "nano_tt_v15.root"])
@@ -621,7 +628,8 @@ def test_real_ttbar(real_nanoaod, real_skims, name):
     if name == "nano_tt_v12.root":  # standard NanoAOD: no constituents stored
         assert (n_pfc == 0).all()
     else:  # v15: FatJetPFCand / PFCand (no charge: derived from pdgId)
-        assert (n_pfc > 0).all() and (n_pfc <= np.minimum(nconst, LOOSE["max_constituents"])).all()
+        assert (n_pfc > 0).all()
+        assert (n_pfc <= np.minimum(nconst, LOOSE["max_constituents"])).all()
         charged = abs(ak.flatten(table["pfc_pdgId"])) == 211
         assert ak.all(abs(ak.flatten(table["pfc_charge"])[charged]) == 1)
     with pytest.raises(SkimInputError, match=rf"{name}: has no 'Runs' tree"):
@@ -632,15 +640,19 @@ def test_real_data_and_empty_selection(real_nanoaod, real_skims):
     data = real_skims["nano_dimuon.root"]
     table = data["table"]
     assert len(table) == data["cutflow"]["steps"][-1]["events"] > 0
-    assert data["cutflow"]["xsec_pb"] is None and data["cutflow"]["sumw"] is None
-    assert (table["weight"].to_numpy() == 1).all() and (table["genWeight"].to_numpy() == 1).all()
+    assert data["cutflow"]["xsec_pb"] is None
+    assert data["cutflow"]["sumw"] is None
+    assert (table["weight"].to_numpy() == 1).all()
+    assert (table["genWeight"].to_numpy() == 1).all()
     assert set(table["label"].to_list()) == {"unmatched"}
-    assert np.isnan(table["fj_d2b1"].to_numpy()).all() and ak.sum(ak.num(table["pfc_pt"])) == 0
+    assert np.isnan(table["fj_d2b1"].to_numpy()).all()
+    assert ak.sum(ak.num(table["pfc_pt"])) == 0
     with pytest.raises(SkimInputError, match=r"nano_dimuon\.root.*genEventSumw"):
         read_normalisation([real_nanoaod["nano_dimuon.root"]])
 
     dy = real_skims["nano_dy.root"]  # no FatJet at all; pre-v6 Runs names
-    assert len(dy["table"]) == 0 and ak.fields(dy["table"]) == list(COLUMNS)
+    assert len(dy["table"]) == 0
+    assert ak.fields(dy["table"]) == list(COLUMNS)
     assert [s["events"] for s in dy["cutflow"]["steps"]] == [40, 0, 0, 0, 0]
     norm = read_normalisation([real_nanoaod["nano_dy.root"]])
     assert (norm.sumw, norm.count, norm.n_events) == (pytest.approx(1.51666867e10), 850098, 40)

@@ -54,9 +54,9 @@ def test_misaligned_scores_are_refused_naming_the_file_and_column(features, tmp_
 def test_missing_columns_and_bad_files_are_named(features, tmp_path):
     path = tmp_path / "scores.parquet"
     write_table(features, path)  # a feature table where a score table is expected
-    with pytest.raises(MissingColumnError, match="'score'.*scores.parquet"):
+    with pytest.raises(MissingColumnError, match=r"'score'.*scores.parquet"):
         read_scores(path)
-    with pytest.raises(ValueError, match="missing.parquet: cannot read"):
+    with pytest.raises(ValueError, match=r"missing.parquet: cannot read"):
         read_table(tmp_path / "missing.parquet")
     with pytest.raises(ValueError, match="3 scores for 6 jets"):
         score_table(features, np.zeros(3))

@@ -112,7 +112,8 @@ def _auc(model, table):
 def test_taggers_separate_synthetic_jets(trained, jets, tagger):
     model, meta = trained[tagger]
     assert _auc(model, jets["test"]) > 0.8
-    assert meta["kind"] == kind_of(tagger) and meta["inputs"]
+    assert meta["kind"] == kind_of(tagger)
+    assert meta["inputs"]
     if tagger in ("bdt", "dnn", "deepsets"):
         n_train = meta["n_train"]
         y = jets["train"].y.to_numpy()
@@ -182,14 +183,16 @@ def test_cut_based_scores_are_minus_the_variable(jets):
     score = model.score(table)
     ok = ~np.isnan(n2)
     np.testing.assert_array_equal(score[ok], -n2[ok])
-    assert np.all(score[~ok] == -np.inf) and (~ok).any()
+    assert np.all(score[~ok] == -np.inf)
+    assert (~ok).any()
 
 
 def test_balanced_weights():
     y = np.array([1, 1, 1, 0, 0])
     w = np.array([1.0, 1.0, 2.0, 500.0, 1500.0])
     bw = balanced_weights(y, w)
-    assert bw[y == 1].sum() == pytest.approx(2.5) and bw[y == 0].sum() == pytest.approx(2.5)
+    assert bw[y == 1].sum() == pytest.approx(2.5)
+    assert bw[y == 0].sum() == pytest.approx(2.5)
     assert bw[2] / bw[0] == pytest.approx(2.0)  # relative weights kept within a class
     with pytest.raises(ValueError, match="y=0"):
         balanced_weights(np.array([1, 1]), np.array([1.0, 1.0]))
@@ -207,7 +210,8 @@ def test_standardizer_imputes_nan_with_the_mean():
 def test_constituent_inputs_are_zero_where_padded(jets):
     x, mask = constituent_inputs(jets["test"])
     assert x.shape == (len(jets["test"]), N_CONS, 4)
-    assert np.all(x[mask == 0] == 0) and np.isfinite(x).all()
+    assert np.all(x[mask == 0] == 0)
+    assert np.isfinite(x).all()
 
 
 def test_score_table_keeps_ids_and_order(trained, jets):
@@ -230,11 +234,11 @@ def test_unknown_tagger_and_bad_train_config_are_refused():
         kind_of("svm")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["train"]["taggers"] = ["bdt", "svm"]
-    with pytest.raises(ConfigError, match="'train.taggers.1'"):
+    with pytest.raises(ConfigError, match=r"'train.taggers.1'"):
         validate_config(config, config_dir=ROOT / "config")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     config["train"]["dnn"]["layer"] = [3]
-    with pytest.raises(ConfigError, match="'train.dnn.layer'"):
+    with pytest.raises(ConfigError, match=r"'train.dnn.layer'"):
         validate_config(config, config_dir=ROOT / "config")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     del config["train"]

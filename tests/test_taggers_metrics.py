@@ -26,7 +26,8 @@ def test_roc_points_and_thresholds():
     eps_s, eps_b, thr = roc_curve(Y, S)
     assert eps_s.tolist() == [0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1]
     assert eps_b.tolist() == [0, 0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1]
-    assert thr[0] == math.inf and thr[1:].tolist() == sorted(S.tolist(), reverse=True)
+    assert thr[0] == math.inf
+    assert thr[1:].tolist() == sorted(S.tolist(), reverse=True)
 
 
 def test_auc_and_r50_known_values():
@@ -141,5 +142,6 @@ def test_infinite_scores_tie():
     y = np.array([1, 0, 1, 0])
     s = np.array([-np.inf, -np.inf, 1.0, 0.0])
     eps_s, eps_b, _ = roc_curve(y, s)
-    assert eps_s.tolist() == [0, 0.5, 0.5, 1] and eps_b.tolist() == [0, 0, 0.5, 1]
+    assert eps_s.tolist() == [0, 0.5, 0.5, 1]
+    assert eps_b.tolist() == [0, 0, 0.5, 1]
     assert auc(y, s) == pytest.approx(2.5 / 4)  # the (-inf, -inf) pair counts 1/2

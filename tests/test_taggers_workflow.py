@@ -32,7 +32,8 @@ def _features(run_dir, split):
 def test_metrics_layout_and_counts(ci_run, tagger):
     metrics = read_json(ci_run / "results" / "metrics" / f"{tagger}.json")
     validate_metrics(metrics)
-    assert metrics["tagger"] == tagger and metrics["split"] == "test"
+    assert metrics["tagger"] == tagger
+    assert metrics["split"] == "test"
     y = _features(ci_run, "test").y.to_numpy()
     assert metrics["n_test"] == {"signal": int((y == 1).sum()), "background": int((y == 0).sum())}
     y_train = _features(ci_run, "train").y.to_numpy()
@@ -43,7 +44,8 @@ def test_metrics_layout_and_counts(ci_run, tagger):
         }
         assert metrics["train_seconds"] > 0
     assert metrics["bootstrap"] == CI["train"]["bootstrap"]
-    assert metrics["auc_err"] > 0 and metrics["r50"] > 1
+    assert metrics["auc_err"] > 0
+    assert metrics["r50"] > 1
 
 
 @pytest.mark.parametrize("tagger", TAGGERS)
@@ -87,7 +89,8 @@ def test_training_progress_is_logged(ci_run):
     assert "iteration" in (logs / "bdt.log").read_text()
     for tagger in ("dnn", "deepsets"):
         text = (logs / f"{tagger}.log").read_text()
-        assert "epoch   1: loss" in text and "val_loss" in text, text[-2000:]
+        assert "epoch   1: loss" in text, text[-2000:]
+        assert "val_loss" in text, text[-2000:]
         meta = read_json(ci_run / "results" / "models" / tagger / "meta.json")
         assert (
             len(meta["history"]["val_loss"]) == meta["epochs_run"] <= CI["train"][tagger]["epochs"]

@@ -37,7 +37,8 @@ def test_bops_of_a_hand_sized_layer_match_the_formula():
 def test_network_bops_use_input_bits_first_then_activation_bits():
     shapes = [("fc1", 16, 64), ("fc2", 64, 32), ("output", 32, 5)]
     layers = bops.describe_layers(shapes, {"fc2": 0.25}, weight_bits=6, activation_bits=6)
-    assert [x["b_a"] for x in layers] == [16, 6, 6] and {x["b_w"] for x in layers} == {6}
+    assert [x["b_a"] for x in layers] == [16, 6, 6]
+    assert {x["b_w"] for x in layers} == {6}
     out = bops.network_bops(layers)
     expected = 64 * 16 * (16 * 6 + 22 + 4) + 32 * 64 * (0.75 * 36 + 12 + 6) + 5 * 32 * (36 + 12 + 5)
     assert out["total"] == pytest.approx(expected)
@@ -84,8 +85,10 @@ def test_features_agree_with_the_substructure_library_on_groomed_jets():
     e = energy_correlators(cons, 1.0, ("e2",))["e2"]
     np.testing.assert_allclose(f["c1_b1"], e, rtol=1e-5)
     single = np.asarray(ak.num(cons)) == 1
-    assert np.isnan(f["c2_b1"][single]).all() and np.isfinite(f["c2_b1"][~single]).all()
-    assert (f["zlogz"] <= 0).all() and (f["multiplicity"] == np.asarray(ak.num(pt))).all()
+    assert np.isnan(f["c2_b1"][single]).all()
+    assert np.isfinite(f["c2_b1"][~single]).all()
+    assert (f["zlogz"] <= 0).all()
+    assert (f["multiplicity"] == np.asarray(ak.num(pt))).all()
 
 
 # --- Data set -----------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_missing_feature_column_is_a_clear_error():
     from lhcml.trigger.models import feature_matrix
 
     frame = pd.DataFrame({f: np.zeros(3) for f in TRIGGER_FEATURES if f != "n2_b1"})
-    with pytest.raises(MissingColumnError, match="'n2_b1'.*trigger tagger"):
+    with pytest.raises(MissingColumnError, match=r"'n2_b1'.*trigger tagger"):
         feature_matrix(frame)
 
 
@@ -164,14 +167,16 @@ def test_metrics_of_perfect_and_random_outputs():
     aucs = metrics.per_class_auc(target, noise, dataset.CLASSES)
     assert all(abs(v - 0.5) < 0.06 for v in aucs.values())
     agree = metrics.agreement(perfect, perfect + 1e-3)
-    assert agree["argmax_agreement"] == 1.0 and agree["max_abs_diff"] == pytest.approx(1e-3)
+    assert agree["argmax_agreement"] == 1.0
+    assert agree["max_abs_diff"] == pytest.approx(1e-3)
 
 
 def test_synthesized_false_without_the_hls_tool(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no vitis-run, no vivado_hls
     for backend, tool in hls.HLS_TOOLS.items():
         result = hls.synthesize(None, backend, allowed=True)
-        assert result["synthesized"] is False and tool in result["reason"]
+        assert result["synthesized"] is False
+        assert tool in result["reason"]
     assert hls.synthesize(None, "Vitis", allowed=False) == {
         "synthesized": False,
         "reason": "synthesis disabled in config (trigger.hls.synthesize)",

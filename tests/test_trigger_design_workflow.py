@@ -43,8 +43,10 @@ def test_scan_holds_the_configured_points_with_labelled_estimates(points):
         est = p["estimates"]
         assert est["da4ml"]["label"] == "estimate"
         assert est["da4ml"]["estimator"].startswith("da4ml 0.6")
-        assert est["da4ml"]["lut"] > 0 and est["da4ml"]["adder_depth"] > 0
-        assert p["synthesis"]["synthesized"] is False and p["synthesis"]["reason"]
+        assert est["da4ml"]["lut"] > 0
+        assert est["da4ml"]["adder_depth"] > 0
+        assert p["synthesis"]["synthesized"] is False
+        assert p["synthesis"]["reason"]
         assert set(p["emulated"]["auc"]) == {"gluon", "quark", "W", "Z", "top"}
     b10, b16 = points["b10_rf1_p0.00_Latency"], points["b16_rf1_p0.00_Latency"]
     # fewer bits: fewer BOPs and fewer LUTs; BOPs of a 16-64-32-32-5 network at 16 bits
@@ -92,7 +94,8 @@ def test_chosen_design_follows_the_documented_rule(scan_summary):
     )
     assert chosen == scan_summary["chosen"]
     front = [p for p in scan_summary["points"] if p["pareto"]]
-    assert front and max(p["emulated"]["accuracy"] for p in front) == max(
+    assert front
+    assert max(p["emulated"]["accuracy"] for p in front) == max(
         p["emulated"]["accuracy"] for p in scan_summary["points"]
     )
 
@@ -106,7 +109,8 @@ def test_conifer_emulation_agrees_with_xgboost(trig):
     result = read_json(trig / "bdt" / "bdt.json")
     assert result["agreement"]["argmax_agreement"] >= 0.99
     assert abs(result["conifer"]["accuracy"] - result["xgboost"]["accuracy"]) <= 0.01
-    assert result["resources"]["estimate"] is None and "da4ml" in result["resources"]["reason"]
+    assert result["resources"]["estimate"] is None
+    assert "da4ml" in result["resources"]["reason"]
     booster = xgb.Booster()
     booster.load_model(trig / "bdt" / "xgboost.json")
     meta = read_json(trig / "models" / "float" / "meta.json")
@@ -166,7 +170,9 @@ def test_design_plots_in_the_report(ci_run):
         for ext in ("pdf", "png"):
             assert (plots / f"{name}.{ext}").stat().st_size > 1000, name
     stage = read_json(ci_run / "results" / "summary.json")["stages"]["trigger_design"]
-    assert stage["scan"]["chosen"] and "bdt" in stage and "l1" in stage
+    assert stage["scan"]["chosen"]
+    assert "bdt" in stage
+    assert "l1" in stage
 
 
 def test_l1_rate_rule_uses_the_formula_of_the_module():

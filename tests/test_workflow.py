@@ -1,5 +1,6 @@
 """The whole DAG on config/ci.yaml: content of what each stage hands to the next."""
 
+import itertools
 import json
 
 import awkward as ak
@@ -56,8 +57,9 @@ def test_cutflow_is_monotonic(ci_run, sample):
     steps = _cutflow(ci_run, sample)["steps"]
     events = [s["events"] for s in steps]
     weighted = [s["weighted"] for s in steps]
-    assert events == sorted(events, reverse=True) and events[-1] > 0
-    assert all(b <= a * (1 + 1e-12) for a, b in zip(weighted, weighted[1:], strict=False))
+    assert events == sorted(events, reverse=True)
+    assert events[-1] > 0
+    assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(weighted))
 
 
 def test_labels_match_the_samples(ci_run):
@@ -81,7 +83,8 @@ def test_features_classes_weights_and_split(ci_run):
         assert n[split] / total == pytest.approx(frac, abs=4 * np.sqrt(frac * (1 - frac) / total))
     for t in tables.values():
         y = ak.to_numpy(t.y)
-        assert (y == 1).sum() > 0 and (y == 0).sum() > 0
+        assert (y == 1).sum() > 0
+        assert (y == 0).sum() > 0
         assert np.all(np.isin(np.array(ak.to_list(t.label))[y == 1], ["W", "Z"]))
         assert np.all(np.array(ak.to_list(t.sample))[y == 0] == "qcd")
         assert np.all(ak.to_numpy(t.weight) > 0)
@@ -102,7 +105,9 @@ def test_features_classes_weights_and_split(ci_run):
         )
         for t in tables.values()
     ]
-    assert not (keys[0] & keys[1]) and not (keys[0] & keys[2]) and not (keys[1] & keys[2])
+    assert not (keys[0] & keys[1])
+    assert not (keys[0] & keys[2])
+    assert not (keys[1] & keys[2])
 
 
 def test_tau21_separates_w_z_from_qcd(ci_run):

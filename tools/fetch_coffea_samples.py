@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from realnano import coffea_sample_files  # noqa: E402
+from realnano import coffea_sample_files
 
 if __name__ == "__main__":
     for name, path in coffea_sample_files().items():

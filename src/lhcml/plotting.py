@@ -14,10 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on batch and CI machines
 
-import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
+import matplotlib.pyplot as plt
+import mplhep
 
-from lhcml.io import atomic_path  # noqa: E402
+from lhcml.io import atomic_path
 
 #: Label drawn on every plot of generated events.
 EXPERIMENT_LABEL = "lhcml"

@@ -135,7 +135,7 @@ class LayerEnergyFlow:
 
             blocks += [
                 tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=shift_and_log_scale),
-                tfb.Permute(list(range(1, N_LAYERS)) + [0]),
+                tfb.Permute([*list(range(1, N_LAYERS)), 0]),
             ]
         return tfb.Chain(blocks[::-1][1:])  # the last permutation is dropped
 

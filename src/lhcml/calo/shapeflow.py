@@ -277,7 +277,7 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
 
     tf, keras = import_tensorflow(seed=seed, threads=threads)
     rng = np.random.default_rng(seed)
-    codes, energies = preprocess(showers, params.noise, rng)
+    codes, _energies = preprocess(showers, params.noise, rng)
     std = codes.std(axis=0)
     layer_codes = encode_layers(layer_energies(showers), showers["energy"])
     layer_std = layer_codes.std(axis=0)

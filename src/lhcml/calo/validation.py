@@ -140,7 +140,7 @@ def classifier_auc(
 
     from lhcml.tf_setup import import_tensorflow
 
-    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    _tf, keras = import_tensorflow(seed=seed, threads=threads)
     x = np.concatenate([x_ref, x_gen]).astype(np.float64)
     y = np.concatenate([np.zeros(len(x_ref)), np.ones(len(x_gen))]).astype(np.float32)
     rng = np.random.default_rng(seed)

@@ -59,19 +59,19 @@ class CountsPDF(BaseBinnedPDF):
         super().__init__(obs=space, params=dict(params), extended=extended, name=name)
         self._areas = np.prod(space.binning.widths, axis=0)
 
-    def _ext_pdf(self, x, norm):  # noqa: ARG002
+    def _ext_pdf(self, x, norm):
         return self._counts(x, norm) / self._areas
 
     @supports(norm=False)
-    def _pdf(self, x, norm):  # noqa: ARG002
+    def _pdf(self, x, norm):
         return self._rel_counts(x, norm) / self._areas
 
     @supports(norm="norm")
-    def _counts(self, x, norm=None):  # noqa: ARG002
+    def _counts(self, x, norm=None):
         return self._func(self.params)
 
     @supports(norm="norm")
-    def _rel_counts(self, x, norm=None):  # noqa: ARG002
+    def _rel_counts(self, x, norm=None):
         c = self._func(self.params)
         return c / znp.sum(c)
 
