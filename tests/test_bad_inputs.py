@@ -7,6 +7,8 @@ keys are covered in test_skim.py and test_config.py.)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import awkward as ak
@@ -49,12 +51,29 @@ def _empty_copy(source, target):
 
 
 def test_unreachable_url_fails_fast_naming_it(tmp_path):
+    """Run in a fresh interpreter: XRootD's client library crashes when it is loaded into
+    a process that already holds TensorFlow (as pytest's does after the trigger tests)."""
+    code = (
+        "import json, sys\n"
+        "from lhcml.skim.inputs import SkimInputError\n"
+        "from lhcml.skim.run import skim_sample\n"
+        "url, cuts, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]\n"
+        "try:\n"
+        "    skim_sample([url], 'remote', 1.0, 1.0, cuts, f'{out}/r.parquet', f'{out}/r.json')\n"
+        "except SkimInputError as e:\n"
+        "    sys.exit(f'SkimInputError: {e}')\n"
+    )
     start = time.monotonic()
-    with pytest.raises(SkimInputError, match=UNREACHABLE):
-        skim_sample(
-            [UNREACHABLE], "remote", 1.0, 1.0, CUTS, tmp_path / "r.parquet", tmp_path / "r.json"
-        )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, UNREACHABLE, json.dumps(CUTS), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert time.monotonic() - start < 90  # bounded XRootD retries, not ~10 minutes
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "SkimInputError:" in proc.stderr, proc.stderr[-3000:]
+    assert UNREACHABLE in proc.stderr, proc.stderr[-3000:]
     assert list(tmp_path.iterdir()) == []
 
 
