@@ -1,6 +1,7 @@
 """Snakemake script: R50 and 1/JSD of every tagger and scan point; the MD metrics."""
 
-from lhcml.decorrelation.workflow import scan_points, summarise, write_summary
+from lhcml.decorrelation import scan_points
+from lhcml.decorrelation.workflow import summarise, write_summary
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

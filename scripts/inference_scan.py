@@ -1,6 +1,6 @@
 """Snakemake script: the fits of a decorrelated tagger's scan points (AMS cut, model, fits)."""
 
-from lhcml.decorrelation.workflow import scan_points
+from lhcml.decorrelation import scan_points
 from lhcml.inference.scanfit import scan_fits
 from lhcml.logs import log_to_file
 

@@ -6,7 +6,7 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from lhcml.decorrelation import ddt
+from lhcml.decorrelation import ddt, load_decorrelated
 from lhcml.decorrelation.data import check_features, qcd_weights
 from lhcml.decorrelation.dcor import distance_correlation
 from lhcml.decorrelation.jsd import (
@@ -17,7 +17,7 @@ from lhcml.decorrelation.jsd import (
     mass_jsd,
     random_cut_jsd,
 )
-from lhcml.decorrelation.workflow import load_decorrelated, train_network
+from lhcml.decorrelation.workflow import train_network
 from lhcml.io import write_json
 from lhcml.taggers import dnn
 from lhcml.taggers.metrics import auc, evaluate

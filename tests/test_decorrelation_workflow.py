@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import yaml
 
-from lhcml.decorrelation import DDT_BASES, model_file
-from lhcml.decorrelation.workflow import ddt_scores, load_decorrelated
+from lhcml.decorrelation import DDT_BASES, load_decorrelated, model_file
+from lhcml.decorrelation.workflow import ddt_scores
 from lhcml.io import read_json
 from lhcml.taggers.metrics import validate_metrics
 

@@ -7,7 +7,7 @@ import yaml
 
 from lhcml.config import ConfigError, load_schema, validate_config
 from lhcml.io import write_json
-from lhcml.taggers import ALL_TAGGERS, kind_of, model_file, module_of
+from lhcml.taggers import ALL_TAGGERS, kind_of, load_tagger, model_file, module_of
 from lhcml.taggers.inputs import (
     MissingColumnError,
     Standardizer,
@@ -15,7 +15,7 @@ from lhcml.taggers.inputs import (
     constituent_inputs,
 )
 from lhcml.taggers.metrics import auc
-from lhcml.taggers.workflow import load_tagger, score_table, train_tagger
+from lhcml.taggers.workflow import score_table, train_tagger
 
 from conftest import ROOT
 

@@ -8,9 +8,8 @@ import pytest
 import yaml
 
 from lhcml.io import read_json
-from lhcml.taggers import ML_TAGGERS
+from lhcml.taggers import ML_TAGGERS, load_tagger
 from lhcml.taggers.metrics import validate_metrics
-from lhcml.taggers.workflow import load_tagger
 
 from conftest import ROOT, snakemake_command
 

@@ -26,6 +26,8 @@ the cut at 50% signal efficiency. Every tagger writes its scores like the tagger
 
 from __future__ import annotations
 
+from pathlib import Path
+
 #: Decorrelated taggers and the kind (method) of each.
 MD_TAGGERS: dict[str, str] = {
     "adversarial": "adversarial",
@@ -70,6 +72,55 @@ def display_name(tagger: str) -> str:
     return DISPLAY_NAMES.get(tagger, TAGGER_NAMES.get(tagger, tagger))
 
 
+def load_decorrelated(model_path, meta_path, threads: int = 1):
+    """A saved decorrelated tagger (model file and meta.json): a DNNTagger (networks) or a
+    DDTTagger, ready to ``score`` feature tables."""
+    from lhcml.io import read_json
+
+    meta = read_json(meta_path)
+    if kind_of_meta(meta) == "ddt":
+        from lhcml.decorrelation.ddt import DDTTagger
+
+        return DDTTagger.load(model_path)
+    from lhcml.taggers.dnn import DNNTagger
+
+    return DNNTagger.load(model_path, meta, threads=threads)
+
+
+def kind_of_meta(meta: dict) -> str:
+    """The method of a saved decorrelated tagger's meta.json (``kind``, else by name)."""
+    return meta.get("kind") or kind_of(meta["tagger"])
+
+
+def scan_folder(parameter: str, value) -> str:
+    """Folder of one scan point: ``lambda_10``, ``mass_bandwidth_0.2``."""
+    return f"{parameter}_{float(value):g}"
+
+
+def scan_points(
+    values,
+    scan_dir,
+    main_value=None,
+    main_scores=None,
+    main_meta=None,
+    parameter: str = "lambda",
+    split: str = "test",
+) -> list[tuple]:
+    """``[(value, scores of split, meta.json)]`` of a scan.
+
+    At ``main_value`` (a network's own lambda) the point is the tagger's own files; the
+    other points are in ``{scan_dir}/{parameter}_{value:g}/`` (scores ``{split}.parquet``).
+    """
+    points = []
+    for value in values:
+        if main_value is not None and float(value) == float(main_value):
+            points.append((float(value), main_scores, main_meta))
+        else:
+            folder = Path(scan_dir) / scan_folder(parameter, value)
+            points.append((float(value), folder / f"{split}.parquet", folder / "meta.json"))
+    return points
+
+
 __all__ = [
     "DDT_BASES",
     "DISPLAY_NAMES",
@@ -78,5 +129,9 @@ __all__ = [
     "NN_METHODS",
     "display_name",
     "kind_of",
+    "kind_of_meta",
+    "load_decorrelated",
     "model_file",
+    "scan_folder",
+    "scan_points",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lhcml.decorrelation import kind_of
+from lhcml.decorrelation import scan_folder
 from lhcml.decorrelation.jsd import (
     bin_edges,
     decorrelation_metrics,
@@ -118,22 +118,6 @@ def train_network_and_score(
             )
         log.info("%s: scan point lambda %g -> %s", tagger, value, folder)
     return meta
-
-
-def load_decorrelated(model_path, meta_path, threads: int = 1):
-    """A saved decorrelated tagger: a DNNTagger (networks) or a DDTTagger."""
-    meta = read_json(meta_path)
-    if kind_of_meta(meta) == "ddt":
-        from lhcml.decorrelation.ddt import DDTTagger
-
-        return DDTTagger.load(model_path)
-    from lhcml.taggers.dnn import DNNTagger
-
-    return DNNTagger.load(model_path, meta, threads=threads)
-
-
-def kind_of_meta(meta: dict) -> str:
-    return meta.get("kind") or kind_of(meta["tagger"])
 
 
 # --- DDT ---------------------------------------------------------------------------
@@ -282,35 +266,6 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
         "inv_jsd_err",
     )
     return validate_metrics(metrics_record(meta, y, w, {k: entry[k] for k in keys}))
-
-
-def scan_folder(parameter: str, value) -> str:
-    """Folder of one scan point: ``lambda_10``, ``mass_bandwidth_0.2``."""
-    return f"{parameter}_{float(value):g}"
-
-
-def scan_points(
-    values,
-    scan_dir,
-    main_value=None,
-    main_scores=None,
-    main_meta=None,
-    parameter: str = "lambda",
-    split: str = "test",
-) -> list[tuple]:
-    """``[(value, scores of split, meta.json)]`` of a scan.
-
-    At ``main_value`` (a network's own lambda) the point is the tagger's own files; the
-    other points are in ``{scan_dir}/{parameter}_{value:g}/`` (scores ``{split}.parquet``).
-    """
-    points = []
-    for value in values:
-        if main_value is not None and float(value) == float(main_value):
-            points.append((float(value), main_scores, main_meta))
-        else:
-            folder = Path(scan_dir) / scan_folder(parameter, value)
-            points.append((float(value), folder / f"{split}.parquet", folder / "meta.json"))
-    return points
 
 
 def summarise(

@@ -9,8 +9,8 @@ rescored jets as the JES variation (:mod:`.templates`). Jets that would cross th
 pT threshold are not in the tables, so migration across that threshold is not modelled.
 
 Trained taggers (``results/models/{tagger}/model/``) of the taggers stage are loaded with
-:func:`lhcml.taggers.workflow.load_tagger`, decorrelated networks and DDT maps with
-:func:`lhcml.decorrelation.workflow.load_decorrelated` (a DDT map rescores its base
+:func:`lhcml.taggers.load_tagger`, decorrelated networks and DDT maps with
+:func:`lhcml.decorrelation.load_decorrelated` (a DDT map rescores its base
 tagger first).
 """
 
@@ -57,7 +57,7 @@ def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.nd
 
     folder = Path(models_dir) / tagger
     if tagger in MD_TAGGERS:  # a decorrelated tagger
-        from lhcml.decorrelation.workflow import load_decorrelated
+        from lhcml.decorrelation import load_decorrelated
 
         model = load_decorrelated(_model_path(folder), folder / "meta.json", threads)
         if tagger in DDT_BASES:
@@ -69,7 +69,7 @@ def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.nd
                 np.float64,
             )
         return np.asarray(model.score(table), np.float64)
-    from lhcml.taggers.workflow import load_tagger
+    from lhcml.taggers import load_tagger
 
     model = load_tagger(_model_path(folder), folder / "meta.json", threads)
     return np.asarray(model.score(table), np.float64)

@@ -13,12 +13,15 @@ Every tagger gives a score where higher means more signal-like. A trained tagger
 files: the model (``model.json`` or ``model.keras``) and ``meta.json`` (kind, inputs,
 scaler, training jets per class, training time, hyperparameters, seed, training history).
 :mod:`.inputs` selects and checks the inputs, :mod:`.metrics` computes ROC, AUC and R50,
-:mod:`.workflow` holds what the Snakemake scripts call, :mod:`.plots` the plots.
+:mod:`.workflow` holds what the Snakemake scripts call, :mod:`.plots` the plots. Other
+stages load a saved tagger with :func:`load_tagger`.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 from types import ModuleType
 
 #: Machine-learning taggers and the module of each.
@@ -63,12 +66,33 @@ def model_file(tagger: str) -> str:
     )
 
 
+def model_path_in(path: str | os.PathLike, tagger: str) -> Path:
+    """The model file of ``tagger``: ``path`` itself, or, where ``path`` is a model folder
+    (the workflow's ``results/models/{tagger}/model/``), the file in it named by the
+    tagger's kind (``model.json`` for xgboost and the cut-based taggers, ``model.keras``)."""
+    path = Path(path)
+    return path / model_file(tagger) if path.is_dir() or not path.suffix else path
+
+
+def load_tagger(model_path, meta_path, threads: int = 1):
+    """A saved tagger (model file or folder, see :func:`model_path_in`, and its meta.json),
+    ready to ``score`` feature tables: what every stage that rescores jets calls."""
+    from lhcml.io import read_json
+
+    meta = read_json(meta_path)
+    return module_of(meta["tagger"]).load(
+        model_path_in(model_path, meta["tagger"]), meta, threads=threads
+    )
+
+
 __all__ = [
     "ALL_TAGGERS",
     "CUT_BASED_TAGGERS",
     "DISPLAY_NAMES",
     "ML_TAGGERS",
     "kind_of",
+    "load_tagger",
     "model_file",
+    "model_path_in",
     "module_of",
 ]

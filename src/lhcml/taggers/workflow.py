@@ -6,8 +6,6 @@ Kept free of Snakemake so it can be tested (and used) without it.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 import awkward as ak
 import numpy as np
@@ -16,7 +14,7 @@ from lhcml import tables
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
 from lhcml.tables import aligned_scores, read_table, write_table
-from lhcml.taggers import kind_of, model_file, module_of
+from lhcml.taggers import kind_of, load_tagger, model_path_in, module_of
 from lhcml.taggers.inputs import binary_jets, column, select
 from lhcml.taggers.metrics import evaluate, metrics_record, validate_metrics
 
@@ -48,14 +46,6 @@ def train_tagger(tagger: str, train_table, val_table, features, params, seed: in
     return model, meta
 
 
-def model_path_in(path: str | os.PathLike, tagger: str) -> Path:
-    """The model file of ``tagger``: ``path`` itself, or, where ``path`` is a model folder
-    (the workflow's ``results/models/{tagger}/model/``), the file in it named by the
-    tagger's kind (``model.json`` for xgboost and the cut-based taggers, ``model.keras``)."""
-    path = Path(path)
-    return path / model_file(tagger) if path.is_dir() or not path.suffix else path
-
-
 def train_and_save(
     tagger, train_path, val_path, model_path, meta_path, features, params, seed, threads
 ):
@@ -77,14 +67,6 @@ def train_and_save(
         model_path,
     )
     return meta
-
-
-def load_tagger(model_path, meta_path, threads: int = 1):
-    """A saved tagger (model file or folder, see :func:`model_path_in`), ready to ``score``
-    feature tables."""
-    meta = read_json(meta_path)
-    model_path = model_path_in(model_path, meta["tagger"])
-    return module_of(meta["tagger"]).load(model_path, meta, threads=threads)
 
 
 def score_table(model, table) -> ak.Array:

@@ -1,0 +1,95 @@
+"""The library's module graph: no import cycle, no stage reaching into another's workflow.
+
+Read from the source with ``ast`` (nothing is imported), counting imports inside
+functions too: a cycle through a lazy import is still a cycle for a reader.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from conftest import ROOT
+
+SRC = ROOT / "src"
+
+
+def _module_name(path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """``{module: the lhcml modules it imports}`` over every module of src/lhcml."""
+    paths = {_module_name(p): p for p in (SRC / "lhcml").rglob("*.py")}
+    graph = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join([*up, *([node.module] if node.module else [])])
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    deps.add(sub if sub in paths else base)
+        graph[name] = {d for d in deps if d in paths and d != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_library_has_no_import_cycle():
+    graph = module_graph()
+    assert "lhcml.inference.measurement" in graph  # the graph covers the library
+    assert "lhcml.inference.pseudodata" in graph["lhcml.inference.ams"]
+    assert cycles(graph) == []
+
+
+def test_no_stage_imports_another_stages_workflow_module():
+    """What other stages need of a stage is in its package (``lhcml.<stage>``), not in the
+    module its rules call (``lhcml.<stage>.workflow``)."""
+    offenders = [
+        (module, dep)
+        for module, deps in module_graph().items()
+        for dep in deps
+        if dep.endswith(".workflow") and dep.rpartition(".")[0] != module.rpartition(".")[0]
+    ]
+    assert offenders == []
