@@ -6,9 +6,11 @@ module                 job
 :mod:`.geometry`       the CaloGAN calorimeter: Pb/LAr, three layers, cell grids, materials
 :mod:`.showersim`      the reference: a GFlash-style parametrised shower simulator
 :mod:`.io`             CaloGAN HDF5 files (``energy``, ``layer_0..2``, ``overflow``)
+:mod:`.encoding`       the incident-energy condition, rescaling of layers to given energies
 :mod:`.gan`            the energy-conditioned Wasserstein GAN (gradient penalty) per particle
 :mod:`.energyflow`     the layer energies p(E_0, E_1, E_2 | E_inc), a conditional MAF
 :mod:`.shapeflow`      the second generator: a spline coupling flow for the shower shape
+:mod:`.weights`        the flows' saved models (weights, standardisation, parameters; .npz)
 :mod:`.showershapes`   the CaloGAN shower-shape features
 :mod:`.validation`     CaloChallenge evaluation: classifier AUC/JSD, separation powers
 :mod:`.timing`         time per shower of the reference and of the GAN per batch size

@@ -25,7 +25,6 @@ fraction to [0, ``MAX_FRACTION``].
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -34,8 +33,8 @@ import numpy as np
 
 from lhcml.calo.encoding import encode_energy, rescale_layers
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
+from lhcml.calo.weights import assign_weights, read_model, save_model
 from lhcml.config import dataclass_from_mapping
-from lhcml.io import atomic_path
 
 log = logging.getLogger("lhcml.calo.energyflow")
 
@@ -168,28 +167,21 @@ class LayerEnergyFlow:
 
     def save(self, path) -> None:
         """Weights, standardisation and parameters in one ``.npz`` file (atomic)."""
-        arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(
-                f,
-                mean=self.mean,
-                std=self.std,
-                e_range=np.asarray(self.e_range),
-                params=np.asarray(json.dumps(asdict(self.params))),
-                **arrays,
-            )
+        save_model(
+            path,
+            self.trainable_variables,
+            self.params,
+            mean=self.mean,
+            std=self.std,
+            e_range=np.asarray(self.e_range),
+        )
 
     @classmethod
     def load(cls, path) -> LayerEnergyFlow:
-        with np.load(path, allow_pickle=False) as data:
-            params = FlowParams(**json.loads(str(data["params"])))
-            flow = cls(params, data["mean"], data["std"], data["e_range"])
-            variables = flow.trainable_variables
-            missing = [i for i in range(len(variables)) if f"w{i}" not in data]
-            if missing:
-                raise ValueError(f"{path}: no weights w{missing[0]} for the flow of {params}")
-            for i, v in enumerate(variables):
-                v.assign(data[f"w{i}"])
+        params, data = read_model(path)
+        params = FlowParams(**params)
+        flow = cls(params, data["mean"], data["std"], data["e_range"])
+        assign_weights(flow.trainable_variables, data, path, f"the flow of {params}")
         return flow
 
 

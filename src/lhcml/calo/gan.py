@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lhcml.calo.encoding import encode_energy, rescale_layers
-from lhcml.calo.geometry import N_CELLS, flatten_layers, split_layers
+from lhcml.calo.geometry import N_CELLS, flatten_layers, showers_from_cells
 from lhcml.config import dataclass_from_mapping
 
 log = logging.getLogger("lhcml.calo.gan")
@@ -269,11 +269,7 @@ def generate(
         cells[lo:hi] = decode_cells(y, energy[lo:hi])
         if energy_flow is not None:
             cells[lo:hi] = rescale_layers(cells[lo:hi], energy_flow.sample(energy[lo:hi], rng))
-    out = {"energy": energy}
-    for i, image in enumerate(split_layers(cells)):
-        out[f"layer_{i}"] = image
-    out["overflow"] = np.zeros((energy.size, 3))
-    return out
+    return showers_from_cells(energy, cells)
 
 
 def params_dict(params: GanParams) -> dict:

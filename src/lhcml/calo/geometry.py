@@ -151,6 +151,18 @@ def layer_of(z: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(LAYER_EDGES), z, side="right") - 1
 
 
+def showers_from_cells(energy, cells: np.ndarray) -> dict:
+    """Showers in the CaloGAN file layout (:mod:`.io`) from incident energies ``(N,)``
+    (GeV) and flattened cells ``(N, 504)`` (GeV): ``energy``, ``layer_0..2`` and a zero
+    ``overflow`` (generated showers have no energy outside the grid)."""
+    energy = np.asarray(energy, dtype=np.float64).ravel()
+    out = {"energy": energy}
+    for i, image in enumerate(split_layers(cells)):
+        out[f"layer_{i}"] = image
+    out["overflow"] = np.zeros((energy.size, N_LAYERS))
+    return out
+
+
 def split_layers(cells: np.ndarray) -> list[np.ndarray]:
     """``(N, 504)`` flattened cells -> ``[(N,3,96), (N,12,12), (N,12,6)]``."""
     cells = np.asarray(cells)

@@ -41,7 +41,6 @@ Generation
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -56,10 +55,10 @@ from lhcml.calo.geometry import (
     N_CELLS,
     N_LAYERS,
     flatten_layers,
-    split_layers,
+    showers_from_cells,
 )
+from lhcml.calo.weights import assign_weights, read_model, save_model
 from lhcml.config import dataclass_from_mapping
-from lhcml.io import atomic_path
 
 log = logging.getLogger("lhcml.calo.shapeflow")
 
@@ -233,37 +232,30 @@ class ShapeFlow:
 
     def save(self, path) -> None:
         """Weights, standardisations and parameters in one ``.npz`` file (atomic)."""
-        arrays = {f"w{i}": w for i, w in enumerate(v.numpy() for v in self.trainable_variables)}
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(
-                f,
-                mean=self.mean,
-                std=self.std,
-                layer_mean=self.layer_mean,
-                layer_std=self.layer_std,
-                e_range=np.asarray(self.e_range),
-                params=np.asarray(json.dumps(asdict(self.params))),
-                **arrays,
-            )
+        save_model(
+            path,
+            self.trainable_variables,
+            self.params,
+            mean=self.mean,
+            std=self.std,
+            layer_mean=self.layer_mean,
+            layer_std=self.layer_std,
+            e_range=np.asarray(self.e_range),
+        )
 
     @classmethod
     def load(cls, path) -> ShapeFlow:
-        with np.load(path, allow_pickle=False) as data:
-            params = ShapeFlowParams(**json.loads(str(data["params"])))
-            flow = cls(
-                params,
-                data["mean"],
-                data["std"],
-                data["layer_mean"],
-                data["layer_std"],
-                data["e_range"],
-            )
-            variables = flow.trainable_variables
-            missing = [i for i in range(len(variables)) if f"w{i}" not in data]
-            if missing:
-                raise ValueError(f"{path}: no weights w{missing[0]} for the shape flow of {params}")
-            for i, v in enumerate(variables):
-                v.assign(data[f"w{i}"])
+        params, data = read_model(path)
+        params = ShapeFlowParams(**params)
+        flow = cls(
+            params,
+            data["mean"],
+            data["std"],
+            data["layer_mean"],
+            data["layer_std"],
+            data["e_range"],
+        )
+        assign_weights(flow.trainable_variables, data, path, f"the shape flow of {params}")
         return flow
 
 
@@ -338,11 +330,7 @@ def generate(
         hi = min(lo + batch_size, energy.size)
         layers = energy_flow.sample(energy[lo:hi], rng)
         cells[lo:hi] = flow.sample(energy[lo:hi], layers, rng)
-    out = {"energy": energy}
-    for i, image in enumerate(split_layers(cells)):
-        out[f"layer_{i}"] = image
-    out["overflow"] = np.zeros((energy.size, 3))
-    return out
+    return showers_from_cells(energy, cells)
 
 
 def params_dict(params: ShapeFlowParams) -> dict:

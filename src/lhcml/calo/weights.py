@@ -1,0 +1,45 @@
+"""The flows' saved models: one ``.npz`` file per model.
+
+Layout: the trainable weights as ``w0, w1, ...`` in the order of the model's
+``trainable_variables``, the parameters (a dataclass) as JSON under ``params``, and any
+further arrays by name (standardisations, energy range). Written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+
+from lhcml.io import atomic_path
+
+
+def save_model(path, variables, params, **arrays) -> None:
+    """``variables`` (TensorFlow variables), ``params`` (a dataclass) and ``arrays`` to
+    ``path`` (atomic)."""
+    weights = {f"w{i}": v.numpy() for i, v in enumerate(variables)}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(
+            f,
+            params=np.asarray(json.dumps(asdict(params))),
+            **{k: np.asarray(v) for k, v in arrays.items()},
+            **weights,
+        )
+
+
+def read_model(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(parameters, arrays)`` of a file written by :func:`save_model` (weights included)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    return json.loads(str(arrays.pop("params"))), arrays
+
+
+def assign_weights(variables, arrays: dict, path, what: str) -> None:
+    """Set ``variables`` from the ``w{i}`` entries of ``arrays``; ValueError naming ``path``
+    and ``what`` (the model) if the file holds fewer weights than the model has."""
+    missing = [i for i in range(len(variables)) if f"w{i}" not in arrays]
+    if missing:
+        raise ValueError(f"{path}: no weights w{missing[0]} for {what}")
+    for i, v in enumerate(variables):
+        v.assign(arrays[f"w{i}"])
