@@ -8,23 +8,7 @@ import time
 import numpy as np
 
 from lhcml.io import atomic_path
-
-
-def epoch_logger(keras, logger: logging.Logger):
-    """A callback writing one line per epoch (loss, val_loss, time) to ``logger``."""
-
-    class LogEpochs(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            values = ", ".join(f"{k} {v:.5g}" for k, v in sorted(logs.items()))
-            logger.info(
-                "epoch %3d: %s (%.1f s)", epoch + 1, values, time.perf_counter() - self._start
-            )
-
-    return LogEpochs()
+from lhcml.keras_training import epoch_logger, training_record
 
 
 def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logging.Logger) -> dict:
@@ -58,22 +42,7 @@ def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logg
         callbacks=[stop, slower, epoch_logger(keras, logger)],
         verbose=0,
     )
-    seconds = time.perf_counter() - start
-    val_loss = history.history["val_loss"]
-    best = int(np.argmin(val_loss))
-    logger.info(
-        "best epoch %d of %d (val_loss %.5f), %.1f s",
-        best + 1,
-        len(val_loss),
-        val_loss[best],
-        seconds,
-    )
-    return {
-        "train_seconds": seconds,
-        "epochs_run": len(val_loss),
-        "best_epoch": best + 1,
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-    }
+    return training_record(history, time.perf_counter() - start, logger)
 
 
 def save_model(model, path) -> None:

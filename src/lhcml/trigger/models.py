@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from lhcml.keras_training import epoch_logger, training_record
 from lhcml.standardize import Standardizer
 from lhcml.tables import require_columns
 from lhcml.tf_setup import alias_keras_to_tf_keras, import_tensorflow
@@ -160,22 +161,6 @@ def build_model(keras, kind: str, n_inputs: int, n_classes: int, network: dict, 
     return build_qkeras(keras, n_inputs, n_classes, net["layers"], net["l1"], quant)
 
 
-def epoch_logger(keras, logger: logging.Logger):
-    """One log line per epoch (loss, accuracy, val_loss, ..., time)."""
-
-    class LogEpochs(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            values = ", ".join(f"{k} {v:.5g}" for k, v in sorted((logs or {}).items()))
-            logger.info(
-                "epoch %3d: %s (%.1f s)", epoch + 1, values, time.perf_counter() - self._start
-            )
-
-    return LogEpochs()
-
-
 def fit(keras, model, train, val, network: dict, extra_callbacks=(), start_from_epoch: int = 0):
     """Adam + weighted categorical cross-entropy, early stopping on the validation loss.
 
@@ -212,22 +197,7 @@ def fit(keras, model, train, val, network: dict, extra_callbacks=(), start_from_
         callbacks=[*extra_callbacks, stop, slower, epoch_logger(keras, log)],
         verbose=0,
     )
-    seconds = time.perf_counter() - start
-    val_loss = history.history["val_loss"]
-    best = start_from_epoch + int(np.argmin(val_loss[start_from_epoch:]))
-    log.info(
-        "best epoch %d of %d (val_loss %.5f), %.1f s",
-        best + 1,
-        len(val_loss),
-        val_loss[best],
-        seconds,
-    )
-    return {
-        "train_seconds": seconds,
-        "epochs_run": len(val_loss),
-        "best_epoch": best + 1,
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-    }
+    return training_record(history, time.perf_counter() - start, log, start_from_epoch)
 
 
 def custom_objects() -> dict:
