@@ -93,3 +93,22 @@ def test_no_stage_imports_another_stages_workflow_module():
         if dep.endswith(".workflow") and dep.rpartition(".")[0] != module.rpartition(".")[0]
     ]
     assert offenders == []
+
+
+def test_the_dag_picture_shows_every_rule_of_the_default_config(tmp_path):
+    """docs/dag.svg (README, docs/architecture.md) is the default config's rule graph:
+    redraw it with ``make dag`` after adding or removing a rule."""
+    import re
+    import subprocess
+
+    from conftest import snakemake_command
+
+    cmd = snakemake_command(
+        tmp_path, "--rulegraph", "dot", "all", config=ROOT / "config" / "config.yaml", cores=None
+    )
+    dot = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+    rules = set(re.findall(r'label = "(\w+)"', dot))
+    assert {"generate_chunk", "inference_fit", "calo_train"} <= rules  # the graph was parsed
+    svg = (ROOT / "docs" / "dag.svg").read_text()
+    drawn = set(re.findall(r"<text[^>]*>(\w+)</text>", svg))
+    assert rules == drawn, f"run `make dag`: missing {rules - drawn}, stale {drawn - rules}"
