@@ -56,11 +56,11 @@ rule inference_ams:
     wildcard_constraints:
         fittagger=r"[A-Za-z0-9_]+",
     params:
-        lumi_fb=AMS.get("lumi_fb", config["lumi_fb"]),
-        window=AMS["window"],
-        efficiencies=[(i + 1) / AMS["n_cuts"] for i in range(AMS["n_cuts"])],
-        b_r=AMS["b_r"],
-        min_background_jets=AMS["min_background_jets"],
+        lumi_fb=AMS_PARAMS["lumi_fb"],
+        window=AMS_PARAMS["window"],
+        efficiencies=AMS_PARAMS["efficiencies"],
+        b_r=AMS_PARAMS["b_r"],
+        min_background_jets=AMS_PARAMS["min_background_jets"],
     log:
         f"{RESULTS}/logs/inference/{{fittagger}}/ams.log",
     benchmark:
