@@ -30,6 +30,16 @@ include: "rules/inference.smk"
 include: "rules/report.smk"
 
 
+# Jobs that only read and write a few small JSON/CSV files run in the Snakemake process's
+# machine, never as cluster jobs: a queue wait would cost more than the job.
+localrules:
+    benchmark_summary,
+    summary,
+    results_page,
+    inference_summary,
+    trigger_scan_summary,
+
+
 rule all:
     default_target: True
     input:
