@@ -345,11 +345,11 @@ def measure_tagger(
     t0 = time.perf_counter()
     meas.load(data)
     meas.set_values(post)
-    obs_sig = significance.discovery(meas.loss, meas.mu, opt)
+    obs_sig = significance.discovery(meas, opt, post)
     asimov = smooth_bkg + tmpl.nominal
     meas.load(asimov)
     asi = M.fit(meas, opt, meas.start_values(asimov), context=f"{tagger}: Asimov fit")
-    exp_sig = significance.discovery(meas.loss, meas.mu, opt) if asi["valid"] else {}
+    exp_sig = significance.discovery(meas, opt, asi["values"]) if asi["valid"] else {}
     result.update(
         significance=obs_sig["significance"],
         p_value=obs_sig["p_value"],
