@@ -94,11 +94,13 @@ def _free(meas, fixed=()) -> tuple[list, list[int]]:
     return params, [i for i, p in enumerate(params) if p not in set(fixed)]
 
 
-def curvature(meas, fixed=()) -> tuple[dict, float, bool]:
+def curvature(meas, fixed=(), derivatives=None) -> tuple[dict, float, bool]:
     """Errors ``{param: error}`` of the floating parameters not in ``fixed``, the EDM and
-    whether the exact (AD) Hessian at the current point is positive definite."""
+    whether the exact (AD) Hessian at the current point is positive definite.
+    ``derivatives``: the gradient and Hessian at the current point if already computed
+    (the last Newton step's, :func:`_polish`), else they are computed here."""
     params, free = _free(meas, fixed)
-    g, h = _exact(meas, params, free)
+    g, h = derivatives if derivatives is not None else _exact(meas, params, free)
     params = [params[i] for i in free]
     try:
         np.linalg.cholesky(h)
@@ -145,6 +147,13 @@ def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
     the number of events (~10^7). A variable-metric minimiser stops where its own EDM
     estimate is small but the exact one is not; one or two Newton steps finish the job.
     """
+    return _polish(meas, fixed, max_steps)[0]
+
+
+def _polish(meas, fixed=(), max_steps: int = 50) -> tuple[float, tuple | None]:
+    """:func:`newton_polish`, also returning the gradient and Hessian (free parameters)
+    at the final point where they were computed there (None after ``max_steps`` steps), so
+    that the errors need not compute them again."""
     all_params, free = _free(meas, fixed)
     params = [all_params[i] for i in free]
     bounds = [param_bounds(p) for p in params]
@@ -155,7 +164,7 @@ def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
         g, h = _exact(meas, all_params, free)
         step, edm = _damped_step(h, g)
         if edm < EDM_POLISH:
-            return edm
+            return edm, (g, h)
         scale = 1.0
         for _ in range(30):
             x = np.array(
@@ -167,9 +176,9 @@ def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
                 break
             scale *= 0.5
         else:
-            assign(params, x0)
-            return edm
-    return edm
+            assign(params, x0)  # back at the point of g and h
+            return edm, (g, h)
+    return edm, None
 
 
 def fit(
@@ -194,8 +203,8 @@ def fit(
     # Newton steps from the start first: the likelihood is nearly quadratic and the starts
     # are close, so this usually converges in a few steps. The fixed parameters are left
     # out of the steps, not switched off in zfit (that would retrace the derivatives).
-    newton_polish(meas, fixed)
-    errs, edm, posdef = curvature(meas, fixed)
+    _, derivatives = _polish(meas, fixed)
+    errs, edm, posdef = curvature(meas, fixed, derivatives)
     at_limit = [p for p in errs if _beyond(p)]
     saved = {p: p.floating for p in fixed}
     try:
@@ -208,8 +217,8 @@ def fit(
                 nfcn += int(info.get("n_eval", 0) or 0)
                 for p, f in saved.items():
                     p.floating = f
-                newton_polish(meas, fixed)
-                errs, edm, posdef = curvature(meas, fixed)
+                _, derivatives = _polish(meas, fixed)
+                errs, edm, posdef = curvature(meas, fixed, derivatives)
                 at_limit = [p for p in errs if _beyond(p)]
                 if at_limit or (posdef and edm < EDM_MAX):
                     break
