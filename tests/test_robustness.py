@@ -33,11 +33,13 @@ def test_run_killed_during_a_heavy_job_resumes_to_identical_results(ci_run, tmp_
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
+    # a chunk's ROOT file is written in ~25 ms on an idle machine: poll every 2 ms (polling
+    # every 50 ms missed all five writes of the ci config about once in ten runs)
     deadline = time.monotonic() + 300
     while not _heavy_job_running(tmp_path):
         assert proc.poll() is None, "the run ended before a generation job started writing"
-        assert time.monotonic() < deadline, "no generation job started within 300 s"
-        time.sleep(0.05)
+        assert time.monotonic() < deadline, "no generation job started writing within 300 s"
+        time.sleep(0.002)
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its jobs, with no chance to clean up
     proc.wait()
     assert _heavy_job_running(tmp_path)  # the killed writer's temporary is still there
