@@ -21,8 +21,8 @@ wildcard_constraints:
 include: "rules/generate.smk"
 include: "rules/skim.smk"
 include: "rules/features.smk"
-include: "rules/train.smk"
-include: "rules/decorrelate.smk"
+include: "rules/taggers.smk"
+include: "rules/decorrelation.smk"
 include: "rules/calo.smk"
 include: "rules/trigger.smk"
 include: "rules/datamc.smk"
@@ -33,9 +33,9 @@ include: "rules/report.smk"
 # Jobs that only read and write a few small JSON/CSV files run in the Snakemake process's
 # machine, never as cluster jobs: a queue wait would cost more than the job.
 localrules:
-    benchmark_summary,
-    summary,
-    results_page,
+    report_benchmarks,
+    report_summary,
+    report_page,
     inference_summary,
     trigger_scan_summary,
 

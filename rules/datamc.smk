@@ -2,7 +2,7 @@
 # featurised per sample (never part of the training split), scored by the taggers trained
 # on simulation, and compared with the simulation in stacked histograms.
 #
-#   sample_features -> score_sample -> plot_datamc
+#   datamc_features -> datamc_score -> datamc_plots
 #   results/features/samples/{sample}.parquet   results/scores/{dtagger}/samples/{sample}.parquet
 #   results/plots/datamc/{variable}_{region}.{png,pdf}
 
@@ -14,7 +14,7 @@ wildcard_constraints:
     dtagger="|".join(DATAMC_TAGGERS) or "(?!)",
 
 
-rule sample_features:
+rule datamc_features:
     input:
         jets=rules.skim_sample.output.jets,
     output:
@@ -25,9 +25,9 @@ rule sample_features:
         split=config["features"]["split"],
         seed=config["seed"],
     log:
-        f"{RESULTS}/logs/features/samples/{{sample}}.log",
+        f"{RESULTS}/logs/datamc/features/{{sample}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/features/samples/{{sample}}.tsv"
+        f"{RESULTS}/benchmarks/datamc_features/{{sample}}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -35,20 +35,20 @@ rule sample_features:
     conda:
         "../envs/features.yaml"
     script:
-        "../scripts/sample_features.py"
+        "../scripts/datamc_features.py"
 
 
-rule score_sample:
+rule datamc_score:
     input:
         unpack(datamc_model),
-        features=rules.sample_features.output.features,
+        features=rules.datamc_features.output.features,
         cutflow=rules.skim_sample.output.cutflow,
     output:
         scores=f"{RESULTS}/scores/{{dtagger}}/samples/{{sample}}.parquet",
     log:
-        f"{RESULTS}/logs/score/{{dtagger}}/samples/{{sample}}.log",
+        f"{RESULTS}/logs/datamc/score/{{dtagger}}/{{sample}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/score/{{dtagger}}/samples/{{sample}}.tsv"
+        f"{RESULTS}/benchmarks/datamc_score/{{dtagger}}/{{sample}}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -56,14 +56,14 @@ rule score_sample:
     conda:
         "../envs/taggers.yaml"
     script:
-        "../scripts/score_sample.py"
+        "../scripts/datamc_score.py"
 
 
-rule plot_datamc:
+rule datamc_plots:
     input:
         data_present=datamc_data_present,
-        features=expand(rules.sample_features.output.features, sample=SAMPLES),
-        scores=expand(rules.score_sample.output.scores, dtagger=DATAMC_TAGGERS, sample=SAMPLES),
+        features=expand(rules.datamc_features.output.features, sample=SAMPLES),
+        scores=expand(rules.datamc_score.output.scores, dtagger=DATAMC_TAGGERS, sample=SAMPLES),
     output:
         png=[
             report(
@@ -85,9 +85,9 @@ rule plot_datamc:
         working_points=DATAMC["working_points"],
         test_split_only=DATAMC_TRAINED_HERE,
     log:
-        f"{RESULTS}/logs/plot_datamc.log",
+        f"{RESULTS}/logs/datamc/plots.log",
     benchmark:
-        f"{RESULTS}/benchmarks/plot_datamc.tsv"
+        f"{RESULTS}/benchmarks/datamc_plots.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -95,12 +95,12 @@ rule plot_datamc:
     conda:
         "../envs/features.yaml"
     script:
-        "../scripts/plot_datamc.py"
+        "../scripts/datamc_plots.py"
 
 
 rule datamc:
     input:
-        rules.plot_datamc.output,
+        rules.datamc_plots.output,
 
 
 if DATA:

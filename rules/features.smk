@@ -5,7 +5,7 @@
 # featurised per sample in rules/datamc.smk and never trains or calibrates a tagger.
 
 
-rule build_features:
+rule features_build:
     input:
         jets=expand(rules.skim_sample.output.jets, sample=SIMULATED),
         cutflows=expand(rules.skim_sample.output.cutflow, sample=SIMULATED),
@@ -22,9 +22,9 @@ rule build_features:
         split=config["features"]["split"],
         seed=config["seed"],
     log:
-        f"{RESULTS}/logs/features.log",
+        f"{RESULTS}/logs/features/build.log",
     benchmark:
-        f"{RESULTS}/benchmarks/features.tsv"
+        f"{RESULTS}/benchmarks/features_build.tsv"
     threads: 1
     resources:
         mem_mb=8000,
@@ -32,17 +32,17 @@ rule build_features:
     conda:
         "../envs/features.yaml"
     script:
-        "../scripts/features.py"
+        "../scripts/features_build.py"
 
 
 FEATURE_PLOTS = ["msd", "pt", "tau21", "tau32", "n2", "d2", "rho", "nconst"]
 
 
-rule plot_features:
+rule features_plots:
     input:
-        rules.build_features.output.train,
-        rules.build_features.output.val,
-        rules.build_features.output.test,
+        rules.features_build.output.train,
+        rules.features_build.output.val,
+        rules.features_build.output.test,
     output:
         report(
             expand(f"{RESULTS}/plots/features/{{var}}.png", var=FEATURE_PLOTS),
@@ -53,9 +53,9 @@ rule plot_features:
     params:
         lumi_fb=config["lumi_fb"],
     log:
-        f"{RESULTS}/logs/plot_features.log",
+        f"{RESULTS}/logs/features/plots.log",
     benchmark:
-        f"{RESULTS}/benchmarks/plot_features.tsv"
+        f"{RESULTS}/benchmarks/features_plots.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -63,14 +63,14 @@ rule plot_features:
     conda:
         "../envs/features.yaml"
     script:
-        "../scripts/plot_features.py"
+        "../scripts/features_plots.py"
 
 
 rule features:
     input:
-        rules.build_features.output,
-        rules.plot_features.output,
+        rules.features_build.output,
+        rules.features_plots.output,
 
 
-SUMMARY_INPUTS["features"] = [rules.build_features.output.summary]
+SUMMARY_INPUTS["features"] = [rules.features_build.output.summary]
 STAGE_OUTPUTS.extend(rules.features.input)

@@ -16,7 +16,7 @@ rule generate_chunk:
     log:
         f"{RESULTS}/logs/generate/{{sample}}/{{chunk}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/generate/{{sample}}/{{chunk}}.tsv"
+        f"{RESULTS}/benchmarks/generate_chunk/{{sample}}/{{chunk}}.tsv"
     threads: 1
     resources:
         mem_mb=4000,

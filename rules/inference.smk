@@ -13,7 +13,7 @@
 # (inference_jes); the closure fits use pseudo-data drawn from the test split, independent
 # of training and of the templates. Any tagger whose scores follow the layout of
 # results/scores/{tagger}/{split}.parquet can be listed in inference.taggers (the wildcard
-# is `fittagger`, not constrained to the tagger names of rules/train.smk).
+# is `fittagger`, not constrained to the tagger names of rules/taggers.smk).
 
 include: "helpers/inference.smk"
 
@@ -227,9 +227,9 @@ rule inference_plots:
     params:
         taggers=FIT_TAGGERS,
     log:
-        f"{RESULTS}/logs/plots/inference.log",
+        f"{RESULTS}/logs/inference/plots.log",
     benchmark:
-        f"{RESULTS}/benchmarks/plot_inference.tsv"
+        f"{RESULTS}/benchmarks/inference_plots.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -237,7 +237,7 @@ rule inference_plots:
     conda:
         "../envs/inference.yaml"
     script:
-        "../scripts/plot_inference.py"
+        "../scripts/inference_plots.py"
 
 
 rule inference_summary:

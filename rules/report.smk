@@ -4,7 +4,7 @@
 #   snakemake report && snakemake --report results/report.html   (what `make run` does)
 
 
-rule benchmark_summary:
+rule report_benchmarks:
     input:
         STAGE_OUTPUTS,
     output:
@@ -22,7 +22,7 @@ rule benchmark_summary:
     params:
         benchmark_dir=lambda w, output: os.path.dirname(output.table),
     log:
-        f"{RESULTS}/logs/benchmark_summary.log",
+        f"{RESULTS}/logs/report/benchmarks.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -30,13 +30,13 @@ rule benchmark_summary:
     conda:
         "../envs/report.yaml"
     script:
-        "../scripts/benchmark_summary.py"
+        "../scripts/report_benchmarks.py"
 
 
-rule summary:
+rule report_summary:
     input:
         unpack(lambda w: SUMMARY_INPUTS),
-        benchmarks=rules.benchmark_summary.output.table,
+        benchmarks=rules.report_benchmarks.output.table,
     output:
         report(
             f"{RESULTS}/summary.json",
@@ -47,7 +47,7 @@ rule summary:
         stages=lambda w: list(SUMMARY_INPUTS),
         config=config,
     log:
-        f"{RESULTS}/logs/summary.log",
+        f"{RESULTS}/logs/report/summary.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -55,14 +55,14 @@ rule summary:
     conda:
         "../envs/report.yaml"
     script:
-        "../scripts/summary.py"
+        "../scripts/report_summary.py"
 
 
 # summary.json as a page of tables (Markdown; also in the HTML report): the README points
 # here instead of quoting numbers.
-rule results_page:
+rule report_page:
     input:
-        summary=rules.summary.output[0],
+        summary=rules.report_summary.output[0],
     output:
         page=report(
             f"{RESULTS}/results.md",
@@ -70,7 +70,7 @@ rule results_page:
             category="Summary",
         ),
     log:
-        f"{RESULTS}/logs/results_page.log",
+        f"{RESULTS}/logs/report/page.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -78,10 +78,10 @@ rule results_page:
     conda:
         "../envs/report.yaml"
     script:
-        "../scripts/results_page.py"
+        "../scripts/report_page.py"
 
 
 rule report:
     input:
-        rules.summary.output,
-        rules.results_page.output,
+        rules.report_summary.output,
+        rules.report_page.output,

@@ -23,7 +23,7 @@ rule skim_sample:
     log:
         f"{RESULTS}/logs/skim/{{sample}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/skim/{{sample}}.tsv"
+        f"{RESULTS}/benchmarks/skim_sample/{{sample}}.tsv"
     threads: skim_threads
     resources:
         mem_mb=6000,
@@ -31,7 +31,7 @@ rule skim_sample:
     conda:
         "../envs/skim.yaml"
     script:
-        "../scripts/skim.py"
+        "../scripts/skim_sample.py"
 
 
 rule skim:

@@ -32,8 +32,8 @@ INFERENCE_L1_CFG = {**FIT_CFG, "toys": INFERENCE["l1_selection"]["toys"]}
 
 def jes_models(wildcards):
     """Input function: the saved model(s) that rescore the wildcard's tagger (a DDT map
-    needs its base tagger too): a trained tagger's folder ``model/`` (rules/train.smk)
-    or a decorrelated tagger's model file (rules/decorrelate.smk), with its meta.json."""
+    needs its base tagger too): a trained tagger's folder ``model/`` (rules/taggers.smk)
+    or a decorrelated tagger's model file (rules/decorrelation.smk), with its meta.json."""
     t = wildcards.fittagger
     names = [t, DDT_BASES[t]] if t in DDT_BASES else [t]
     out = []

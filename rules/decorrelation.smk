@@ -1,23 +1,23 @@
 # Stage 5: mass-decorrelated taggers (docs/physics.md "Mass decorrelation",
 # lhcml.decorrelation).
 #
-#   train_decorrelated (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
+#   decorrelation_train (adversarial, disco) -> results/models/{mdtagger}/ + scores, and the
 #       lambda scan (results/decorrelation/scan/{mdtagger}/lambda_{lambda}/: scores of the
 #       test split and of the inference template split, which rules/inference.smk fits)
-#   train_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores, and the
+#   decorrelation_ddt (ddt_tau21, ddt_bdt: DDT of the taggers' scores) -> models + scores, and the
 #       scan of the smooth map's mass bandwidth (.../scan/{mdtagger}/mass_bandwidth_{value}/)
 #   decorrelation_summary -> results/decorrelation/summary.json, results/metrics/{mdtagger}.json
-#   plot_decorrelation -> results/plots/decorrelation/
+#   decorrelation_plots -> results/plots/decorrelation/
 #
 # Scores are written like the taggers' (results/scores/{name}/{split}.parquet), so later
 # stages use any tagger. The network rule scores right after training and trains the scan
 # points in the same job: TensorFlow starts once per method (most of a small job's time).
 
 
-include: "helpers/decorrelate.smk"
+include: "helpers/decorrelation.smk"
 
 
-rule train_decorrelated:
+rule decorrelation_train:
     input:
         **FEATURE_TABLES,
     output:
@@ -36,9 +36,9 @@ rule train_decorrelated:
         scan_splits=SCAN_SPLITS,
         seed=DECOR["seed"],
     log:
-        f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
+        f"{RESULTS}/logs/decorrelation/train/{{mdtagger}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/decorrelate/{{mdtagger}}.tsv"
+        f"{RESULTS}/benchmarks/decorrelation_train/{{mdtagger}}.tsv"
     threads: DECOR["threads"]
     resources:
         mem_mb=4000,
@@ -49,7 +49,7 @@ rule train_decorrelated:
         "../scripts/decorrelation_train.py"
 
 
-rule train_ddt:
+rule decorrelation_ddt:
     input:
         **FEATURE_TABLES,
         **{
@@ -75,9 +75,9 @@ rule train_ddt:
         scan=DECOR["ddt"]["scan"],
         scan_splits=SCAN_SPLITS,
     log:
-        f"{RESULTS}/logs/decorrelate/{{mdtagger}}.log",
+        f"{RESULTS}/logs/decorrelation/ddt/{{mdtagger}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/decorrelate/{{mdtagger}}.tsv"
+        f"{RESULTS}/benchmarks/decorrelation_ddt/{{mdtagger}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -105,9 +105,9 @@ rule decorrelation_summary:
         bootstrap=TRAIN["bootstrap"],
         seed=TRAIN["seed"],
     log:
-        f"{RESULTS}/logs/decorrelate/summary.log",
+        f"{RESULTS}/logs/decorrelation/summary.log",
     benchmark:
-        f"{RESULTS}/benchmarks/decorrelate/summary.tsv"
+        f"{RESULTS}/benchmarks/decorrelation_summary.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -118,7 +118,7 @@ rule decorrelation_summary:
         "../scripts/decorrelation_summary.py"
 
 
-rule plot_decorrelation:
+rule decorrelation_plots:
     input:
         summary=rules.decorrelation_summary.output.summary,
         features=FEATURE_TABLES["test"],
@@ -130,9 +130,9 @@ rule plot_decorrelation:
         binning=DECOR["msd_binning"],
         msd_range=[config["skim"]["msoftdrop_min"], config["skim"]["msoftdrop_max"]],
     log:
-        f"{RESULTS}/logs/plots/decorrelation.log",
+        f"{RESULTS}/logs/decorrelation/plots.log",
     benchmark:
-        f"{RESULTS}/benchmarks/plot_decorrelation.tsv"
+        f"{RESULTS}/benchmarks/decorrelation_plots.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -143,11 +143,11 @@ rule plot_decorrelation:
         "../scripts/decorrelation_plots.py"
 
 
-rule decorrelate:
+rule decorrelation:
     input:
         rules.decorrelation_summary.output,
-        rules.plot_decorrelation.output,
+        rules.decorrelation_plots.output,
 
 
-SUMMARY_INPUTS["decorrelate"] = [rules.decorrelation_summary.output.summary]
-STAGE_OUTPUTS.extend(rules.decorrelate.input)
+SUMMARY_INPUTS["decorrelation"] = [rules.decorrelation_summary.output.summary]
+STAGE_OUTPUTS.extend(rules.decorrelation.input)

@@ -1,6 +1,6 @@
 # Stage 4: boosted W/Z vs QCD taggers (docs/physics.md "Taggers", lhcml.taggers).
 #
-#   train_tagger -> score_tagger -> evaluate_tagger -> plot_taggers
+#   taggers_train -> taggers_score -> taggers_evaluate -> taggers_plots
 #   results/models/{tagger}/{model/,meta.json}   results/scores/{tagger}/{split}.parquet
 #   results/metrics/{tagger}.json   results/plots/taggers/
 #
@@ -8,14 +8,14 @@
 # split only. Scoring is its own step, so later stages read scores and never retrain.
 
 
-include: "helpers/train.smk"
+include: "helpers/taggers.smk"
 
 
 wildcard_constraints:
     tagger="|".join(TAGGERS),
 
 
-rule train_tagger:
+rule taggers_train:
     input:
         train=FEATURE_TABLES["train"],
         val=FEATURE_TABLES["val"],
@@ -28,9 +28,9 @@ rule train_tagger:
         hyper=lambda w: train_params(w.tagger)["hyper"],
         seed=TRAIN["seed"],
     log:
-        f"{RESULTS}/logs/train/{{tagger}}.log",
+        f"{RESULTS}/logs/taggers/train/{{tagger}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{tagger}}.tsv"
+        f"{RESULTS}/benchmarks/taggers_train/{{tagger}}.tsv"
     threads: lambda w: TRAIN["threads"] if w.tagger in ML_TAGGERS else 1
     resources:
         mem_mb=lambda w: TRAIN_MEM_MB.get(w.tagger, 2000),
@@ -38,20 +38,20 @@ rule train_tagger:
     conda:
         "../envs/taggers.yaml"
     script:
-        "../scripts/train_tagger.py"
+        "../scripts/taggers_train.py"
 
 
-rule score_tagger:
+rule taggers_score:
     input:
-        model=rules.train_tagger.output.model,
-        meta=rules.train_tagger.output.meta,
+        model=rules.taggers_train.output.model,
+        meta=rules.taggers_train.output.meta,
         **FEATURE_TABLES,
     output:
         **{s: f"{RESULTS}/scores/{{tagger}}/{s}.parquet" for s in SPLITS},
     log:
-        f"{RESULTS}/logs/score/{{tagger}}.log",
+        f"{RESULTS}/logs/taggers/score/{{tagger}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/score/{{tagger}}.tsv"
+        f"{RESULTS}/benchmarks/taggers_score/{{tagger}}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -59,10 +59,10 @@ rule score_tagger:
     conda:
         "../envs/taggers.yaml"
     script:
-        "../scripts/score_tagger.py"
+        "../scripts/taggers_score.py"
 
 
-rule evaluate_tagger:
+rule taggers_evaluate:
     input:
         features=FEATURE_TABLES["test"],
         scores=f"{RESULTS}/scores/{{tagger}}/test.parquet",
@@ -73,9 +73,9 @@ rule evaluate_tagger:
         bootstrap=TRAIN["bootstrap"],
         seed=TRAIN["seed"],
     log:
-        f"{RESULTS}/logs/evaluate/{{tagger}}.log",
+        f"{RESULTS}/logs/taggers/evaluate/{{tagger}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate/{{tagger}}.tsv"
+        f"{RESULTS}/benchmarks/taggers_evaluate/{{tagger}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -83,14 +83,14 @@ rule evaluate_tagger:
     conda:
         "../envs/taggers.yaml"
     script:
-        "../scripts/evaluate_tagger.py"
+        "../scripts/taggers_evaluate.py"
 
 
 # One job for all plots: each plotting process pays for importing matplotlib and awkward.
-rule plot_taggers:
+rule taggers_plots:
     input:
-        metrics=expand(rules.evaluate_tagger.output.metrics, tagger=TAGGERS),
-        scores=expand(rules.evaluate_tagger.input.scores, tagger=TAGGERS),
+        metrics=expand(rules.taggers_evaluate.output.metrics, tagger=TAGGERS),
+        scores=expand(rules.taggers_evaluate.input.scores, tagger=TAGGERS),
         features=FEATURE_TABLES["test"],
         **({"bdt_meta": f"{RESULTS}/models/bdt/meta.json"} if "bdt" in TAGGERS else {}),
     output:
@@ -99,9 +99,9 @@ rule plot_taggers:
         taggers=TAGGERS,
         msd_range=[config["skim"]["msoftdrop_min"], config["skim"]["msoftdrop_max"]],
     log:
-        f"{RESULTS}/logs/plots/taggers.log",
+        f"{RESULTS}/logs/taggers/plots.log",
     benchmark:
-        f"{RESULTS}/benchmarks/plot_taggers.tsv"
+        f"{RESULTS}/benchmarks/taggers_plots.tsv"
     threads: 1
     resources:
         mem_mb=4000,
@@ -109,21 +109,17 @@ rule plot_taggers:
     conda:
         "../envs/taggers.yaml"
     script:
-        "../scripts/plot_taggers.py"
+        "../scripts/taggers_plots.py"
 
 
-rule train:
+# The stage's target: every tagger's metrics and plots, and its scores on every split (what
+# later stages read instead of retraining).
+rule taggers:
     input:
-        expand(rules.evaluate_tagger.output.metrics, tagger=TAGGERS),
-        rules.plot_taggers.output,
+        expand(rules.taggers_evaluate.output.metrics, tagger=TAGGERS),
+        expand(rules.taggers_score.output, tagger=TAGGERS),
+        rules.taggers_plots.output,
 
 
-# Scores of every tagger on every split: what later stages read instead of retraining.
-rule scores:
-    input:
-        expand(rules.score_tagger.output, tagger=TAGGERS),
-
-
-SUMMARY_INPUTS["train"] = expand(rules.evaluate_tagger.output.metrics, tagger=TAGGERS)
-STAGE_OUTPUTS.extend(rules.train.input)
-STAGE_OUTPUTS.extend(rules.scores.input)
+SUMMARY_INPUTS["taggers"] = expand(rules.taggers_evaluate.output.metrics, tagger=TAGGERS)
+STAGE_OUTPUTS.extend(rules.taggers.input)

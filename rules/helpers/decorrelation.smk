@@ -1,4 +1,4 @@
-# Helpers of rules/decorrelate.smk: its config section, names and input functions.
+# Helpers of rules/decorrelation.smk: its config section, names and input functions.
 
 from lhcml.decorrelation import DDT_BASES, NN_METHODS
 

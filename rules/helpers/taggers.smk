@@ -1,4 +1,4 @@
-# Helpers of rules/train.smk: its config section, names and input functions.
+# Helpers of rules/taggers.smk: its config section, names and input functions.
 
 from lhcml.taggers import ML_TAGGERS
 
@@ -22,7 +22,7 @@ PLOTS = f"{RESULTS}/plots/taggers"
 
 
 def plot_outputs():
-    """Named outputs of plot_taggers: PDFs, and PNGs flagged for the HTML report."""
+    """Named outputs of taggers_plots: PDFs, and PNGs flagged for the HTML report."""
 
     def png(name, caption, subcategory):
         return report_png(f"{PLOTS}/{name}.png", caption, "Taggers", subcategory)
