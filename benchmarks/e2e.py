@@ -39,7 +39,7 @@ def last_complete_run(workdir: str) -> tuple[float, int] | None:
         text = Path(path).read_text(errors="replace")
         elapsed = re.search(r"Elapsed time: (\d+):(\d+):([\d.]+)", text)
         steps = re.findall(r"(\d+) of (\d+) steps \(100%\) done", text)
-        if elapsed and steps and "rule summary:" in text:
+        if elapsed and steps and "rule report_summary:" in text:
             h, m, s = elapsed.groups()
             return int(h) * 3600 + int(m) * 60 + float(s), int(steps[-1][1])
     return None

@@ -147,7 +147,7 @@ def tagger_feature_needs():
     features stage; the DeepSets network reads constituents and train.deepsets.jet_features).
 
     A function, called when jobs are planned: TAGGERS and MD_TAGGERS come from the
-    helpers of rules/train.smk and rules/decorrelate.smk, included after this file."""
+    helpers of rules/taggers.smk and rules/decorrelation.smk, included after this file."""
     return {
         **{t: TRAIN["features"] for t in TAGGERS if t in ("bdt", "dnn")},
         **{t: [t] for t in TAGGERS if t in CUT_BASED_TAGGERS},

@@ -66,7 +66,7 @@ rule report_page:
     output:
         page=report(
             f"{RESULTS}/results.md",
-            caption="../report/results_page.rst",
+            caption="../report/report_page.rst",
             category="Summary",
         ),
     log:

@@ -112,3 +112,83 @@ def test_the_dag_picture_shows_every_rule_of_the_default_config(tmp_path):
     svg = (ROOT / "docs" / "dag.svg").read_text()
     drawn = set(re.findall(r"<text[^>]*>(\w+)</text>", svg))
     assert rules == drawn, f"run `make dag`: missing {rules - drawn}, stale {drawn - rules}"
+
+
+# --- One name per stage (docs/architecture.md "Stages") -----------------------------------
+
+#: Stage -> its library package or module, where that is not ``lhcml.<stage>``.
+STAGE_LIBRARY = {"report": "summary"}
+#: Rules that run another rule's script (the same job on other inputs).
+SHARED_SCRIPTS = {"inference_fit_l1": "inference_fit"}
+
+
+def _stage_rules() -> dict[str, dict[str, str]]:
+    """``{stage: {rule: its block}}`` from ``rules/<stage>.smk``."""
+    import re
+
+    stages = {}
+    for smk in sorted((ROOT / "rules").glob("*.smk")):
+        if smk.stem == "common":
+            continue
+        blocks = re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]
+        stages[smk.stem] = {b.split(":", 1)[0].strip(): b for b in blocks}
+    return stages
+
+
+def test_every_stage_has_one_name_in_rules_scripts_and_library():
+    """``rules/<stage>.smk`` holds the rules ``<stage>_<step>`` and the target ``<stage>``;
+    its helpers are ``rules/helpers/<stage>.smk``; its library is ``lhcml.<stage>``."""
+    stages = _stage_rules()
+    assert {"generate", "skim", "features", "taggers", "decorrelation", "report"} <= set(stages)
+    wrong = []
+    for stage, rules in stages.items():
+        if stage not in rules:
+            wrong.append(f"rules/{stage}.smk has no target rule {stage}")
+        wrong += [
+            f"rules/{stage}.smk: rule {name}"
+            for name in rules
+            if name != stage and not name.startswith(f"{stage}_")
+        ]
+        library = SRC / "lhcml" / STAGE_LIBRARY.get(stage, stage)
+        if not (library.is_dir() or library.with_suffix(".py").exists()):
+            wrong.append(f"no library package or module for stage {stage}: {library}")
+    for helper in (ROOT / "rules" / "helpers").glob("*.smk"):
+        if helper.stem not in stages:
+            wrong.append(f"rules/helpers/{helper.name} belongs to no stage")
+    assert not wrong, wrong
+
+
+def test_every_rule_runs_the_script_of_its_name():
+    """A rule's script is ``scripts/<rule>.py``, and every script belongs to a rule."""
+    import re
+
+    wrong, used = [], set()
+    for rules in _stage_rules().values():
+        for name, block in rules.items():
+            found = re.search(r'script:\s*"\.\./scripts/(\w+)\.py"', block)
+            if not found:
+                continue
+            used.add(found.group(1))
+            if found.group(1) != SHARED_SCRIPTS.get(name, name):
+                wrong.append(f"rule {name} runs scripts/{found.group(1)}.py")
+    unused = {p.stem for p in (ROOT / "scripts").glob("*.py")} - used
+    assert not wrong, wrong
+    assert not unused, f"scripts of no rule: {sorted(unused)}"
+
+
+def test_logs_and_benchmarks_are_named_by_stage_and_rule():
+    """A job's log is under ``results/logs/<stage>/``; its benchmark file is
+    ``results/benchmarks/<rule>/...`` or ``results/benchmarks/<rule>.tsv``: the benchmark
+    summary and the timeline take the rule from that path (``lhcml.summary``)."""
+    import re
+
+    wrong = []
+    for stage, rules in _stage_rules().items():
+        for name, block in rules.items():
+            log = re.search(r'log:\s*f"\{RESULTS\}/logs/([^"]+)"', block)
+            if log and not log.group(1).startswith(f"{stage}/"):
+                wrong.append(f"{name}: log logs/{log.group(1)}")
+            bench = re.search(r'benchmark:\s*f"\{RESULTS\}/benchmarks/([^"]+)"', block)
+            if bench and not re.match(rf"{name}(/|\.tsv$)", bench.group(1)):
+                wrong.append(f"{name}: benchmark benchmarks/{bench.group(1)}")
+    assert not wrong, wrong

@@ -30,12 +30,13 @@ TARGET_RULES = {
     "generate",
     "skim",
     "features",
-    "train",
-    "scores",
-    "decorrelate",
+    "taggers",
+    "decorrelation",
+    "datamc",
     "inference",
     "calo",
     "trigger",
+    "trigger_design",
     "report",
 }
 
@@ -132,7 +133,7 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
             counts[parts[0]] = int(parts[1])
     jobs = _slurm_jobs(workdir)
     completed = _completed_in_slurm(workdir)
-    assert {"summary", "results_page"} <= LOCAL_RULES
+    assert {"report_summary", "report_page"} <= LOCAL_RULES
     assert not LOCAL_RULES & set(jobs), jobs
     for rule, n in counts.items():
         if rule in jobs or (n and rule not in TARGET_RULES | LOCAL_RULES):

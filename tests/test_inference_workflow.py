@@ -130,7 +130,7 @@ def test_the_measurement_stays_valid_for_a_tagger_trained_from_another_seed(ci_r
         work,
         "results/inference/bdt/fit.json",
         "--forcerun",
-        "train_tagger",
+        "taggers_train",
         "--config",
         f"train={{seed: {seed}}}",
     )

@@ -219,7 +219,7 @@ def test_collision_data(real_run):
     scores = ak.from_parquet(work / "results" / "scores" / "tau21" / "samples" / "data.parquet")
     assert len(scores) == 2
     assert np.allclose(scores["score"], -features["tau21"])
-    log = (work / "results" / "logs" / "plot_datamc.log").read_text()
+    log = (work / "results" / "logs" / "datamc" / "plots.log").read_text()
     assert "msd_inclusive: 2 data jets, 2 simulated" in log  # normalised to the data jets
     assert "simulation: all jets" in log  # cut-based taggers learn nothing
     plots = sorted(p.name for p in (work / "results" / "plots" / "datamc").glob("*.png"))
@@ -395,14 +395,14 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     )
     plan = snakemake(work, config, "-n", "datamc").stdout
     assert not re.search(r"^generate_chunk\s+\d+", plan, re.M), plan  # job stats
-    assert re.search(r"^build_features\s+1$", plan, re.M), plan
+    assert re.search(r"^features_build\s+1$", plan, re.M), plan
     snakemake(work, config, "datamc")
     train = ak.from_parquet(work / "results" / "features" / "train.parquet")
     assert set(train["sample"].to_list()) == {"qcd", "vjets", "ttbar", "tt_v12"}
     scores = ak.from_parquet(work / "results" / "scores" / "bdt" / "samples" / "data.parquet")
     assert len(scores) == cutflow(work, "data")["steps"][-1]["events"]
     assert ((scores["score"].to_numpy() >= 0) & (scores["score"].to_numpy() <= 1)).all()
-    log = (work / "results" / "logs" / "plot_datamc.log").read_text()
+    log = (work / "results" / "logs" / "datamc" / "plots.log").read_text()
     assert "simulation: test-split jets only" in log  # the BDT learnt from the others
     assert (work / "results" / "plots" / "datamc" / "score_bdt_pass_bdt.png").stat().st_size > 0
 

@@ -16,11 +16,11 @@ def test_summary_has_every_stage_and_provenance(ci_run):
     assert summary["config_sha256"] == config_hash(load_config(ROOT / "config" / "ci.yaml"))
     assert summary["versions"]["snakemake"]
     assert summary["versions"]["coffea"]
-    assert {"skim", "features", "train"} <= set(summary["stages"])
+    assert {"skim", "features", "taggers"} <= set(summary["stages"])
     cutflow = summary["stages"]["skim"]["qcd"]
     assert cutflow["steps"][0]["events"] == 2000
     # tagger metrics are there, their training wall times are not (they are in benchmarks)
-    bdt = summary["stages"]["train"]["bdt"]
+    bdt = summary["stages"]["taggers"]["bdt"]
     assert 0.5 < bdt["auc"] <= 1
     assert "train_seconds" not in bdt
 
@@ -36,14 +36,15 @@ def test_summary_leaves_out_timings_at_any_depth():
     assert without_timings(metrics) == {"auc": 0.9, "calo": [{"w1": 0.1}], "toys": {"n_toys": 10}}
 
 
-def test_benchmark_summary_lists_every_job(ci_run):
+def test_report_benchmarks_lists_every_job(ci_run):
     with open(ci_run / "results" / "benchmarks" / "summary.csv") as f:
         rows = list(csv.DictReader(f))
     by_rule = {}
     for row in rows:
         by_rule.setdefault(row["rule"], []).append(float(row["seconds"]))
-    assert len(by_rule["generate"]) == 5  # results/benchmarks/generate/{sample}/{chunk}.tsv
-    assert len(by_rule["skim"]) == 3
+    # results/benchmarks/generate_chunk/{sample}/{chunk}.tsv
+    assert len(by_rule["generate_chunk"]) == 5
+    assert len(by_rule["skim_sample"]) == 3
     assert all(s > 0 for times in by_rule.values() for s in times)
 
 
@@ -53,7 +54,7 @@ def test_every_rule_that_does_work_has_a_benchmark_file():
     no ``benchmark:`` directive."""
     import re
 
-    exempt = {"all", "summary", "results_page", "benchmark_summary", "report"}
+    exempt = {"all", "report_summary", "report_page", "report_benchmarks", "report"}
     missing = []
     for smk in sorted((ROOT / "rules").glob("*.smk")):
         blocks = re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]
@@ -82,7 +83,7 @@ def test_results_page_renders_every_number_of_the_summary():
         "python": "3.11.9",
         "versions": {"numpy": "2.1.0", "zfit": None},
         "stages": {
-            "train": {
+            "taggers": {
                 "bdt": {"auc": 0.912345678, "r50": 38.04, "n_test": {"signal": 120}},
                 "tau21": {"auc": 0.7, "r50": None, "inputs": ["tau21"]},
             },
@@ -93,7 +94,7 @@ def test_results_page_renders_every_number_of_the_summary():
     assert "`abc123`" in page
     assert "numpy 2.1.0" in page
     assert "zfit" not in page
-    assert "## train" in page
+    assert "## taggers" in page
     assert "### bdt" in page
     assert "### tau21" in page
     assert "| auc | 0.9123 |" in page
@@ -110,7 +111,7 @@ def test_results_page_of_the_run_shows_the_metrics_files_numbers(ci_run):
     page = (ci_run / "results" / "results.md").read_text()
     summary = json.loads((ci_run / "results" / "summary.json").read_text())
     assert page == results_markdown(summary)
-    for tagger, metrics in summary["stages"]["train"].items():
+    for tagger, metrics in summary["stages"]["taggers"].items():
         on_disk = json.loads((ci_run / "results" / "metrics" / f"{tagger}.json").read_text())
         assert f"| auc | {on_disk['auc']:.4g} |" in page, tagger
         assert metrics["auc"] == on_disk["auc"]

@@ -44,16 +44,16 @@ def test_changing_a_skim_cut_reruns_the_skim_and_downstream_only(ci_run, tmp_pat
     jobs = planned_jobs(ci_run, "all", *override)
     assert "generate_chunk" not in jobs
     assert jobs["skim_sample"] == 3
-    assert jobs["build_features"] == 1
+    assert jobs["features_build"] == 1
 
 
 def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci_run):
     # nested --config values arrive as strings; the schema turns "4" into an integer
     jobs = planned_jobs(ci_run, "all", "--config", "train={bdt: {max_depth: 4}}")
-    assert jobs.pop("train_tagger") == 1  # the BDT only
-    assert jobs.pop("score_tagger") == 1
-    assert jobs.pop("evaluate_tagger") == 1
-    assert jobs.pop("train_ddt") == 1  # ddt_bdt transforms the BDT's scores
+    assert jobs.pop("taggers_train") == 1  # the BDT only
+    assert jobs.pop("taggers_score") == 1
+    assert jobs.pop("taggers_evaluate") == 1
+    assert jobs.pop("decorrelation_ddt") == 1  # ddt_bdt transforms the BDT's scores
     # the mass fits of the taggers that read the BDT's scores (bdt itself, ddt_bdt)
     ci = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     fits = [t for t in ci["inference"]["taggers"] if t in ("bdt", "ddt_bdt")]
@@ -65,17 +65,18 @@ def test_changing_one_hyperparameter_reruns_that_training_and_downstream_only(ci
     # and 1/JSD are joined in the inference summary, not in the scan fits)
     assert jobs.pop("inference_scan", 0) == int("ddt_bdt" in ci["decorrelate"]["taggers"])
     # nothing upstream, no other training; the rest are the jobs that read every tagger
-    assert not any(rule.startswith("train_") for rule in jobs), jobs
+    assert not any("train" in rule for rule in jobs), jobs
     every_tagger = {
-        "plot_taggers",
+        "taggers_plots",
         "decorrelation_summary",
-        "plot_decorrelation",
-        "decorrelate",
+        "decorrelation_plots",
+        "decorrelation",
         "inference_plots",
         "inference_summary",
         "inference",
     }
-    assert set(jobs) <= every_tagger | {"benchmark_summary", "summary", "results_page", "all"}, jobs
+    publishing = {"report_benchmarks", "report_summary", "report_page", "all"}
+    assert set(jobs) <= every_tagger | publishing, jobs
 
 
 @pytest.mark.parametrize("profile", ["slurm", "htcondor"])

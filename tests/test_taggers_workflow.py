@@ -84,7 +84,7 @@ def test_saved_models_reproduce_the_workflow_scores(ci_run, tagger):
 
 
 def test_training_progress_is_logged(ci_run):
-    logs = ci_run / "results" / "logs" / "train"
+    logs = ci_run / "results" / "logs" / "taggers" / "train"
     assert "iteration" in (logs / "bdt.log").read_text()
     for tagger in ("dnn", "deepsets"):
         text = (logs / f"{tagger}.log").read_text()
@@ -95,7 +95,7 @@ def test_training_progress_is_logged(ci_run):
             len(meta["history"]["val_loss"]) == meta["epochs_run"] <= CI["train"][tagger]["epochs"]
         )
     for tagger in TAGGERS:
-        assert (ci_run / "results" / "benchmarks" / "train" / f"{tagger}.tsv").exists()
+        assert (ci_run / "results" / "benchmarks" / "taggers_train" / f"{tagger}.tsv").exists()
 
 
 def test_plots_exist_in_both_formats(ci_run):
@@ -114,7 +114,7 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
     path = tmp_path / "ci_bdt.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is part of params
     proc = subprocess.run(
-        snakemake_command(ci_run, "train", "-n", "--quiet", "rules", config=path, cores=None),
+        snakemake_command(ci_run, "taggers", "-n", "--quiet", "rules", config=path, cores=None),
         capture_output=True,
         text=True,
         timeout=300,
@@ -126,10 +126,10 @@ def test_changed_bdt_parameter_reruns_only_the_bdt(ci_run, tmp_path):
         if len(line.split()) == 2 and line.split()[1].isdigit()
     }
     assert counts == {
-        "train_tagger": 1,
-        "score_tagger": 1,
-        "evaluate_tagger": 1,
-        "plot_taggers": 1,
-        "train": 1,
+        "taggers_train": 1,
+        "taggers_score": 1,
+        "taggers_evaluate": 1,
+        "taggers_plots": 1,
+        "taggers": 1,
         "total": 5,
     }, proc.stdout + proc.stderr

@@ -17,11 +17,12 @@ def _job(root, rel, seconds, end):
 
 
 def test_last_run_timeline_times_lanes_and_old_jobs(tmp_path):
-    _job(tmp_path, "generate/qcd/0.tsv", 30.0, end=1_000.0)  # an earlier run, kept by Snakemake
-    _job(tmp_path, "generate/qcd/1.tsv", 10.0, end=5_010.0)  # 5000 .. 5010
-    _job(tmp_path, "generate/vjets/0.tsv", 20.0, end=5_022.0)  # 5002 .. 5022
-    _job(tmp_path, "skim/qcd.tsv", 5.0, end=5_017.0)  # 5012 .. 5017: after the first job
-    _job(tmp_path, "train/bdt.tsv", 8.0, end=5_030.0)  # 5022 .. 5030: after both
+    # an earlier run, kept by Snakemake
+    _job(tmp_path, "generate_chunk/qcd/0.tsv", 30.0, end=1_000.0)
+    _job(tmp_path, "generate_chunk/qcd/1.tsv", 10.0, end=5_010.0)  # 5000 .. 5010
+    _job(tmp_path, "generate_chunk/vjets/0.tsv", 20.0, end=5_022.0)  # 5002 .. 5022
+    _job(tmp_path, "skim_sample/qcd.tsv", 5.0, end=5_017.0)  # 5012 .. 5017: after the first job
+    _job(tmp_path, "taggers_train/bdt.tsv", 8.0, end=5_030.0)  # 5022 .. 5030: after both
     rows = benchmark_table(tmp_path)
     assert len(rows) == 5
     timeline = last_run_timeline(rows)

@@ -33,7 +33,7 @@ def test_dag_order_generate_skim_features(tmp_path):
     for rule, count in (
         ("generate_chunk", chunks),
         ("skim_sample", len(CI["samples"])),
-        ("build_features", 1),
+        ("features_build", 1),
     ):
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), out
 

@@ -227,7 +227,7 @@ def results_markdown(summary: dict) -> str:
     lines = [
         "# lhcml results",
         "",
-        "Generated from `results/summary.json` by the `results_page` rule; every number",
+        "Generated from `results/summary.json` by the `report_page` rule; every number",
         "comes from the run that wrote it.",
         "",
         f"* config sha256: `{summary.get('config_sha256', '-')}`",
