@@ -84,7 +84,7 @@ from lhcml.calo.geometry import (
     SamplingMedium,
     cell_size,
 )
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 
 log = logging.getLogger("lhcml.calo.showersim")
 
@@ -95,7 +95,7 @@ PHOTON_CONVERSION_X0 = 9.0 / 7.0
 
 
 @dataclass(frozen=True)
-class SimulatorParams:
+class SimulatorParams(ConfigSection, section="calo.simulator"):
     """Simulator settings (config section ``calo.simulator``; defaults: the schema's)."""
 
     position_spread_mm: float  # entry point uniform in +-spread in x and y
@@ -111,10 +111,6 @@ class SimulatorParams:
     had_core_mm: float  # core radius of the hadronic radial profile
     had_tail_mm: float  # tail radius
     had_core_fraction: float  # probability of the core
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> SimulatorParams:
-        return dataclass_from_mapping(cls, mapping, "calo.simulator")
 
 
 # ---------------------------------------------------------------------------------------
