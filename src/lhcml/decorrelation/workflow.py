@@ -31,7 +31,7 @@ from lhcml.tables import (
     write_table,
 )
 from lhcml.taggers.inputs import binary_jets, column, select
-from lhcml.taggers.metrics import metrics_record, validate_metrics
+from lhcml.taggers.metrics import PERFORMANCE_KEYS, metrics_record, validate_metrics
 
 log = logging.getLogger("lhcml.decorrelation")
 
@@ -253,13 +253,7 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
     y = column(select(features, binary_jets(features)), "y")
     w = column(select(features, binary_jets(features)), "weight", np.float64)
     keys = (
-        "auc",
-        "auc_err",
-        "r50",
-        "r50_err",
-        "eps_b_at_50",
-        "threshold_at_50",
-        "bootstrap",
+        *PERFORMANCE_KEYS,
         "jsd",
         "jsd_err",
         "inv_jsd",
