@@ -9,6 +9,13 @@ from lhcml.decorrelation import display_name
 from lhcml.plotting import label, save_figure, use_style
 
 
+def _finish(fig, ax, fits: dict, paths, legend_size: int) -> None:
+    """Legend, experiment label with the luminosity of ``fits`` (all share it), save."""
+    ax.legend(fontsize=legend_size)
+    label(ax, lumi_fb=next(iter(fits.values()))["lumi_fb"])
+    save_figure(fig, *paths)
+
+
 def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
     """Pseudo-data with the post-fit total and background, and a pull panel."""
     import matplotlib.pyplot as plt
@@ -195,10 +202,7 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
     ax.set_xlabel(r"Signal strength $\mu$ (all nuisances profiled)")
     ax_stat.set_xlabel(r"$\mu - \hat{\mu}$ (stat. only)")
     ax.set_ylabel(r"$-2\Delta\ln L$")
-    ax.legend(fontsize=14)
-    any_fit = next(iter(fits.values()))
-    label(ax, lumi_fb=any_fit["lumi_fb"])
-    save_figure(fig, *paths)
+    _finish(fig, ax, fits, paths, legend_size=14)
 
 
 def plot_choice(summary: dict, paths) -> None:
@@ -343,7 +347,4 @@ def plot_injection(fits: dict[str, dict], paths) -> None:
     ax.plot(grid, grid, color="black", ls="--", label=r"$\hat\mu = \mu_{inj}$")
     ax.set_xlabel(r"Injected signal strength $\mu_{inj}$")
     ax.set_ylabel(r"Fitted signal strength $\hat\mu$")
-    ax.legend(fontsize=15)
-    any_fit = next(iter(fits.values()))
-    label(ax, lumi_fb=any_fit["lumi_fb"])
-    save_figure(fig, *paths)
+    _finish(fig, ax, fits, paths, legend_size=15)

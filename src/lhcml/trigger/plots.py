@@ -60,25 +60,18 @@ def accuracy_vs_bops(metrics: dict, path_base) -> None:
     """Test accuracy of every model (Keras and hls4ml) against its BOPs (log x)."""
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
+    markers = {"keras": ("o", 80, "Keras"), "hls4ml": ("x", 120, "hls4ml")}
     for name, entry in metrics["models"].items():
-        colour = COLOURS.get(name, "black")
-        ax.scatter(
-            entry["bops"],
-            entry["keras"]["accuracy"],
-            color=colour,
-            marker="o",
-            s=80,
-            label=f"{NAMES.get(name, name)} Keras",
-        )
-        if "hls4ml" in entry:
-            ax.scatter(
-                entry["bops"],
-                entry["hls4ml"]["accuracy"],
-                color=colour,
-                marker="x",
-                s=120,
-                label=f"{NAMES.get(name, name)} hls4ml",
-            )
+        for kind, (marker, size, what) in markers.items():
+            if kind in entry:  # the hls4ml emulation only where the model was synthesised
+                ax.scatter(
+                    entry["bops"],
+                    entry[kind]["accuracy"],
+                    color=COLOURS.get(name, "black"),
+                    marker=marker,
+                    s=size,
+                    label=f"{NAMES.get(name, name)} {what}",
+                )
     ax.set_xscale("log")
     ax.set_xlabel("Bit operations (BOPs)")
     ax.set_ylabel("Test accuracy (5 classes)")
