@@ -31,7 +31,6 @@ from lhcml.taggers.dnn import DNNTagger, build_model
 log = logging.getLogger("lhcml.decorrelation.adversarial")
 
 KIND = "adversarial"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.adversarial``).
 DEFAULTS = schema_defaults("decorrelate.adversarial")

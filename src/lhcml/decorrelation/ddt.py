@@ -51,7 +51,6 @@ from lhcml.io import atomic_path
 log = logging.getLogger("lhcml.decorrelation.ddt")
 
 KIND = "ddt"
-MODEL_FILE = "model.json"
 
 MAPS = ("binned", "smooth")
 

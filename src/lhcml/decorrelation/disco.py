@@ -24,7 +24,6 @@ from lhcml.taggers.dnn import DNNTagger, build_model
 log = logging.getLogger("lhcml.decorrelation.disco")
 
 KIND = "disco"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.disco``).
 DEFAULTS = schema_defaults("decorrelate.disco")

@@ -20,7 +20,6 @@ from lhcml.taggers.inputs import balanced_weights, binary_jets, column, high_lev
 log = logging.getLogger("lhcml.taggers.bdt")
 
 KIND = "bdt"
-MODEL_FILE = "model.json"
 
 #: Hyperparameter defaults: the config schema's (section ``train.bdt``).
 DEFAULTS = schema_defaults("train.bdt")

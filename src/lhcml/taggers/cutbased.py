@@ -16,7 +16,6 @@ from lhcml.io import atomic_path
 from lhcml.taggers.inputs import binary_jets, column, require_columns
 
 KIND = "cutbased"
-MODEL_FILE = "model.json"
 
 #: Variables with a cut-based tagger, and the sign making higher scores signal-like.
 VARIABLES = {"tau21": -1.0, "n2": -1.0}

@@ -42,7 +42,6 @@ from lhcml.tf_setup import import_tensorflow
 log = logging.getLogger("lhcml.taggers.deepsets")
 
 KIND = "deepsets"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``train.deepsets``).
 DEFAULTS = schema_defaults("train.deepsets")

@@ -28,7 +28,6 @@ from lhcml.tf_setup import import_tensorflow
 log = logging.getLogger("lhcml.taggers.dnn")
 
 KIND = "dnn"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``train.dnn``).
 DEFAULTS = schema_defaults("train.dnn")
