@@ -333,13 +333,17 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     samples.update(tt_v12=real["tt_v12"], data=real["data"])
     # d2 is no NanoAOD branch and nano_tt_v12 stores no constituents to rebuild it from
     train = {**CI["train"], "taggers": ["bdt", "tau21"]}
-    config = write_config(
-        tmp_path / "cfg",
-        samples,
-        skim=CI["skim"],
-        train=train,
-        datamc={"taggers": ["bdt", "tau21"]},
-    )
+
+    def configure():  # the config with the current training features
+        return write_config(
+            tmp_path / "cfg",
+            samples,
+            skim=CI["skim"],
+            train=train,
+            datamc={"taggers": ["bdt", "tau21"]},
+        )
+
+    config = configure()
     proc = snakemake(work, config, "features", "--show-failed-logs", check=False)
     assert proc.returncode != 0
     assert (
@@ -348,13 +352,7 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     ) in proc.stdout + proc.stderr
     assert "tagger(s) bdt need it" in proc.stdout + proc.stderr
     train["features"] = [f for f in CI["train"]["features"] if f != "d2"]
-    config = write_config(
-        tmp_path / "cfg",
-        samples,
-        skim=CI["skim"],
-        train=train,
-        datamc={"taggers": ["bdt", "tau21"]},
-    )
+    config = configure()
     plan = snakemake(work, config, "-n", "datamc").stdout
     assert not re.search(r"^generate_chunk\s+\d+", plan, re.M), plan  # job stats
     assert re.search(r"^build_features\s+1$", plan, re.M), plan

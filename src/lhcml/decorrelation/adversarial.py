@@ -30,8 +30,6 @@ from lhcml.taggers.dnn import DNNTagger, build_model
 
 log = logging.getLogger("lhcml.decorrelation.adversarial")
 
-KIND = "adversarial"
-
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.adversarial``).
 DEFAULTS = schema_defaults("decorrelate.adversarial")
 

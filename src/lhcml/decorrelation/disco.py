@@ -23,8 +23,6 @@ from lhcml.taggers.dnn import DNNTagger, build_model
 
 log = logging.getLogger("lhcml.decorrelation.disco")
 
-KIND = "disco"
-
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.disco``).
 DEFAULTS = schema_defaults("decorrelate.disco")
 
