@@ -143,30 +143,38 @@ def test_caloGAN_file_round_trip(tmp_path):
     assert len(read_many([path, path])["energy"]) == 4
 
 
-def test_caloGAN_file_with_a_missing_key_is_rejected(tmp_path):
-    path = tmp_path / "broken.hdf5"
+GOOD_CALOGAN = {
+    "energy": (4, 1),
+    "layer_0": (4, 3, 96),
+    "layer_1": (4, 12, 12),
+    "layer_2": (4, 12, 6),
+    "overflow": (4, 3),
+}
+
+
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        (
+            {k: v for k, v in GOOD_CALOGAN.items() if k != "layer_2"},
+            r"bad.hdf5: missing CaloGAN dataset\(s\) \['layer_2'\]",
+        ),
+        (
+            {**GOOD_CALOGAN, "energy": (4,), "layer_0": (4, 96, 3)},
+            r"'layer_0' has shape \(4, 96, 3\), expected \(4, 3, 96\)",
+        ),
+    ],
+    ids=["missing-key", "wrong-shape"],
+)
+def test_caloGAN_file_with_a_missing_key_or_wrong_shape_is_rejected(tmp_path, shapes, message):
+    path = tmp_path / "bad.hdf5"
     with h5py.File(path, "w") as f:
-        f["energy"] = np.ones((4, 1))
-        f["layer_0"] = np.zeros((4, 3, 96))
-        f["layer_1"] = np.zeros((4, 12, 12))
-        f["overflow"] = np.zeros((4, 3))
-    with pytest.raises(
-        CaloFormatError, match=r"broken.hdf5: missing CaloGAN dataset\(s\) \['layer_2'\]"
-    ):
+        for key, shape in shapes.items():
+            f[key] = np.ones(shape) if key == "energy" else np.zeros(shape)
+    with pytest.raises(CaloFormatError, match=message):
         read_showers(path)
 
 
-def test_caloGAN_file_with_a_wrong_shape_is_rejected(tmp_path):
-    path = tmp_path / "wrong.hdf5"
-    with h5py.File(path, "w") as f:
-        f["energy"] = np.ones(4)
-        f["layer_0"] = np.zeros((4, 96, 3))
-        f["layer_1"] = np.zeros((4, 12, 12))
-        f["layer_2"] = np.zeros((4, 12, 6))
-        f["overflow"] = np.zeros((4, 3))
-    with pytest.raises(
-        CaloFormatError, match=r"'layer_0' has shape \(4, 96, 3\), expected \(4, 3, 96\)"
-    ):
-        read_showers(path)
+def test_missing_caloGAN_file_is_rejected(tmp_path):
     with pytest.raises(CaloFormatError, match="cannot open"):
         read_showers(tmp_path / "absent.hdf5")

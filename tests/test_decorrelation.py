@@ -391,27 +391,19 @@ def test_adversarial_decorrelates_and_reloads(splits, disco_pair, tmp_path):
 
 
 def test_network_training_is_deterministic(splits):
-    a, _ = train_network(
-        "disco",
-        "disco",
-        splits["train"],
-        splits["val"],
-        FEATURES,
-        {**NET, "epochs": 1},
-        5.0,
-        seed=8,
-        threads=1,
-    )
-    b, _ = train_network(
-        "disco",
-        "disco",
-        splits["train"],
-        splits["val"],
-        FEATURES,
-        {**NET, "epochs": 1},
-        5.0,
-        seed=8,
-        threads=1,
+    a, b = (
+        train_network(
+            "disco",
+            "disco",
+            splits["train"],
+            splits["val"],
+            FEATURES,
+            {**NET, "epochs": 1},
+            5.0,
+            seed=8,
+            threads=1,
+        )[0]
+        for _ in range(2)
     )
     np.testing.assert_array_equal(a.score(splits["test"]), b.score(splits["test"]))
 

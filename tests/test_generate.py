@@ -1,6 +1,7 @@
 """Generation: NanoAOD files that coffea reads, with valid cross-references and physics."""
 
 import warnings
+from pathlib import Path
 
 import awkward as ak
 import fastjet
@@ -23,19 +24,25 @@ pytestmark = pytest.mark.filterwarnings("ignore:Missing cross-reference:RuntimeW
 @pytest.fixture(scope="module")
 def vjets_chunk(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen")
-    meta = generate_chunk(
-        process="vjets",
-        n_events=400,
-        chunk=3,
-        master_seed=1,
-        sample_seed=2,
+    meta = _chunk(out / "3", process="vjets", n_events=400, chunk=3, seeds=(1, 2))
+    return out / "3.root", meta
+
+
+def _chunk(stem: Path, process: str, n_events: int, chunk: int, seeds: tuple[int, int]):
+    """Generate a chunk to ``stem``.root / ``stem``.json (pT-hat > 300 GeV, no MPI);
+    ``seeds``: (master, sample)."""
+    return generate_chunk(
+        process=process,
+        n_events=n_events,
+        chunk=chunk,
+        master_seed=seeds[0],
+        sample_seed=seeds[1],
         pthat_min=300.0,
         mpi=False,
-        out_root=out / "3.root",
-        out_meta=out / "3.json",
+        out_root=stem.with_suffix(".root"),
+        out_meta=stem.with_suffix(".json"),
         progress=False,
     )
-    return out / "3.root", meta
 
 
 def _events(path):
@@ -163,18 +170,8 @@ def test_w_z_jets_have_the_boson_mass(vjets_chunk):
 
 
 def test_same_seeds_same_file(tmp_path):
-    kwargs = dict(
-        process="qcd",
-        n_events=30,
-        chunk=0,
-        master_seed=5,
-        sample_seed=6,
-        pthat_min=300.0,
-        mpi=False,
-        progress=False,
-    )
-    generate_chunk(out_root=tmp_path / "a.root", out_meta=tmp_path / "a.json", **kwargs)
-    generate_chunk(out_root=tmp_path / "b.root", out_meta=tmp_path / "b.json", **kwargs)
+    for name in ("a", "b"):
+        _chunk(tmp_path / name, process="qcd", n_events=30, chunk=0, seeds=(5, 6))
     a = uproot.open(tmp_path / "a.root")["Events"].arrays(library="ak")
     b = uproot.open(tmp_path / "b.root")["Events"].arrays(library="ak")
     assert ak.array_equal(a, b)

@@ -96,31 +96,31 @@ def test_spurious_signal_is_zero_for_a_smooth_background_and_not_for_a_peak():
     assert heavier["mu_err_mc"] == pytest.approx(2 * flat["mu_err_mc"], rel=1e-9)
 
 
+def _measurement(st, basis, spurious: float, **options):
+    """The binned measurement of the signal templates ``st`` over the background ``basis``
+    with the nuisance sizes ``SIZES`` and a spurious-signal term of ``spurious``."""
+    from lhcml.inference import binned
+
+    meas = binned.build(
+        EDGES, st.nominal, st.variations, st.rel_stat, basis, SIZES, spurious=spurious, **options
+    )
+    meas.set_spurious(spurious)
+    return meas
+
+
 @pytest.fixture(scope="module")
 def model():
     """One measurement (compiled once) with its templates and true background."""
     from lhcml.inference.backend import import_zfit
 
     import_zfit(7)
-    from lhcml.inference import binned
     from lhcml.inference import measure as M
 
     msd, label, w = _signal_jets()
     st = T.signal_templates(msd, label, w, EDGES, SIZES["jms"], SIZES["jmr"])
     a = T.bernstein_matrix(EDGES, 3)
     bkg = a @ np.array([4e6, 1e6, 5e5, 1e5])
-    meas = binned.build(
-        EDGES,
-        st.nominal,
-        st.variations,
-        st.rel_stat,
-        a,
-        SIZES,
-        spurious=0.02,
-        mu_limits=(-10, 10),
-        mcstat_threshold=0.05,
-    )
-    meas.set_spurious(0.02)
+    meas = _measurement(st, a, 0.02, mu_limits=(-10, 10), mcstat_threshold=0.05)
     return {"meas": meas, "st": st, "bkg": bkg, "opt": M.minimizer(), "M": M}
 
 
@@ -215,7 +215,6 @@ def test_fits_are_valid_on_bootstrapped_templates(replica):
     from lhcml.inference.backend import import_zfit
 
     import_zfit(7)
-    from lhcml.inference import binned
     from lhcml.inference import measure as M
 
     rng = np.random.default_rng(100 + replica)
@@ -229,18 +228,7 @@ def test_fits_are_valid_on_bootstrapped_templates(replica):
     smooth = T.smooth_background(qcd, wq, sq, EDGES, 3)
     mc_var = T.mc_variance(smooth, qcd, wq, sq, EDGES)
     spur = T.spurious_signal(st.nominal, a, h, mc_var, smooth["total"])
-    meas = binned.build(
-        EDGES,
-        st.nominal,
-        st.variations,
-        st.rel_stat,
-        a,
-        SIZES,
-        spurious=spur["size"],
-        mu_limits=(-50, 50),
-        prefix=f"boot{replica}",
-    )
-    meas.set_spurious(spur["size"])
+    meas = _measurement(st, a, spur["size"], mu_limits=(-50, 50), prefix=f"boot{replica}")
     data = rng.poisson(smooth["total"] + st.nominal).astype(float)
     meas.load(data)
     r = M.fit(meas, M.minimizer(), meas.start_values(data))

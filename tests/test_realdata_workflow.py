@@ -24,7 +24,7 @@ import yaml
 
 from lhcml.generate.nanoaod_writer import write_nanoaod
 from lhcml.skim import SkimInputError
-from lhcml.skim.processor import Selection
+from lhcml.skim.processor import CUTFLOW_STEPS, Selection
 from lhcml.skim.run import skim_sample
 
 from conftest import ROOT, snakemake_command
@@ -140,15 +140,9 @@ def test_simulation_with_runs_pfnano(real_run, real_nanoaod):
     flow = cutflow(real_run[0], "qcd_pfnano")
     assert flow["sumw"] == pytest.approx(10.0)  # Runs/genEventSumw
     assert flow["steps"][0]["weighted"] == pytest.approx(3.0 * LUMI_FB * 1000.0)
-    assert [s["name"] for s in flow["steps"]] == [
-        "all",
-        "met_filters",
-        "has_fatjet",
-        "pt",
-        "eta",
-        "jet_id",
-        "msoftdrop",
-    ]
+    # simulation: no data-quality lines (golden JSON, trigger)
+    steps = [s for s in CUTFLOW_STEPS if s not in ("golden_json", "hlt")]
+    assert [s["name"] for s in flow["steps"]] == steps
     # one leading jet has msoftdrop = -2e-5 GeV (float noise): outside [0, 300)
     assert events(flow) == [10, 10, 10, 10, 10, 10, 9]
 
@@ -197,17 +191,7 @@ def test_v15_constituents_as_stored(real_run, real_nanoaod):
 def test_collision_data(real_run):
     work, _ = real_run
     flow = cutflow(work, "data")
-    assert [s["name"] for s in flow["steps"]] == [
-        "all",
-        "golden_json",
-        "hlt",
-        "met_filters",
-        "has_fatjet",
-        "pt",
-        "eta",
-        "jet_id",
-        "msoftdrop",
-    ]
+    assert [s["name"] for s in flow["steps"]] == list(CUTFLOW_STEPS)  # every line
     assert events(flow) == [40, 40, 19, 19, 3, 3, 2, 2, 2]
     assert flow["xsec_pb"] is None
     assert flow["steps"][-1]["weighted"] == 2.0  # weight 1
@@ -258,44 +242,22 @@ def test_data_quality_selection_errors_and_mask(real_nanoaod, tmp_path):
     data = real_nanoaod["nano_dimuon.root"]
     other = tmp_path / "golden.json"
     other.write_text('{"315267": [[1, 204]], "315268": [[1, 1000]]}')
-    skim_sample(
-        [data],
-        "d",
-        None,
-        1.0,
-        SKIM,
-        tmp_path / "d.parquet",
-        tmp_path / "d.json",
-        selection=Selection(golden_json=str(other)),
-    )
-    flow = json.loads((tmp_path / "d.json").read_text())
+
+    def skim(path, name, xsec_pb, selection):  # weight 1 (data) without xsec_pb
+        parquet, cutflow = tmp_path / f"{name}.parquet", tmp_path / f"{name}.json"
+        skim_sample([path], name, xsec_pb, 1.0, SKIM, parquet, cutflow, selection=selection)
+        return json.loads(cutflow.read_text())
+
+    flow = skim(data, "d", None, Selection(golden_json=str(other)))
     assert events(flow)[:2] == [40, 0]  # lumi section 205 is not certified there
     with pytest.raises(
         SkimInputError, match=r"nano_dimuon\.root: tree 'Events' has no branch 'HLT_Nope'"
     ):
-        skim_sample(
-            [data],
-            "d",
-            None,
-            1.0,
-            SKIM,
-            tmp_path / "e.parquet",
-            tmp_path / "e.json",
-            selection=Selection(hlt_paths=("HLT_Nope",)),
-        )
+        skim(data, "e", None, Selection(hlt_paths=("HLT_Nope",)))
     with pytest.raises(
         SkimInputError, match=r"nano_tt_v15\.root: tree 'Events' has no branch 'FatJet_jetId'"
     ):
-        skim_sample(
-            [real_nanoaod["nano_tt_v15.root"]],
-            "t",
-            1.0,
-            1.0,
-            SKIM,
-            tmp_path / "f.parquet",
-            tmp_path / "f.json",
-            selection=Selection(jet_id=2),
-        )
+        skim(real_nanoaod["nano_tt_v15.root"], "f", 1.0, Selection(jet_id=2))
 
 
 def test_zero_event_file_says_it_has_no_events(real_nanoaod, tmp_path):
@@ -371,13 +333,17 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     samples.update(tt_v12=real["tt_v12"], data=real["data"])
     # d2 is no NanoAOD branch and nano_tt_v12 stores no constituents to rebuild it from
     train = {**CI["train"], "taggers": ["bdt", "tau21"]}
-    config = write_config(
-        tmp_path / "cfg",
-        samples,
-        skim=CI["skim"],
-        train=train,
-        datamc={"taggers": ["bdt", "tau21"]},
-    )
+
+    def configure():  # the config with the current training features
+        return write_config(
+            tmp_path / "cfg",
+            samples,
+            skim=CI["skim"],
+            train=train,
+            datamc={"taggers": ["bdt", "tau21"]},
+        )
+
+    config = configure()
     proc = snakemake(work, config, "features", "--show-failed-logs", check=False)
     assert proc.returncode != 0
     assert (
@@ -386,13 +352,7 @@ def test_generated_plus_real_samples(ci_run, real_nanoaod, tmp_path):
     ) in proc.stdout + proc.stderr
     assert "tagger(s) bdt need it" in proc.stdout + proc.stderr
     train["features"] = [f for f in CI["train"]["features"] if f != "d2"]
-    config = write_config(
-        tmp_path / "cfg",
-        samples,
-        skim=CI["skim"],
-        train=train,
-        datamc={"taggers": ["bdt", "tau21"]},
-    )
+    config = configure()
     plan = snakemake(work, config, "-n", "datamc").stdout
     assert not re.search(r"^generate_chunk\s+\d+", plan, re.M), plan  # job stats
     assert re.search(r"^features_build\s+1$", plan, re.M), plan

@@ -21,6 +21,7 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import jsonschema
 import yaml
@@ -328,6 +329,28 @@ def dataclass_from_mapping(cls, mapping: dict | None, what: str):
     if unknown:
         raise KeyError(f"unknown {what} parameter(s): {', '.join(sorted(unknown))}")
     return cls(**{**schema_defaults(what), **mapping})
+
+
+class ConfigSection:
+    """Base of the frozen dataclasses that hold one config section's parameters.
+
+    A subclass names its section (dotted key path) as a class keyword,
+    ``class GanParams(ConfigSection, section="calo.gan")``; :meth:`from_mapping` then
+    builds it from that section, missing keys taking the schema's defaults
+    (:func:`dataclass_from_mapping`). The dataclasses declare no defaults of their own.
+    """
+
+    section: ClassVar[str]
+
+    def __init_subclass__(cls, section: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if section is not None:
+            cls.section = section
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None = None):
+        """The parameters of ``mapping`` (the config section), schema defaults filled in."""
+        return dataclass_from_mapping(cls, mapping, cls.section)
 
 
 def load_config(path: str | os.PathLike) -> dict:

@@ -25,18 +25,15 @@ fraction to [0, ``MAX_FRACTION``].
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from lhcml.calo.encoding import encode_energy, rescale_layers
+from lhcml.calo.flowfit import fit_by_likelihood
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
-from lhcml.calo.weights import assign_weights, read_model, save_model
-from lhcml.config import dataclass_from_mapping
-
-log = logging.getLogger("lhcml.calo.energyflow")
+from lhcml.calo.weights import SavedFlow
+from lhcml.config import ConfigSection
 
 #: Added to the layer fraction before the logarithm (an empty layer has code -5).
 FLOOR = 1e-5
@@ -47,7 +44,7 @@ CLIP = 5.0
 
 
 @dataclass(frozen=True)
-class FlowParams:
+class FlowParams(ConfigSection, section="calo.energy_flow"):
     """Flow hyperparameters (config section ``calo.energy_flow``; defaults: the schema's)."""
 
     n_mades: int
@@ -55,10 +52,6 @@ class FlowParams:
     epochs: int
     batch_size: int
     learning_rate: float
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> FlowParams:
-        return dataclass_from_mapping(cls, mapping, "calo.energy_flow")
 
 
 def layer_energies(showers: dict) -> np.ndarray:
@@ -91,8 +84,12 @@ def rescale_showers(showers: dict, targets: np.ndarray) -> dict:
     return out
 
 
-class LayerEnergyFlow:
+class LayerEnergyFlow(SavedFlow):
     """The conditional flow p(u | c) and its standardisation of the codes."""
+
+    PARAMS = FlowParams
+    ARRAYS = ("mean", "std", "e_range")
+    WHAT = "flow"
 
     def __init__(self, params: FlowParams, mean, std, e_range):
         from lhcml.tf_setup import import_tensorflow
@@ -165,25 +162,6 @@ class LayerEnergyFlow:
         u_std = u_std.numpy().astype(np.float64)
         return decode_layers(u_std * self.std + self.mean, incident)
 
-    def save(self, path) -> None:
-        """Weights, standardisation and parameters in one ``.npz`` file (atomic)."""
-        save_model(
-            path,
-            self.trainable_variables,
-            self.params,
-            mean=self.mean,
-            std=self.std,
-            e_range=np.asarray(self.e_range),
-        )
-
-    @classmethod
-    def load(cls, path) -> LayerEnergyFlow:
-        params, data = read_model(path)
-        params = FlowParams(**params)
-        flow = cls(params, data["mean"], data["std"], data["e_range"])
-        assign_weights(flow.trainable_variables, data, path, f"the flow of {params}")
-        return flow
-
 
 def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 1):
     """Fit the flow to the layer energies of ``showers``; return ``(flow, history)``.
@@ -193,40 +171,13 @@ def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 
     """
     from lhcml.tf_setup import import_tensorflow
 
-    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    import_tensorflow(seed=seed, threads=threads)  # seeds the initial weights
     codes = encode_layers(layer_energies(showers), showers["energy"])
     std = codes.std(axis=0)
     flow = LayerEnergyFlow(params, codes.mean(axis=0), np.where(std > 0, std, 1.0), e_range)
     u, c = flow.standardise(codes), flow.condition(showers["energy"])
-    n, bs = len(u), min(params.batch_size, len(u))
-    steps = params.epochs * (n // bs)  # cosine decay to 0 and clipped gradients: the
-    # likelihood of a flow has sharp spikes at a constant learning rate
-    schedule = keras.optimizers.schedules.CosineDecay(params.learning_rate, max(steps, 1))
-    opt = keras.optimizers.Adam(schedule, clipnorm=1.0)
-    variables = flow.trainable_variables
-
-    @tf.function
-    def step(u_batch, c_batch):
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(flow.log_prob(u_batch, c_batch))
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
-
     rng = np.random.default_rng(seed)
-    history = {"nll": []}
-    start = time.perf_counter()
-    for epoch in range(params.epochs):
-        order = rng.permutation(n)
-        losses = [
-            float(step(tf.constant(u[idx]), tf.constant(c[idx])))
-            for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))
-        ]
-        history["nll"].append(float(np.mean(losses)))
-        if (epoch + 1) % 10 == 0 or epoch + 1 == params.epochs:
-            log.info(
-                "energy flow epoch %3d/%d: NLL %.4f", epoch + 1, params.epochs, history["nll"][-1]
-            )
-    history["train_seconds"] = time.perf_counter() - start
+    history = fit_by_likelihood(flow, u, c, params, rng, name="energy flow", log_every=10)
     return flow, history
 
 

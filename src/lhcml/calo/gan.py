@@ -35,7 +35,7 @@ import numpy as np
 
 from lhcml.calo.encoding import encode_energy, rescale_layers
 from lhcml.calo.geometry import N_CELLS, flatten_layers, showers_from_cells
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 
 log = logging.getLogger("lhcml.calo.gan")
 
@@ -44,7 +44,7 @@ _Y_SCALE = float(np.log1p(1.0 / EPS))
 
 
 @dataclass(frozen=True)
-class GanParams:
+class GanParams(ConfigSection, section="calo.gan"):
     """GAN hyperparameters (config section ``calo.gan``; defaults: the schema's)."""
 
     epochs: int
@@ -56,10 +56,6 @@ class GanParams:
     learning_rate_critic: float
     n_critic: int
     gp_weight: float
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> GanParams:
-        return dataclass_from_mapping(cls, mapping, "calo.gan")
 
 
 def encode_cells(showers: dict) -> np.ndarray:

@@ -41,14 +41,13 @@ Generation
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from lhcml.calo.encoding import encode_energy
 from lhcml.calo.energyflow import encode_layers, layer_energies
+from lhcml.calo.flowfit import fit_by_likelihood
 from lhcml.calo.geometry import (
     LAYER_CELLS,
     LAYER_OFFSETS,
@@ -57,10 +56,8 @@ from lhcml.calo.geometry import (
     flatten_layers,
     showers_from_cells,
 )
-from lhcml.calo.weights import assign_weights, read_model, save_model
-from lhcml.config import dataclass_from_mapping
-
-log = logging.getLogger("lhcml.calo.shapeflow")
+from lhcml.calo.weights import SavedFlow
+from lhcml.config import ConfigSection
 
 #: Logit regulator (CaloFlow's is 1e-6 with noise of 1 keV in MeV units; here smaller, so
 #: that the noise of the empty cells lies far below the threshold in logit space).
@@ -81,7 +78,7 @@ PERMUTATION_SEED = 504
 
 
 @dataclass(frozen=True)
-class ShapeFlowParams:
+class ShapeFlowParams(ConfigSection, section="calo.shape_flow"):
     """Shape-flow hyperparameters (config section ``calo.shape_flow``; defaults: the schema's)."""
 
     n_couplings: int
@@ -92,10 +89,6 @@ class ShapeFlowParams:
     noise: float
     threshold: float
     spline_bins: int
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> ShapeFlowParams:
-        return dataclass_from_mapping(cls, mapping, "calo.shape_flow")
 
 
 def _layer_sums(cells: np.ndarray) -> np.ndarray:
@@ -130,8 +123,12 @@ def postprocess(codes: np.ndarray, energies: np.ndarray, threshold: float) -> np
     return np.where(cells >= threshold, cells, 0.0)
 
 
-class ShapeFlow:
+class ShapeFlow(SavedFlow):
     """The conditional coupling flow p(codes | E_inc, E_0..2) and its standardisations."""
+
+    PARAMS = ShapeFlowParams
+    ARRAYS = ("mean", "std", "layer_mean", "layer_std", "e_range")
+    WHAT = "shape flow"
 
     def __init__(self, params: ShapeFlowParams, mean, std, layer_mean, layer_std, e_range):
         from lhcml.tf_setup import import_tensorflow
@@ -230,34 +227,6 @@ class ShapeFlow:
         codes = codes.astype(np.float64) * self.std + self.mean
         return postprocess(codes, energies, self.params.threshold)
 
-    def save(self, path) -> None:
-        """Weights, standardisations and parameters in one ``.npz`` file (atomic)."""
-        save_model(
-            path,
-            self.trainable_variables,
-            self.params,
-            mean=self.mean,
-            std=self.std,
-            layer_mean=self.layer_mean,
-            layer_std=self.layer_std,
-            e_range=np.asarray(self.e_range),
-        )
-
-    @classmethod
-    def load(cls, path) -> ShapeFlow:
-        params, data = read_model(path)
-        params = ShapeFlowParams(**params)
-        flow = cls(
-            params,
-            data["mean"],
-            data["std"],
-            data["layer_mean"],
-            data["layer_std"],
-            data["e_range"],
-        )
-        assign_weights(flow.trainable_variables, data, path, f"the shape flow of {params}")
-        return flow
-
 
 def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: int = 1):
     """Fit the shape flow to ``showers``; return ``(flow, history)``.
@@ -267,7 +236,7 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     """
     from lhcml.tf_setup import import_tensorflow
 
-    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    import_tensorflow(seed=seed, threads=threads)  # seeds the initial weights
     rng = np.random.default_rng(seed)
     codes, _energies = preprocess(showers, params.noise, rng)
     std = codes.std(axis=0)
@@ -283,38 +252,7 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     )
     x = ((codes - flow.mean) / flow.std).astype(np.float32)
     c = flow.condition(showers["energy"], layer_energies(showers))
-    n, bs = len(x), min(params.batch_size, len(x))
-    steps = params.epochs * (n // bs)
-    schedule = keras.optimizers.schedules.CosineDecay(params.learning_rate, max(steps, 1))
-    opt = keras.optimizers.Adam(schedule, clipnorm=1.0)
-    variables = flow.trainable_variables
-
-    @tf.function
-    def step(x_batch, c_batch):
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(flow.log_prob(x_batch, c_batch)) / N_CELLS
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
-
-    history = {"nll": [], "epoch_seconds": []}
-    start = time.perf_counter()
-    for epoch in range(params.epochs):
-        t0 = time.perf_counter()
-        order = rng.permutation(n)
-        losses = [
-            float(step(tf.constant(x[idx]), tf.constant(c[idx])))
-            for idx in (order[i : i + bs] for i in range(0, n - bs + 1, bs))
-        ]
-        history["nll"].append(float(np.mean(losses)))
-        history["epoch_seconds"].append(time.perf_counter() - t0)
-        log.info(
-            "shape flow epoch %3d/%d: NLL per cell %.4f (%.1f s)",
-            epoch + 1,
-            params.epochs,
-            history["nll"][-1],
-            history["epoch_seconds"][-1],
-        )
-    history["train_seconds"] = time.perf_counter() - start
+    history = fit_by_likelihood(flow, x, c, params, rng, per=N_CELLS, name="shape flow")
     return flow, history
 
 

@@ -84,7 +84,7 @@ from lhcml.calo.geometry import (
     SamplingMedium,
     cell_size,
 )
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 
 log = logging.getLogger("lhcml.calo.showersim")
 
@@ -95,7 +95,7 @@ PHOTON_CONVERSION_X0 = 9.0 / 7.0
 
 
 @dataclass(frozen=True)
-class SimulatorParams:
+class SimulatorParams(ConfigSection, section="calo.simulator"):
     """Simulator settings (config section ``calo.simulator``; defaults: the schema's)."""
 
     position_spread_mm: float  # entry point uniform in +-spread in x and y
@@ -111,10 +111,6 @@ class SimulatorParams:
     had_core_mm: float  # core radius of the hadronic radial profile
     had_tail_mm: float  # tail radius
     had_core_fraction: float  # probability of the core
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> SimulatorParams:
-        return dataclass_from_mapping(cls, mapping, "calo.simulator")
 
 
 # ---------------------------------------------------------------------------------------
@@ -193,6 +189,20 @@ class Spots:
     hadronic: np.ndarray
 
     @staticmethod
+    def of_showers(idx, x0, y0, dx, dy, z, spot_energy, hadronic: bool) -> Spots:
+        """Spots of showers ``idx`` (one entry per spot) at offsets ``(dx, dy)`` from their
+        shower's axis ``(x0, y0)`` and depth ``z`` (mm), each carrying its shower's
+        ``spot_energy`` (GeV, per shower)."""
+        return Spots(
+            shower=idx,
+            x=x0.astype(F32)[idx] + dx,
+            y=y0.astype(F32)[idx] + dy,
+            z=z,
+            true=np.asarray(spot_energy).astype(F32)[idx],
+            hadronic=np.full(idx.size, hadronic),
+        )
+
+    @staticmethod
     def concat(parts: list[Spots]) -> Spots:
         return Spots(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Spots)))
 
@@ -221,14 +231,7 @@ def em_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
     radius = np.where(rng.random(idx.size, dtype=F32) < p, r_core, r_tail)
     dx, dy = _radial_offsets(rng, radius * F32(medium.moliere_radius))
     z = z_start.astype(F32)[idx] + g * (medium.x0 / beta).astype(F32)[idx]
-    return Spots(
-        shower=idx,
-        x=x0.astype(F32)[idx] + dx,
-        y=y0.astype(F32)[idx] + dy,
-        z=z,
-        true=(energy / np.maximum(n, 1)).astype(F32)[idx],
-        hadronic=np.zeros(idx.size, bool),
-    )
+    return Spots.of_showers(idx, x0, y0, dx, dy, z, energy / np.maximum(n, 1), hadronic=False)
 
 
 def hadronic_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
@@ -243,14 +246,7 @@ def hadronic_spots(rng, energy, z_start, x0, y0, medium, params) -> Spots:
     core = rng.random(idx.size, dtype=F32) < params.had_core_fraction
     radius = np.where(core, F32(params.had_core_mm), F32(params.had_tail_mm))
     dx, dy = _radial_offsets(rng, radius)
-    return Spots(
-        shower=idx,
-        x=x0.astype(F32)[idx] + dx,
-        y=y0.astype(F32)[idx] + dy,
-        z=z,
-        true=(energy / np.maximum(n, 1)).astype(F32)[idx],
-        hadronic=np.ones(idx.size, bool),
-    )
+    return Spots.of_showers(idx, x0, y0, dx, dy, z, energy / np.maximum(n, 1), hadronic=True)
 
 
 def mip_spots(energy, length, x0, y0, medium) -> tuple[Spots, np.ndarray]:

@@ -30,7 +30,7 @@ from scipy.stats import wasserstein_distance
 
 from lhcml.calo.geometry import flatten_layers
 from lhcml.calo.showershapes import FEATURES, feature_matrix
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 
 
 def feature_distances(ref_shapes: dict, gen_shapes: dict, features=FEATURES) -> dict:
@@ -99,7 +99,7 @@ def worst(values: dict, n: int = 3) -> list[list]:
 
 
 @dataclass(frozen=True)
-class ClassifierParams:
+class ClassifierParams(ConfigSection, section="calo.classifier"):
     """The evaluation classifier (config section ``calo.classifier``; defaults: the schema's)."""
 
     hidden_layers: list[int]
@@ -109,10 +109,6 @@ class ClassifierParams:
     learning_rate: float
     validation_fraction: float
     test_fraction: float
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> ClassifierParams:
-        return dataclass_from_mapping(cls, mapping, "calo.classifier")
 
 
 def classifier_auc(

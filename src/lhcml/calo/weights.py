@@ -43,3 +43,31 @@ def assign_weights(variables, arrays: dict, path, what: str) -> None:
         raise ValueError(f"{path}: no weights w{missing[0]} for {what}")
     for i, v in enumerate(variables):
         v.assign(arrays[f"w{i}"])
+
+
+class SavedFlow:
+    """Saving and loading for a flow class, in the layout above.
+
+    The class sets ``PARAMS`` (its parameter dataclass), ``ARRAYS`` (the names of the
+    arrays its constructor takes after ``params``, in order, kept as attributes of the
+    same names) and ``WHAT`` (the model's name in error messages); it has
+    ``trainable_variables``.
+    """
+
+    PARAMS: type
+    ARRAYS: tuple[str, ...]
+    WHAT: str
+
+    def save(self, path) -> None:
+        """Weights, standardisations and parameters in one ``.npz`` file (atomic)."""
+        arrays = {name: np.asarray(getattr(self, name)) for name in self.ARRAYS}
+        save_model(path, self.trainable_variables, self.params, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """The flow saved at ``path`` by :meth:`save`."""
+        params, data = read_model(path)
+        params = cls.PARAMS(**params)
+        flow = cls(params, *(data[name] for name in cls.ARRAYS))
+        assign_weights(flow.trainable_variables, data, path, f"the {cls.WHAT} of {params}")
+        return flow

@@ -61,9 +61,18 @@ def kind_of(tagger: str) -> str:
         ) from None
 
 
+#: File name of each kind's model inside results/models/{tagger}/ (and in each scan
+#: point's folder): native Keras for the networks, JSON for the DDT map.
+MODEL_FILES: dict[str, str] = {
+    "adversarial": "model.keras",
+    "disco": "model.keras",
+    "ddt": "model.json",
+}
+
+
 def model_file(tagger: str) -> str:
     """File name of a decorrelated tagger's model inside results/models/{tagger}/."""
-    return "model.json" if kind_of(tagger) == "ddt" else "model.keras"
+    return MODEL_FILES[kind_of(tagger)]
 
 
 def display_name(tagger: str) -> str:
@@ -126,6 +135,7 @@ __all__ = [
     "DISPLAY_NAMES",
     "MASS_FEATURES",
     "MD_TAGGERS",
+    "MODEL_FILES",
     "NN_METHODS",
     "display_name",
     "kind_of",

@@ -26,14 +26,9 @@ import numpy as np
 
 from lhcml.config import schema_defaults
 from lhcml.decorrelation import training
-from lhcml.decorrelation.data import prepare
 from lhcml.taggers.dnn import DNNTagger, build_model
-from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.decorrelation.adversarial")
-
-KIND = "adversarial"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.adversarial``).
 DEFAULTS = schema_defaults("decorrelate.adversarial")
@@ -106,11 +101,9 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
 
 def train(train_table, val_table, features, params: dict, lam: float, seed: int, threads: int = 1):
     """Train on the signal/QCD jets of ``train_table``; return ``(DNNTagger, info)``."""
-    p = {**DEFAULTS, **params}
-    p.pop("lambda", None)
-    p.pop("scan", None)
-    tf, keras = import_tensorflow(seed=seed, threads=threads)
-    tr, val, scaler = prepare(train_table, val_table, features)
+    p, tf, keras, tr, val, scaler = training.setup(
+        DEFAULTS, params, train_table, val_table, features, seed, threads
+    )
     edges = mass_bin_edges(tr.mass, tr.w_qcd, p["mass_bins"])
     labels = {"label": mass_labels(tr.mass, edges)}
     clf = build_model(keras, tr.x.shape[1], p["layers"], p["dropout"])
@@ -141,16 +134,15 @@ def train(train_table, val_table, features, params: dict, lam: float, seed: int,
     history += training.run_epochs(
         tf, game, epochs=p["epochs"], seed=seed + 2, phase="adversarial", **run
     )
-    seconds = time.perf_counter() - start
-    info = {
-        "n_train": tr.counts,
-        "params": p,
-        "lambda": float(lam),
-        "mass_bin_edges": edges.tolist(),
-        "train_seconds": seconds,
-        "epochs_run": len(history),
-        "history": training.history_columns(history),
-        "blind_adversary_loss": float(np.log(p["mass_bins"])),
-    }
-    log.info("adversarial tagger trained in %.1f s", seconds)
+    info = training.training_info(
+        log,
+        "adversarial tagger",
+        tr,
+        p,
+        lam,
+        history,
+        start,
+        mass_bin_edges=edges.tolist(),
+        blind_adversary_loss=float(np.log(p["mass_bins"])),
+    )
     return DNNTagger(clf, features, scaler), info

@@ -50,9 +50,6 @@ from lhcml.io import atomic_path
 
 log = logging.getLogger("lhcml.decorrelation.ddt")
 
-KIND = "ddt"
-MODEL_FILE = "model.json"
-
 MAPS = ("binned", "smooth")
 
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.ddt``), plus the library-only
@@ -274,7 +271,7 @@ def map_from_dict(d: dict):
 class DDTTagger:
     """A base tagger's score minus the DDT map; scores need the base score per jet."""
 
-    kind = KIND
+    kind = "ddt"
 
     def __init__(self, base: str, ddt_map: DDTMap):
         self.base = base

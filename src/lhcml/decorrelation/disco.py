@@ -18,15 +18,10 @@ import time
 
 from lhcml.config import schema_defaults
 from lhcml.decorrelation import training
-from lhcml.decorrelation.data import prepare
 from lhcml.decorrelation.dcor import tf_distance_correlation
 from lhcml.taggers.dnn import DNNTagger, build_model
-from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.decorrelation.disco")
-
-KIND = "disco"
-MODEL_FILE = "model.keras"
 
 #: Hyperparameter defaults: the config schema's (section ``decorrelate.disco``).
 DEFAULTS = schema_defaults("decorrelate.disco")
@@ -52,11 +47,9 @@ def make_step(tf, keras, clf, lam: float, p: dict):
 
 def train(train_table, val_table, features, params: dict, lam: float, seed: int, threads: int = 1):
     """Train on the signal/QCD jets of ``train_table``; return ``(DNNTagger, info)``."""
-    p = {**DEFAULTS, **params}
-    p.pop("lambda", None)
-    p.pop("scan", None)
-    tf, keras = import_tensorflow(seed=seed, threads=threads)
-    tr, val, scaler = prepare(train_table, val_table, features)
+    p, tf, keras, tr, val, scaler = training.setup(
+        DEFAULTS, params, train_table, val_table, features, seed, threads
+    )
     clf = build_model(keras, tr.x.shape[1], p["layers"], p["dropout"])
     step = make_step(tf, keras, clf, lam, p)
     log.info(
@@ -80,14 +73,5 @@ def train(train_table, val_table, features, params: dict, lam: float, seed: int,
         logger=log,
         phase="disco",
     )
-    seconds = time.perf_counter() - start
-    info = {
-        "n_train": tr.counts,
-        "params": p,
-        "lambda": float(lam),
-        "train_seconds": seconds,
-        "epochs_run": len(history),
-        "history": training.history_columns(history),
-    }
-    log.info("DisCo tagger trained in %.1f s", seconds)
+    info = training.training_info(log, "DisCo tagger", tr, p, lam, history, start)
     return DNNTagger(clf, features, scaler), info

@@ -18,9 +18,10 @@ import time
 
 import numpy as np
 
-from lhcml.decorrelation.data import Jets, batches
+from lhcml.decorrelation.data import Jets, batches, prepare
 from lhcml.decorrelation.dcor import distance_correlation
 from lhcml.taggers.metrics import auc
+from lhcml.tf_setup import import_tensorflow
 
 #: QCD jets of the validation split used for the per-epoch distance correlation (n^2 cost).
 VAL_DCOR_JETS = 2000
@@ -121,3 +122,38 @@ def history_columns(records: list[dict]) -> dict[str, list[float]]:
     """Per-epoch records as ``{key: [value per epoch]}`` (keys missing in a phase skipped)."""
     keys = sorted({k for r in records for k in r})
     return {k: [float(r[k]) for r in records if k in r] for k in keys}
+
+
+def setup(defaults: dict, params: dict, train_table, val_table, features, seed: int, threads: int):
+    """Start a decorrelated network's training.
+
+    Returns ``(p, tf, keras, train, val, scaler)``: the hyperparameters (``defaults``
+    updated by ``params``, without the scan's keys ``lambda`` and ``scan``), TensorFlow
+    seeded with ``seed`` on ``threads`` threads, and the signal/QCD jets of the two tables
+    standardised on the training jets (:func:`lhcml.decorrelation.data.prepare`).
+    """
+    p = {**defaults, **params}
+    p.pop("lambda", None)
+    p.pop("scan", None)
+    tf, keras = import_tensorflow(seed=seed, threads=threads)
+    train, val, scaler = prepare(train_table, val_table, features)
+    return p, tf, keras, train, val, scaler
+
+
+def training_info(
+    logger: logging.Logger, name: str, train: Jets, p: dict, lam: float, history, start, **extra
+):
+    """The training record of a decorrelated network (jets, hyperparameters, lambda, time
+    since ``start`` (``time.perf_counter``), epochs and loss history, plus ``extra``),
+    logged to ``logger`` under ``name``."""
+    seconds = time.perf_counter() - start
+    logger.info("%s trained in %.1f s", name, seconds)
+    return {
+        "n_train": train.counts,
+        "params": p,
+        "lambda": float(lam),
+        "train_seconds": seconds,
+        "epochs_run": len(history),
+        "history": history_columns(history),
+        **extra,
+    }

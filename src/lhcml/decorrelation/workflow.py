@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lhcml.decorrelation import scan_folder
+from lhcml.decorrelation import MODEL_FILES, scan_folder
 from lhcml.decorrelation.jsd import (
     bin_edges,
     decorrelation_metrics,
@@ -31,7 +31,7 @@ from lhcml.tables import (
     write_table,
 )
 from lhcml.taggers.inputs import binary_jets, column, select
-from lhcml.taggers.metrics import metrics_record, validate_metrics
+from lhcml.taggers.metrics import PERFORMANCE_KEYS, metrics_record, validate_metrics
 
 log = logging.getLogger("lhcml.decorrelation")
 
@@ -57,7 +57,7 @@ def train_network(
         "tagger": tagger,
         "kind": method,
         "inputs": list(model.features),
-        "model_file": module.MODEL_FILE,
+        "model_file": MODEL_FILES[method],
         "seed": seed,
         "threads": threads,
         "versions": training_versions(method),
@@ -109,7 +109,7 @@ def train_network_and_score(
         scan_model, scan_meta = train_network(
             tagger, method, tables["train"], tables["val"], features, params, value, seed, threads
         )
-        scan_model.save(folder / "model.keras")
+        scan_model.save(folder / MODEL_FILES[method])
         write_json(folder / "meta.json", scan_meta)
         for split in scan_splits:
             write_table(
@@ -156,7 +156,7 @@ def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
         "tagger": tagger,
         "kind": "ddt",
         "inputs": model.features,
-        "model_file": ddt.MODEL_FILE,
+        "model_file": MODEL_FILES["ddt"],
         "versions": training_versions("ddt"),
         **info,
     }
@@ -211,7 +211,7 @@ def train_ddt_and_score(
             tagger, base, jets, base_score, ddt.smooth_scan_params(params, value)
         )
         point_meta["mass_bandwidth"] = float(value)
-        point.save(folder / ddt.MODEL_FILE)
+        point.save(folder / MODEL_FILES["ddt"])
         write_json(folder / "meta.json", point_meta)
         for split in scan_splits:
             score = ddt_scores(point, splits[split], base_score_paths[split])
@@ -253,13 +253,7 @@ def md_metrics(entry: dict, meta: dict, features) -> dict:
     y = column(select(features, binary_jets(features)), "y")
     w = column(select(features, binary_jets(features)), "weight", np.float64)
     keys = (
-        "auc",
-        "auc_err",
-        "r50",
-        "r50_err",
-        "eps_b_at_50",
-        "threshold_at_50",
-        "bootstrap",
+        *PERFORMANCE_KEYS,
         "jsd",
         "jsd_err",
         "inv_jsd",

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 
 NEUTRINO_IDS = (12, 14, 16)
 PF_PHOTON, PF_NEUTRAL_HADRON, PF_CHARGED_HADRON = 22, 130, 211
 
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class DetectorConfig(ConfigSection, section="detector"):
     """Resolution parameters (config section ``detector``); energies and momenta in GeV,
     angles in radians. Defaults: the schema's (:meth:`from_mapping`), none declared here."""
 
@@ -54,11 +54,6 @@ class DetectorConfig:
     hcal_c: float
     hcal_e_min: float
     hcal_angle: float
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> DetectorConfig:
-        """Build from a config mapping; unknown keys raise naming the key."""
-        return dataclass_from_mapping(cls, mapping, "detector")
 
 
 def _pseudorapidity(px, py, pz):

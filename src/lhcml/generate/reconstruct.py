@@ -24,14 +24,14 @@ import fastjet
 import numpy as np
 import vector
 
-from lhcml.config import dataclass_from_mapping
+from lhcml.config import ConfigSection
 from lhcml.substructure import energy_correlators, nsubjettiness, softdrop
 
 vector.register_awkward()
 
 
 @dataclass(frozen=True)
-class RecoConfig:
+class RecoConfig(ConfigSection, section="reconstruction"):
     """Jet reconstruction parameters (config section ``reconstruction``; GeV, radians).
 
     Defaults: the schema's (:meth:`from_mapping`), none declared here.
@@ -46,11 +46,6 @@ class RecoConfig:
     nsub_beta: float
     nsub_axes: str
     ecf_beta: float
-
-    @classmethod
-    def from_mapping(cls, mapping: dict | None) -> RecoConfig:
-        """Build from a config mapping; unknown keys raise naming the key."""
-        return dataclass_from_mapping(cls, mapping, "reconstruction")
 
 
 def particles_by_event(candidates: dict[str, np.ndarray], counts: np.ndarray) -> ak.Array:

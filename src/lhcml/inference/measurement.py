@@ -167,6 +167,7 @@ def measure_tagger(
     the fit; the JES-shifted jets keep their event's nominal decision).
     """
     t_start = time.perf_counter()
+    outputs = (out_fit, out_impacts, out_toys, out_curves)
     meta = read_json(pseudodata_meta)
     threshold = float(read_json(ams_path)["threshold"])
     lumi = float(cfg["lumi_fb"])
@@ -238,18 +239,7 @@ def measure_tagger(
     if not nominal["valid"]:
         result["reason"] = nominal["reason"]
         log.error("%s: nominal fit invalid: %s", tagger, nominal["reason"])
-        return _write(
-            result,
-            timing,
-            t_start,
-            out_fit,
-            out_impacts,
-            out_toys,
-            out_curves,
-            {},
-            {"summary": None},
-            curves,
-        )
+        return _write(result, timing, t_start, outputs, {}, {"summary": None}, curves)
     best = nominal["values"]
     mu_hat, mu_tot = best[meas.mu], nominal["errors"][meas.mu]
     stat = M.stat_only(meas, opt, best)
@@ -401,18 +391,8 @@ def measure_tagger(
 
     meas.load(data)
     meas.set_values(post)
-    return _write(
-        result,
-        timing,
-        t_start,
-        out_fit,
-        out_impacts,
-        out_toys,
-        out_curves,
-        {"ranking": ranking, "impacts": imp, "mu": mu_hat, "mu_err": mu_tot},
-        toy,
-        curves,
-    )
+    impacts = {"ranking": ranking, "impacts": imp, "mu": mu_hat, "mu_err": mu_tot}
+    return _write(result, timing, t_start, outputs, impacts, toy, curves)
 
 
 def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: float) -> dict:
@@ -464,15 +444,13 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
     return out
 
 
-def _write(
-    result, timing, t_start, out_fit, out_impacts, out_toys, out_curves, impacts, toy, curves
-):
+def _write(result, timing, t_start, outputs, impacts, toy, curves):
+    """Write the fit result, impacts, toys and curves to ``outputs`` (their four paths, in
+    that order), the timing included, and log the headline."""
     timing["total_seconds"] = time.perf_counter() - t_start
     result["timing"] = timing
-    write_json(out_fit, result)
-    write_json(out_impacts, impacts)
-    write_json(out_toys, toy)
-    write_json(out_curves, curves)
+    for path, content in zip(outputs, (result, impacts, toy, curves), strict=True):
+        write_json(path, content)
     log.info(
         "%s: valid %s, mu %s +- %s (stat) +- %s (syst), Z obs %s exp %s, timing %s",
         result["tagger"],

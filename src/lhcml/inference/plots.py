@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from lhcml.decorrelation import display_name
 from lhcml.plotting import label, save_figure, use_style
 
-#: Legend names of the taggers (others are shown by their config name).
-DISPLAY_NAMES: dict[str, str] = {
-    "bdt": "BDT",
-    "dnn": "DNN",
-    "deepsets": "Deep Sets",
-    "tau21": r"$\tau_{21}$",
-    "n2": r"$N_{2}$",
-    "adversarial": "Adversarial",
-    "disco": "DisCo",
-    "ddt_tau21": r"DDT $\tau_{21}$",
-    "ddt_bdt": "DDT BDT",
-}
 
-
-def _name(tagger: str) -> str:
-    return DISPLAY_NAMES.get(tagger, tagger)
+def _finish(fig, ax, fits: dict, paths, legend_size: int) -> None:
+    """Legend, experiment label with the luminosity of ``fits`` (all share it), save."""
+    ax.legend(fontsize=legend_size)
+    label(ax, lumi_fb=next(iter(fits.values()))["lumi_fb"])
+    save_figure(fig, *paths)
 
 
 def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
@@ -81,7 +72,7 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
             wrap=True,
         )
     ax.set_ylabel("Events / bin")
-    ax.legend(title=f"{_name(tagger)} pass region", fontsize=14, loc="upper right")
+    ax.legend(title=f"{display_name(tagger)} pass region", fontsize=14, loc="upper right")
     ax.set_xlim(low, high)
     axp.axhline(0, color="black", lw=1)
     axp.set_ylim(-3.5, 3.5)
@@ -126,7 +117,7 @@ def plot_toys(tagger: str, toys: dict, paths) -> None:
             va="top",
             fontsize=15,
         )
-        ax.legend(title=_name(tagger), fontsize=14)
+        ax.legend(title=display_name(tagger), fontsize=14)
         names = [n for n, v in summary["pulls"].items() if v]
         y = np.arange(len(names))
         ax2.errorbar(
@@ -182,7 +173,7 @@ def plot_impacts(tagger: str, fit: dict, impacts: dict, paths) -> None:
             ax2.barh(y, down, height=0.6, **style, hatch="//")
         ax2.axvline(0, color="black", lw=1)
         ax2.set_xlabel(r"$\Delta\hat\mu$")
-        ax2.legend(fontsize=13, title=_name(tagger))
+        ax2.legend(fontsize=13, title=display_name(tagger))
     else:
         ax.text(0.5, 0.5, "no impacts (fit invalid)", transform=ax.transAxes, ha="center")
     label(ax, lumi_fb=fit["lumi_fb"])
@@ -203,7 +194,7 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
             continue
         full = np.array([np.nan if v is None else v for v in scan["full"]])
         stat = np.array([np.nan if v is None else v for v in scan["stat"]])
-        (line,) = ax.plot(scan["mu"], full, label=_name(tagger))
+        (line,) = ax.plot(scan["mu"], full, label=display_name(tagger))
         ax_stat.plot(np.asarray(scan["stat_mu"]) - scan["mu_hat"], stat, color=line.get_color())
     for a in (ax, ax_stat):
         a.axhline(1.0, color="grey", lw=1)
@@ -211,10 +202,7 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
     ax.set_xlabel(r"Signal strength $\mu$ (all nuisances profiled)")
     ax_stat.set_xlabel(r"$\mu - \hat{\mu}$ (stat. only)")
     ax.set_ylabel(r"$-2\Delta\ln L$")
-    ax.legend(fontsize=14)
-    any_fit = next(iter(fits.values()))
-    label(ax, lumi_fb=any_fit["lumi_fb"])
-    save_figure(fig, *paths)
+    _finish(fig, ax, fits, paths, legend_size=14)
 
 
 def plot_choice(summary: dict, paths) -> None:
@@ -244,7 +232,7 @@ def plot_choice(summary: dict, paths) -> None:
                 "*" if star else "o",
                 ms=22 if star else 11,
                 color=color[tagger],
-                label=_name(tagger) + (" (chosen)" if star else ""),
+                label=display_name(tagger) + (" (chosen)" if star else ""),
             )
             if e.get("spurious_mu") is not None:
                 ax.plot(e[key], abs(e["spurious_mu"]), "x", ms=11, mew=2, color=color[tagger])
@@ -262,7 +250,7 @@ def plot_choice(summary: dict, paths) -> None:
                 ms=8,
                 lw=1,
                 color=color[tagger],
-                label=f"{_name(tagger)} scan ({par.replace('_', ' ')})",
+                label=f"{display_name(tagger)} scan ({par.replace('_', ' ')})",
             )
             ax.plot(
                 x, [abs(p["spurious_mu"]) for p in pts], "x", ms=8, color=color[tagger], alpha=0.6
@@ -319,7 +307,9 @@ def plot_ams(results: dict[str, dict], paths) -> None:
         scan = res["scan"]
         eps, values = np.asarray(scan["eps_s"]), np.asarray(scan["ams"])
         ok = np.asarray(scan["eligible"], bool)
-        (line,) = ax.plot(eps[ok], values[ok], label=f"{_name(tagger)} (AMS {res['ams']:.1f})")
+        (line,) = ax.plot(
+            eps[ok], values[ok], label=f"{display_name(tagger)} (AMS {res['ams']:.1f})"
+        )
         ax.plot(eps[~ok], values[~ok], ls=":", color=line.get_color())
         ax.plot([res["eps_s"]], [res["ams"]], marker="*", ms=18, color=line.get_color())
     ax.set_xlabel(r"Signal efficiency in the mass window $\varepsilon_S$")
@@ -350,14 +340,11 @@ def plot_injection(fits: dict[str, dict], paths) -> None:
             yerr=[p["mu_err"] for p in pts],
             fmt="o",
             capsize=3,
-            label=_name(tagger),
+            label=display_name(tagger),
         )
         top = max(top, x.max())
     grid = np.linspace(0, top, 2)
     ax.plot(grid, grid, color="black", ls="--", label=r"$\hat\mu = \mu_{inj}$")
     ax.set_xlabel(r"Injected signal strength $\mu_{inj}$")
     ax.set_ylabel(r"Fitted signal strength $\hat\mu$")
-    ax.legend(fontsize=15)
-    any_fit = next(iter(fits.values()))
-    label(ax, lumi_fb=any_fit["lumi_fb"])
-    save_figure(fig, *paths)
+    _finish(fig, ax, fits, paths, legend_size=15)

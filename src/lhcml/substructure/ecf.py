@@ -59,19 +59,8 @@ def ecf(constituents: ak.Array, n: int, beta: float = 1.0) -> np.ndarray:
     ``EnergyCorrelator(n, beta, pt_R)`` divided by ``ECF(1)^n``, equivalently
     ``EnergyCorrelatorGeneralized(-1, n, beta, pt_R)``).
 
-    Parameters
-    ----------
-    constituents : ak.Array
-        Jets x particles, records with fields ``px, py, pz, E`` (GeV).
-    n : {1, 2, 3}
-        Number of points.
-    beta : float
-        Angular exponent (>= 0).
-
-    Returns
-    -------
-    np.ndarray
-        ``(n_jets,)`` float64, dimensionless. 0 for jets with fewer than ``n`` constituents.
+    ``constituents`` and ``beta`` as for :func:`ecfg`; ``n`` in {1, 2, 3}. Returns
+    ``(n_jets,)`` float64, dimensionless; 0 for jets with fewer than ``n`` constituents.
     """
     if n == 1:
         counts = np.asarray(ak.num(constituents, axis=1))

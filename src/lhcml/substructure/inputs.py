@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import awkward as ak
+import numba
 import numpy as np
 import vector
 
@@ -131,6 +132,25 @@ def rap_phi(
     rap = np.where(pz > 0.0, -rap, rap)
     rap = np.where(longitudinal, np.copysign(FASTJET_MAX_RAP + abs_pz, pz), rap)
     return rap, phi
+
+
+@numba.njit(cache=True, nogil=True)
+def rap_phi_one(px, py, pz, e):  # pragma: no cover (compiled)
+    """FastJet's ``PseudoJet::_set_rap_phi`` (as :func:`rap_phi`) for one momentum, compiled."""
+    two_pi = 2.0 * np.pi
+    kt2 = px * px + py * py
+    phi = 0.0 if kt2 == 0.0 else np.arctan2(py, px)
+    if phi < 0.0:
+        phi += two_pi
+    if phi >= two_pi:
+        phi -= two_pi
+    if e == abs(pz) and kt2 == 0.0:
+        rap = FASTJET_MAX_RAP + abs(pz)
+        return (-rap if pz < 0.0 else rap), phi
+    m2 = max((e + pz) * (e - pz) - kt2, 0.0)
+    e_plus = e + abs(pz)
+    rap = 0.5 * np.log((kt2 + m2) / (e_plus * e_plus))
+    return (-rap if pz > 0.0 else rap), phi
 
 
 def delta_r2(rap1: np.ndarray, phi1: np.ndarray, rap2: np.ndarray, phi2: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from .inputs import (
     jets_as_events,
     multiplicity_blocks,
     rap_phi,
+    rap_phi_one,
 )
 
 __all__ = ["nsubjettiness"]
@@ -432,19 +433,10 @@ def _onepass_kernel(
                 a_pt = math.sqrt(e * e - a_pz * a_pz)
                 a_px = math.cos(old_phi[k]) * a_pt
                 a_py = math.sin(old_phi[k]) * a_pt
+                a_rap, a_phi = rap_phi_one(a_px, a_py, a_pz, e)
                 kt2 = a_px * a_px + a_py * a_py
-                a_phi = 0.0 if kt2 == 0.0 else math.atan2(a_py, a_px)
-                if a_phi < 0.0:
-                    a_phi += two_pi
-                if a_phi >= two_pi:
-                    a_phi -= two_pi
-                m2 = max((e + a_pz) * (e - a_pz) - kt2, 0.0)
-                e_plus = e + abs(a_pz)
-                if kt2 + m2 > 0.0:
-                    a_rap = 0.5 * math.log((kt2 + m2) / (e_plus * e_plus))
-                    if a_pz > 0.0:
-                        a_rap = -a_rap
-                else:  # |y| beyond double precision: keep the minimiser's rapidity
+                # |y| beyond double precision (pt^2 + m^2 == 0): keep the minimiser's rapidity
+                if kt2 + max((e + a_pz) * (e - a_pz) - kt2, 0.0) <= 0.0:
                     a_rap = old_rap[k]
                 axis_rap[b, big_n, k] = a_rap
                 axis_phi[b, big_n, k] = a_phi

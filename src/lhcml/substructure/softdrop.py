@@ -13,7 +13,7 @@ import awkward as ak
 import numba
 import numpy as np
 
-from .inputs import FASTJET_MAX_RAP, _as_records
+from .inputs import FASTJET_MAX_RAP, _as_records, rap_phi_one
 
 __all__ = ["softdrop"]
 
@@ -114,25 +114,6 @@ def softdrop(
 
 
 @numba.njit(cache=True, nogil=True)
-def _rap_phi(px, py, pz, e):  # pragma: no cover (compiled)
-    """FastJet's ``PseudoJet::_set_rap_phi`` (as :func:`.inputs.rap_phi`), for one jet."""
-    two_pi = 2.0 * np.pi
-    kt2 = px * px + py * py
-    phi = 0.0 if kt2 == 0.0 else np.arctan2(py, px)
-    if phi < 0.0:
-        phi += two_pi
-    if phi >= two_pi:
-        phi -= two_pi
-    if e == abs(pz) and kt2 == 0.0:
-        rap = FASTJET_MAX_RAP + abs(pz)
-        return (-rap if pz < 0.0 else rap), phi
-    m2 = max((e + pz) * (e - pz) - kt2, 0.0)
-    e_plus = e + abs(pz)
-    rap = 0.5 * np.log((kt2 + m2) / (e_plus * e_plus))
-    return (-rap if pz > 0.0 else rap), phi
-
-
-@numba.njit(cache=True, nogil=True)
 def _distance(rap, phi, i, j):  # pragma: no cover (compiled)
     """FastJet's ``squared_distance`` in (rapidity, azimuth)."""
     dphi = abs(phi[i] - phi[j])
@@ -173,7 +154,7 @@ def _groom(offsets, px, py, pz, e, beta, zcut, r0, out, kept):  # pragma: no cov
         parent2 = np.full(size, -1, np.int64)
         for k in range(n):
             qx[k], qy[k], qz[k], qe[k] = px[start + k], py[start + k], pz[start + k], e[start + k]
-            rap[k], phi[k] = _rap_phi(qx[k], qy[k], qz[k], qe[k])
+            rap[k], phi[k] = rap_phi_one(qx[k], qy[k], qz[k], qe[k])
         # --- C/A: merge the closest pair until one pseudojet is left (nearest-neighbour lists)
         active = np.arange(n)
         n_active = n
@@ -189,7 +170,7 @@ def _groom(offsets, px, py, pz, e, beta, zcut, r0, out, kept):  # pragma: no cov
             i = active[best]
             j = nn[i]
             qx[k], qy[k], qz[k], qe[k] = qx[i] + qx[j], qy[i] + qy[j], qz[i] + qz[j], qe[i] + qe[j]
-            rap[k], phi[k] = _rap_phi(qx[k], qy[k], qz[k], qe[k])
+            rap[k], phi[k] = rap_phi_one(qx[k], qy[k], qz[k], qe[k])
             parent1[k], parent2[k] = i, j
             m = 0
             for a in range(n_active):  # drop i and j, append k

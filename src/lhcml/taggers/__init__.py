@@ -59,11 +59,19 @@ def module_of(tagger: str) -> ModuleType:
     return importlib.import_module(ML_TAGGERS.get(kind, "lhcml.taggers.cutbased"))
 
 
+#: File name of each kind's model inside a tagger's folder results/models/{tagger}/model/:
+#: XGBoost's JSON, native Keras, or the cut-based taggers' JSON record.
+MODEL_FILES: dict[str, str] = {
+    "bdt": "model.json",
+    "dnn": "model.keras",
+    "deepsets": "model.keras",
+    "cutbased": "model.json",
+}
+
+
 def model_file(tagger: str) -> str:
     """File name of a tagger's model inside its folder results/models/{tagger}/model/."""
-    return {"bdt": "model.json", "dnn": "model.keras", "deepsets": "model.keras"}.get(
-        kind_of(tagger), "model.json"
-    )
+    return MODEL_FILES[kind_of(tagger)]
 
 
 def model_path_in(path: str | os.PathLike, tagger: str) -> Path:
@@ -90,6 +98,7 @@ __all__ = [
     "CUT_BASED_TAGGERS",
     "DISPLAY_NAMES",
     "ML_TAGGERS",
+    "MODEL_FILES",
     "kind_of",
     "load_tagger",
     "model_file",

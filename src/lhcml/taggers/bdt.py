@@ -19,9 +19,6 @@ from lhcml.taggers.inputs import balanced_weights, binary_jets, column, high_lev
 
 log = logging.getLogger("lhcml.taggers.bdt")
 
-KIND = "bdt"
-MODEL_FILE = "model.json"
-
 #: Hyperparameter defaults: the config schema's (section ``train.bdt``).
 DEFAULTS = schema_defaults("train.bdt")
 
@@ -32,7 +29,7 @@ LOG_EVERY = 25
 class BDTTagger:
     """A trained booster and its input features; ``score`` = P(signal) in [0, 1]."""
 
-    kind = KIND
+    kind = "bdt"
 
     def __init__(self, booster, features, threads: int = 1):
         self.booster = booster

@@ -15,15 +15,12 @@ import numpy as np
 from lhcml.io import atomic_path
 from lhcml.taggers.inputs import binary_jets, column, require_columns
 
-KIND = "cutbased"
-MODEL_FILE = "model.json"
-
 #: Variables with a cut-based tagger, and the sign making higher scores signal-like.
 VARIABLES = {"tau21": -1.0, "n2": -1.0}
 
 
 class CutBasedTagger:
-    kind = KIND
+    kind = "cutbased"
 
     def __init__(self, variable: str):
         if variable not in VARIABLES:

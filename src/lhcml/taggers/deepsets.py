@@ -41,15 +41,12 @@ from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.taggers.deepsets")
 
-KIND = "deepsets"
-MODEL_FILE = "model.keras"
-
 #: Hyperparameter defaults: the config schema's (section ``train.deepsets``).
 DEFAULTS = schema_defaults("train.deepsets")
 
 
 class DeepSetsTagger:
-    kind = KIND
+    kind = "deepsets"
 
     def __init__(self, model, scaler: Standardizer, jet_features=(), jet_scaler=None):
         self.model = model

@@ -27,15 +27,12 @@ from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.taggers.dnn")
 
-KIND = "dnn"
-MODEL_FILE = "model.keras"
-
 #: Hyperparameter defaults: the config schema's (section ``train.dnn``).
 DEFAULTS = schema_defaults("train.dnn")
 
 
 class DNNTagger:
-    kind = KIND
+    kind = "dnn"
 
     def __init__(self, model, features, scaler: Standardizer):
         self.model = model

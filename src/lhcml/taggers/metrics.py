@@ -145,6 +145,28 @@ def evaluate(
     return out
 
 
+#: The performance figures of a tagger's metrics file (:func:`evaluate`'s keys).
+PERFORMANCE_KEYS: tuple[str, ...] = (
+    "auc",
+    "auc_err",
+    "r50",
+    "r50_err",
+    "eps_b_at_50",
+    "threshold_at_50",
+    "bootstrap",
+)
+
+
+def _per_class(value_schema: dict) -> dict:
+    """Schema of a ``{"signal": ..., "background": ...}`` record of ``value_schema``."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["signal", "background"],
+        "properties": {"signal": value_schema, "background": value_schema},
+    }
+
+
 #: JSON schema of results/metrics/{tagger}.json (docs/architecture.md, "Results files").
 METRICS_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -155,13 +177,7 @@ METRICS_SCHEMA: dict = {
         "tagger",
         "kind",
         "split",
-        "auc",
-        "auc_err",
-        "r50",
-        "r50_err",
-        "eps_b_at_50",
-        "threshold_at_50",
-        "bootstrap",
+        *PERFORMANCE_KEYS,
         "weights",
         "n_test",
         "sum_weight_test",
@@ -194,24 +210,8 @@ METRICS_SCHEMA: dict = {
         "inv_jsd_err": {"type": ["number", "null"], "minimum": 0},
     },
     "$defs": {
-        "per_class_int": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["signal", "background"],
-            "properties": {
-                "signal": {"type": "integer", "minimum": 0},
-                "background": {"type": "integer", "minimum": 0},
-            },
-        },
-        "per_class_number": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["signal", "background"],
-            "properties": {
-                "signal": {"type": "number", "exclusiveMinimum": 0},
-                "background": {"type": "number", "exclusiveMinimum": 0},
-            },
-        },
+        "per_class_int": _per_class({"type": "integer", "minimum": 0}),
+        "per_class_number": _per_class({"type": "number", "exclusiveMinimum": 0}),
     },
 }
 

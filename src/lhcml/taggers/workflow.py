@@ -14,7 +14,7 @@ from lhcml import tables
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
 from lhcml.tables import aligned_scores, read_table, write_table
-from lhcml.taggers import kind_of, load_tagger, model_path_in, module_of
+from lhcml.taggers import kind_of, load_tagger, model_file, model_path_in, module_of
 from lhcml.taggers.inputs import binary_jets, column, select
 from lhcml.taggers.metrics import evaluate, metrics_record, validate_metrics
 
@@ -33,7 +33,7 @@ def train_tagger(tagger: str, train_table, val_table, features, params, seed: in
         "tagger": tagger,
         "kind": kind,
         "inputs": list(model.features),
-        "model_file": module.MODEL_FILE,
+        "model_file": model_file(tagger),
         "seed": seed,
         "threads": threads,
         "versions": training_versions(kind),

@@ -60,25 +60,18 @@ def accuracy_vs_bops(metrics: dict, path_base) -> None:
     """Test accuracy of every model (Keras and hls4ml) against its BOPs (log x)."""
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
+    markers = {"keras": ("o", 80, "Keras"), "hls4ml": ("x", 120, "hls4ml")}
     for name, entry in metrics["models"].items():
-        colour = COLOURS.get(name, "black")
-        ax.scatter(
-            entry["bops"],
-            entry["keras"]["accuracy"],
-            color=colour,
-            marker="o",
-            s=80,
-            label=f"{NAMES.get(name, name)} Keras",
-        )
-        if "hls4ml" in entry:
-            ax.scatter(
-                entry["bops"],
-                entry["hls4ml"]["accuracy"],
-                color=colour,
-                marker="x",
-                s=120,
-                label=f"{NAMES.get(name, name)} hls4ml",
-            )
+        for kind, (marker, size, what) in markers.items():
+            if kind in entry:  # the hls4ml emulation only where the model was synthesised
+                ax.scatter(
+                    entry["bops"],
+                    entry[kind]["accuracy"],
+                    color=COLOURS.get(name, "black"),
+                    marker=marker,
+                    s=size,
+                    label=f"{NAMES.get(name, name)} {what}",
+                )
     ax.set_xscale("log")
     ax.set_xlabel("Bit operations (BOPs)")
     ax.set_ylabel("Test accuracy (5 classes)")
@@ -86,6 +79,13 @@ def accuracy_vs_bops(metrics: dict, path_base) -> None:
     ax.grid(True, which="both", alpha=0.3)
     label(ax)
     save_figure(fig, path_base)
+
+
+def _scatter_by_bits(ax, x, y, bits, marker: str, label: str):
+    """Design points coloured by their bit width (4 to 16 bits, viridis)."""
+    return ax.scatter(
+        x, y, c=bits, cmap="viridis", vmin=4, vmax=16, marker=marker, s=90, label=label
+    )
 
 
 STRATEGY_MARKERS = {"Latency": "o", "Resource": "s", "distributed_arithmetic": "^"}
@@ -113,17 +113,7 @@ def pareto(summary: dict, path_base) -> None:
         for strategy, marker in STRATEGY_MARKERS.items():
             sel = np.array([p["strategy"] == strategy for p in points])
             if sel.any():
-                sc = ax.scatter(
-                    cost[sel],
-                    acc[sel],
-                    c=bits[sel],
-                    cmap="viridis",
-                    vmin=4,
-                    vmax=16,
-                    marker=marker,
-                    s=90,
-                    label=strategy,
-                )
+                sc = _scatter_by_bits(ax, cost[sel], acc[sel], bits[sel], marker, strategy)
         for j, p in enumerate(points):  # pruned points: their pruning fraction
             if p["pruning"] > 0:
                 ax.annotate(
@@ -211,16 +201,13 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     for strategy, marker in STRATEGY_MARKERS.items():
         pts = [p for p in scan["points"] if p["strategy"] == strategy]
         if pts:
-            sc = ax.scatter(
+            sc = _scatter_by_bits(
+                ax,
                 [p["estimates"]["bops"] for p in pts],
                 [designs[p["name"]]["signal_efficiency"] for p in pts],
-                c=[p["bits"] for p in pts],
-                cmap="viridis",
-                vmin=4,
-                vmax=16,
-                marker=marker,
-                s=90,
-                label=strategy,
+                [p["bits"] for p in pts],
+                marker,
+                strategy,
             )
     ax.axhline(
         designs["float (Keras)"]["signal_efficiency"],
