@@ -7,8 +7,10 @@ functions too: a cycle through a lazy import is still a cycle for a reader.
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 SRC = ROOT / "src"
 
@@ -98,10 +100,6 @@ def test_no_stage_imports_another_stages_workflow_module():
 def test_the_dag_picture_shows_every_rule_of_the_default_config(tmp_path):
     """docs/dag.svg (README, docs/architecture.md) is the default config's rule graph:
     redraw it with ``make dag`` after adding or removing a rule."""
-    import re
-    import subprocess
-
-    from conftest import snakemake_command
 
     cmd = snakemake_command(
         tmp_path, "--rulegraph", "dot", "all", config=ROOT / "config" / "config.yaml", cores=None

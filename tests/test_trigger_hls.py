@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcml.trigger import hls, models, pruning
+from lhcml.trigger import hls, models, pruning, scan
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,6 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
     the distributed-arithmetic strategies: both emulations compute the same network, and
     hls4ml's own da4ml solution costs what the scan's estimate says. (Two small g++
     compiles; the ci scan has no distributed-arithmetic point, its C++ takes minutes.)"""
-    from lhcml.trigger import scan
 
     model, x, _ = train_tiny(keras, "float", epochs=3)
     hls4ml = hls.import_hls4ml()

@@ -25,7 +25,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from lhcml.io import read_json
+from lhcml.io import atomic_path, read_json
 
 #: Packages whose versions are recorded (those that shape the numbers).
 KEY_PACKAGES = (
@@ -155,7 +155,6 @@ def _number(value) -> float | None:
 
 def write_benchmark_csv(rows: list[dict], path: str | os.PathLike) -> None:
     """The benchmark rows as CSV (rule, job, seconds, max_rss_mb), atomically."""
-    from lhcml.io import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(
@@ -249,7 +248,6 @@ def results_markdown(summary: dict) -> str:
 
 def write_results_page(summary_path: str | os.PathLike, output: str | os.PathLike) -> None:
     """Render the summary at ``summary_path`` (:func:`results_markdown`) to ``output``."""
-    from lhcml.io import atomic_path
 
     page = results_markdown(read_json(summary_path))
     with atomic_path(output) as tmp:

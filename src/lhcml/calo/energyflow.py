@@ -35,6 +35,7 @@ from lhcml.calo.encoding import encode_energy, rescale_layers
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
 from lhcml.calo.weights import assign_weights, read_model, save_model
 from lhcml.config import dataclass_from_mapping
+from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.calo.energyflow")
 
@@ -95,7 +96,6 @@ class LayerEnergyFlow:
     """The conditional flow p(u | c) and its standardisation of the codes."""
 
     def __init__(self, params: FlowParams, mean, std, e_range):
-        from lhcml.tf_setup import import_tensorflow
 
         tf, _ = import_tensorflow()  # no-op when TensorFlow is already set up (threads kept)
         import tensorflow_probability as tfp
@@ -191,7 +191,6 @@ def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 
     ``history``: the mean negative log-likelihood (standardised codes, nats) per epoch and
     the training time.
     """
-    from lhcml.tf_setup import import_tensorflow
 
     tf, keras = import_tensorflow(seed=seed, threads=threads)
     codes = encode_layers(layer_energies(showers), showers["energy"])

@@ -59,6 +59,7 @@ from lhcml.calo.geometry import (
 )
 from lhcml.calo.weights import assign_weights, read_model, save_model
 from lhcml.config import dataclass_from_mapping
+from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.calo.shapeflow")
 
@@ -134,7 +135,6 @@ class ShapeFlow:
     """The conditional coupling flow p(codes | E_inc, E_0..2) and its standardisations."""
 
     def __init__(self, params: ShapeFlowParams, mean, std, layer_mean, layer_std, e_range):
-        from lhcml.tf_setup import import_tensorflow
 
         tf, keras = import_tensorflow()  # no-op when TensorFlow is already set up
         import tensorflow_probability as tfp
@@ -265,7 +265,6 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     ``history``: the mean negative log-likelihood per code (standardised, nats) per epoch,
     the epoch times and the training time. Noise, shuffling and initial weights are seeded.
     """
-    from lhcml.tf_setup import import_tensorflow
 
     tf, keras = import_tensorflow(seed=seed, threads=threads)
     rng = np.random.default_rng(seed)

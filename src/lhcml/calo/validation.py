@@ -31,6 +31,7 @@ from scipy.stats import wasserstein_distance
 from lhcml.calo.geometry import flatten_layers
 from lhcml.calo.showershapes import FEATURES, feature_matrix
 from lhcml.config import dataclass_from_mapping
+from lhcml.tf_setup import import_tensorflow
 
 
 def feature_distances(ref_shapes: dict, gen_shapes: dict, features=FEATURES) -> dict:
@@ -137,8 +138,6 @@ def classifier_auc(
     """
     from sklearn.isotonic import IsotonicRegression
     from sklearn.metrics import log_loss, roc_auc_score
-
-    from lhcml.tf_setup import import_tensorflow
 
     _tf, keras = import_tensorflow(seed=seed, threads=threads)
     x = np.concatenate([x_ref, x_gen]).astype(np.float64)

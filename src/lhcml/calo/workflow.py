@@ -7,9 +7,15 @@ import time
 
 import numpy as np
 
-from lhcml.calo import PARTICLES
-from lhcml.calo.io import read_many, subset, write_showers
+from lhcml.calo import PARTICLES, energyflow, shapeflow
+from lhcml.calo.energyflow import LayerEnergyFlow
+from lhcml.calo.gan import GanParams, generate, params_dict, train
+from lhcml.calo.io import read_many, read_showers, subset, write_showers
+from lhcml.calo.showershapes import shower_shapes
+from lhcml.calo.showersim import SimulatorParams, sample_energies, simulate
+from lhcml.calo.timing import time_reference, time_sampler, timing_report
 from lhcml.io import atomic_path, read_json, write_json
+from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.calo")
 
@@ -21,7 +27,6 @@ def particle_seed(seed: int, particle: str, *more: int) -> np.random.SeedSequenc
 
 def simulate_chunk(particle, chunk, n_events, e_range, sim_params, seed, output) -> None:
     """Simulate ``n_events`` showers of chunk ``chunk`` and write them (CaloGAN format)."""
-    from lhcml.calo.showersim import SimulatorParams, sample_energies, simulate
 
     params = SimulatorParams.from_mapping(sim_params)
     rng = np.random.default_rng(particle_seed(seed, particle, int(chunk)))
@@ -72,8 +77,6 @@ def train_gan(
     flow_path=None,
 ) -> None:
     """Train the GAN (cells) and, with ``flow_path``, the layer-energy flow of a particle."""
-    from lhcml.calo import energyflow
-    from lhcml.calo.gan import GanParams, params_dict, train
 
     params = GanParams.from_mapping(gan_params)
     train_set, _ = split(read_many(inputs), train_fraction)
@@ -115,7 +118,6 @@ def train_shape_flow(
     particle, inputs, train_fraction, e_range, params, seed, threads, model_path, meta_path
 ) -> None:
     """Train the shower-shape flow of a particle (:mod:`lhcml.calo.shapeflow`)."""
-    from lhcml.calo import shapeflow
 
     fparams = shapeflow.ShapeFlowParams.from_mapping(params)
     train_set, _ = split(read_many(inputs), train_fraction)
@@ -146,7 +148,6 @@ def train_shape_flow(
 
 
 def load_generator(model_path, seed: int, threads: int = 1):
-    from lhcml.tf_setup import import_tensorflow
 
     _, keras = import_tensorflow(seed=seed, threads=threads)
     return keras.models.load_model(model_path, compile=False, safe_mode=False)
@@ -156,7 +157,6 @@ def load_energy_flow(flow_path):
     """The saved layer-energy flow, or None without a path."""
     if flow_path is None:
         return None
-    from lhcml.calo.energyflow import LayerEnergyFlow
 
     return LayerEnergyFlow.load(flow_path)
 
@@ -168,22 +168,17 @@ GENERATORS: tuple[str, ...] = ("gan", "flow")
 
 def load_sampler(generator, model_path, meta_path, flow_path, seed: int, threads: int = 1):
     """``sample(energy, rng) -> showers`` of a saved generator (``gan`` or ``flow``)."""
-    from lhcml.tf_setup import import_tensorflow
 
     import_tensorflow(seed=seed, threads=threads)
     meta = read_json(meta_path)
     energy_flow = load_energy_flow(flow_path)
     if generator == "gan":
-        from lhcml.calo.gan import generate
-
         gan = load_generator(model_path, seed, threads)
         latent = meta["params"]["latent_dim"]
         return lambda energy, rng: generate(
             gan, energy, meta["energy_range"], latent, rng, energy_flow=energy_flow
         )
     if generator == "flow":
-        from lhcml.calo import shapeflow
-
         if energy_flow is None:
             raise ValueError("the shape flow needs the layer-energy flow (flow_path)")
         flow = shapeflow.ShapeFlow.load(model_path)
@@ -210,8 +205,6 @@ def generate_and_time(
 ) -> None:
     """Load a generator once: its showers for the test split's energies, then the time per
     shower of the reference simulator and of the generator per batch size."""
-    from lhcml.calo.showersim import SimulatorParams
-    from lhcml.calo.timing import time_reference, time_sampler, timing_report
 
     _, test = split(read_many(inputs), train_fraction)
     sample = load_sampler(generator, model_path, meta_path, flow_path, seed, threads)
@@ -250,7 +243,6 @@ def generate_and_time(
 
 def evaluate_generator(ref, ref_shapes, gen, classifier_params, seed, threads) -> dict:
     """Shower-shape distances and separation powers, and the two classifier tests."""
-    from lhcml.calo.showershapes import shower_shapes
     from lhcml.calo.validation import (
         cell_inputs,
         classifier_auc,
@@ -302,8 +294,6 @@ def validate(
     """Every generator of ``generated`` ({name: showers file}) against the reference test
     split: shower shapes, separation powers, classifier AUCs and JSDs, training time and
     time per shower -> metrics.json."""
-    from lhcml.calo.io import read_showers
-    from lhcml.calo.showershapes import shower_shapes
     from lhcml.calo.validation import ClassifierParams, validate_metrics
 
     params = ClassifierParams.from_mapping(classifier)
@@ -353,8 +343,6 @@ def make_plots(
     outputs: dict,
 ) -> None:
     from lhcml.calo import plots
-    from lhcml.calo.io import read_showers
-    from lhcml.calo.showershapes import shower_shapes
 
     _, ref = split(read_many(inputs), train_fraction)
     gens = {name: read_showers(path) for name, path in generated.items()}

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lhcml.decorrelation import scan_folder
+from lhcml.decorrelation import ddt, scan_folder
 from lhcml.decorrelation.jsd import (
     bin_edges,
     decorrelation_metrics,
     jsd_at_background_efficiencies,
+    thresholds_at_background_efficiency,
 )
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
@@ -139,7 +140,6 @@ def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
 
 def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
     """Fit one DDT map on the training jets; return ``(DDTTagger, meta)``."""
-    from lhcml.decorrelation import ddt
 
     start = time.perf_counter()
     model, info = ddt.train(
@@ -184,7 +184,6 @@ def train_ddt_and_score(
     ``{split}.parquet`` of each split of ``scan_splits``): the DDT's R50 vs 1/JSD
     trade-off, and the fit of each point (rules/inference.smk, inference_scan).
     """
-    from lhcml.decorrelation import ddt
 
     table = read_table(feature_paths["train"])
     sel = binary_jets(table)
@@ -394,7 +393,6 @@ def make_plots(
 ) -> None:
     """The R50 vs 1/JSD plane and the QCD mass spectra at fixed QCD efficiencies."""
     from lhcml.decorrelation import plots
-    from lhcml.decorrelation.jsd import thresholds_at_background_efficiency
 
     summary = read_json(summary_path)
     plots.plot_plane(summary, *plane_paths)

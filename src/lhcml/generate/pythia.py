@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import awkward as ak
 import numpy as np
 
 from lhcml.nanoaod import STATUS_FLAG_BITS
@@ -151,7 +152,6 @@ class _Record:
     """
 
     def __init__(self, batch) -> None:
-        import awkward as ak
 
         prt = batch["prt"]
         counts = np.asarray(ak.num(prt, axis=1), dtype=np.int64)

@@ -23,6 +23,8 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 
+from dask.distributed import Client, LocalCluster
+
 log = logging.getLogger("lhcml.skim")
 
 #: How long to wait for the first worker (a Slurm job may queue) before giving up, in s.
@@ -51,7 +53,6 @@ def dask_client(options: Mapping | None = None) -> Iterator:
     """Yield a ``distributed.Client`` on the configured cluster; close both afterwards."""
     opts = {**DEFAULT_DASK, **dict(options or {})}
     opts["slurm"] = {**DEFAULT_DASK["slurm"], **dict(opts.get("slurm") or {})}
-    from dask.distributed import Client, LocalCluster
 
     workers = int(opts["workers"])
     if opts["cluster"] == "local":

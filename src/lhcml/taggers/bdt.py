@@ -12,6 +12,7 @@ import logging
 import time
 
 import numpy as np
+import xgboost as xgb
 
 from lhcml.config import schema_defaults
 from lhcml.io import atomic_path
@@ -40,7 +41,6 @@ class BDTTagger:
         self.threads = threads
 
     def score(self, table) -> np.ndarray:
-        import xgboost as xgb
 
         x = high_level_matrix(table, self.features, needed_by="the BDT")
         self.booster.set_param({"nthread": self.threads})
@@ -59,7 +59,6 @@ class BDTTagger:
 
     @classmethod
     def load(cls, path, meta: dict, threads: int = 1) -> BDTTagger:
-        import xgboost as xgb
 
         booster = xgb.Booster()
         booster.load_model(str(path))
@@ -67,7 +66,6 @@ class BDTTagger:
 
 
 def _evaluation_logger(every: int):
-    import xgboost as xgb
 
     class LogEvaluation(xgb.callback.TrainingCallback):
         """Write the train/val log-loss to the job log every ``every`` iterations."""
@@ -88,7 +86,6 @@ def train(train_table, val_table, features, params: dict, seed: int, threads: in
 
     ``info`` has the training jets per class, the best iteration and the fit time (s).
     """
-    import xgboost as xgb
 
     p = {**DEFAULTS, **params}
     features = list(features)

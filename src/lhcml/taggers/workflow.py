@@ -16,7 +16,7 @@ from lhcml.summary import training_versions
 from lhcml.tables import aligned_scores, read_table, write_table
 from lhcml.taggers import kind_of, load_tagger, model_path_in, module_of
 from lhcml.taggers.inputs import binary_jets, column, select
-from lhcml.taggers.metrics import evaluate, metrics_record, validate_metrics
+from lhcml.taggers.metrics import evaluate, metrics_record, roc_curve, validate_metrics
 
 log = logging.getLogger("lhcml.taggers")
 
@@ -147,7 +147,6 @@ def plot_tagger(metrics_path, scores_path, features_path, score_plot, msd_plot, 
 def plot_roc(taggers, metrics_paths, score_paths, features_path, paths) -> None:
     """ROC curves of all taggers on one canvas, with AUC and R50 from the metrics files."""
     from lhcml.taggers import plots
-    from lhcml.taggers.metrics import roc_curve
 
     features = read_table(features_path)
     curves = {}

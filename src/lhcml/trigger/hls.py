@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lhcml.tf_setup import alias_keras_to_tf_keras
+
 log = logging.getLogger("lhcml.trigger.hls")
 
 #: Backend -> the command that hls4ml's ``build()`` needs for synthesis.
@@ -68,7 +70,6 @@ DEFAULT_HLS = {
 
 def import_hls4ml():
     """Import hls4ml with ``import keras`` resolving to tf_keras (docs/trigger.md)."""
-    from lhcml.tf_setup import alias_keras_to_tf_keras
 
     alias_keras_to_tf_keras()
     import hls4ml

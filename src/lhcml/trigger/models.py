@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from lhcml.io import atomic_path
 from lhcml.keras_training import epoch_logger, training_record
 from lhcml.standardize import Standardizer
 from lhcml.tables import require_columns
@@ -211,7 +212,6 @@ def custom_objects() -> dict:
 
 def save_model(model, path) -> None:
     """Save in the HDF5 format (what hls4ml and QKeras read most reliably), atomically."""
-    from lhcml.io import atomic_path
 
     with atomic_path(path) as tmp:
         model.save(tmp, save_format="h5")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from lhcml.plotting import label, save_figure, use_style
@@ -95,7 +96,6 @@ def pareto(summary: dict, path_base) -> None:
     """Emulated accuracy of every scan point against its cost: BOPs (left) and da4ml's LUT
     estimate (right); colour = bit width, marker = strategy, the Pareto front in BOPs as a
     line, the chosen design circled, the float model and the accuracy floor as lines."""
-    import numpy as np
 
     use_style()
     points = summary["points"]

@@ -50,7 +50,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lhcml.trigger import hls
+from lhcml.trigger import bops as bops_mod
+from lhcml.trigger import hls, models
 
 log = logging.getLogger("lhcml.trigger.scan")
 
@@ -156,7 +157,6 @@ def design_model(model, keras, point: Mapping, x_profile: np.ndarray, guard_bits
     :func:`lhcml.trigger.hls.hls_config`; the returned Keras model (a clone) carries the
     quantised weights.
     """
-    from lhcml.trigger import models
 
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
@@ -218,8 +218,6 @@ def da4ml_layer(
 
 def estimates(model, precision: Mapping, point: Mapping) -> dict:
     """BOPs, da4ml and analytic cost figures of a quantised design (module docstring)."""
-    from lhcml.trigger import bops as bops_mod
-    from lhcml.trigger import models
 
     dense = models.dense_layers(model)
     kernels = {layer.name: layer.get_weights()[0] for layer in dense}

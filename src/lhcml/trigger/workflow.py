@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
+import awkward as ak
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from lhcml.io import atomic_path, read_json, write_json
 from lhcml.trigger import bops as bops_mod
-from lhcml.trigger import dataset, hls, metrics, models, pruning
-from lhcml.trigger.features import TRIGGER_FEATURES
+from lhcml.trigger import dataset, hls, metrics, models, pruning, scan
+from lhcml.trigger.features import TRIGGER_FEATURES, trigger_features
 
 log = logging.getLogger("lhcml.trigger")
 
@@ -45,7 +48,6 @@ def build_sample_features(
     skim_path, sample, classes, max_jets_per_class, seed, grooming, output
 ) -> None:
     """The trigger features of the configured classes of one sample's skimmed jets."""
-    import awkward as ak
 
     try:
         jets = ak.from_parquet(skim_path)
@@ -231,8 +233,6 @@ def run_hls(
     project_dir = Path(project_dir)
     tmp_dir = project_dir.with_name(f".{project_dir.name}.tmp")
     if tmp_dir.exists():
-        import shutil
-
         shutil.rmtree(tmp_dir)
     start = time.perf_counter()
     hls_model = hls.convert(hls4ml, model, config, tmp_dir, p)
@@ -372,9 +372,6 @@ def run_scan_group(
     the float model loaded once); write their records (JSON) and emulated outputs (parquet,
     columns ``point, row, p_*``). The hls4ml projects are built under ``work_dir`` and
     removed after each point (they are rebuilt from the record if wanted)."""
-    import shutil
-
-    from lhcml.trigger import scan
 
     _, keras = models.setup_keras(seed=seed, threads=threads)
     hls4ml = hls.import_hls4ml()
@@ -579,8 +576,6 @@ def run_bdt(
     project_dir = Path(project_dir)
     tmp_dir = project_dir.with_name(f".{project_dir.name}.tmp")
     if tmp_dir.exists():
-        import shutil
-
         shutil.rmtree(tmp_dir)
     tmp_dir.mkdir(parents=True)
     cmodel = bdt.convert(model, tmp_dir, p["precision"])
@@ -625,7 +620,6 @@ def run_bdt(
 
 def skim_class_counts(skim_path, classes: dict, sample: str) -> dict[str, int]:
     """Skimmed jets (= events) of ``sample`` per trigger class taken from it."""
-    import pyarrow.parquet as pq
 
     try:
         labels = pq.read_table(skim_path, columns=["label"]).column("label").to_numpy(False)
@@ -732,9 +726,6 @@ def analysis_trigger_features(keys: pd.DataFrame, skim_paths: dict, grooming) ->
     """The trigger features and the jet pT of the analysis jets ``keys`` (columns
     :data:`KEYS`), from each sample's skim (constituents); raises ``ValueError`` naming the
     sample when a jet is not in its skim."""
-    import awkward as ak
-
-    from lhcml.trigger.features import trigger_features
 
     parts = []
     for sample, sel in keys.groupby("sample", sort=True):
@@ -785,9 +776,6 @@ def run_decisions(
     p_W + p_Z, ``l1_pass``) and a summary; checks that the jets also in the trigger test
     split get the scan's emulated outputs bit for bit.
     """
-    import shutil
-
-    from lhcml.trigger import scan
 
     parts = []
     for split, path in feature_paths.items():
