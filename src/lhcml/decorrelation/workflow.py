@@ -20,7 +20,6 @@ from lhcml.decorrelation.jsd import (
     bin_edges,
     decorrelation_metrics,
     jsd_at_background_efficiencies,
-    thresholds_at_background_efficiency,
 )
 from lhcml.io import read_json, write_json
 from lhcml.summary import training_versions
@@ -380,29 +379,3 @@ def write_summary(summary_path, summary: dict, metrics_paths: dict, metrics: dic
     for tagger, path in metrics_paths.items():
         write_json(path, metrics[tagger])
     log.info("decorrelation summary -> %s", summary_path)
-
-
-def make_plots(
-    summary_path,
-    features_path,
-    tagger_scores: dict,
-    plane_paths,
-    spectra_paths,
-    binning: dict,
-    msd_range,
-) -> None:
-    """The R50 vs 1/JSD plane and the QCD mass spectra at fixed QCD efficiencies."""
-    from lhcml.decorrelation import plots
-
-    summary = read_json(summary_path)
-    plots.plot_plane(summary, *plane_paths)
-    features = read_table(features_path)
-    efficiencies = summary["jsd"]["qcd_efficiencies"]
-    for tagger, paths in spectra_paths.items():
-        y, score, msd, w = _test_arrays(features, tagger_scores[tagger])
-        cuts = thresholds_at_background_efficiency(y, score, w, efficiencies)
-        entry = summary["taggers"][tagger]
-        plots.plot_spectra(
-            tagger, y, score, msd, w, cuts, entry["jsd_at_qcd_efficiency"], msd_range, *paths
-        )
-    log.info("decorrelation plots written for %s", ", ".join(spectra_paths))

@@ -27,6 +27,7 @@ import zlib
 
 import numpy as np
 
+from lhcml.inference import SCAN_FIT_NOTE
 from lhcml.inference.ams import ams_of_scores
 from lhcml.inference.backend import import_zfit
 from lhcml.inference.inputs import read_features, read_scores
@@ -34,13 +35,6 @@ from lhcml.inference.measurement import build_model, pass_arrays
 from lhcml.io import read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
-
-#: What a scan point's fit leaves out, recorded in its output and in the summary.
-SCAN_FIT_NOTE = (
-    "scan points: AMS cut, templates, spurious signal and binned model as for a tagger; "
-    "nominal and stat-only fits without the JES nuisance (rescoring needs a tagger's saved "
-    "model through inference_jes), no impacts, scans or toys"
-)
 
 
 def fit_scan_point(
