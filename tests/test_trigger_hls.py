@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcml.trigger import hls, models, pruning, scan
+from lhcml.trigger import estimates, hls, models, pruning, scan
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
     assert np.mean(a.argmax(1) == b.argmax(1)) >= 0.99
     assert np.abs(a - b).max() < 0.05
     assert lut["Latency"] == 0 < lut["distributed_arithmetic"]
-    est = scan.estimates(qmodel, precision, point)
+    est = estimates.estimates(qmodel, precision, point)
     assert est["da4ml"]["lut"] == pytest.approx(lut["distributed_arithmetic"], rel=0.1)
     assert est["analytic"]["multipliers"] == 0
     assert est["sparsity"]["fc1"] == pytest.approx(0.25, abs=0.01)

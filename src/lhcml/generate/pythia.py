@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import awkward as ak
 import numpy as np
+import pythia8mc
 
 from lhcml.nanoaod import STATUS_FLAG_BITS
 
@@ -370,8 +371,6 @@ class PythiaGenerator:
     """
 
     def __init__(self, process: str, **kwargs) -> None:
-        import pythia8mc
-
         self.settings = pythia_settings(process, **kwargs)
         self._pythia = pythia8mc.Pythia("", False)
         for line in self.settings:

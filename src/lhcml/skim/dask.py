@@ -61,7 +61,7 @@ def dask_client(options: Mapping | None = None) -> Iterator:
         )
     elif opts["cluster"] == "slurm":
         try:
-            from dask_jobqueue import SLURMCluster
+            from dask_jobqueue import SLURMCluster  # noqa: PLC0415 (optional: make setup-cluster)
         except ImportError as err:
             raise RuntimeError(
                 "skim.dask.cluster 'slurm' needs dask-jobqueue: run `make setup-cluster`"

@@ -35,6 +35,7 @@ import shutil
 import time
 from pathlib import Path
 
+import conifer
 import numpy as np
 import xgboost as xgb
 
@@ -125,8 +126,6 @@ def base_margin(booster) -> list[float]:
 
 def convert(model, output_dir, precision: str):
     """The conifer C++ model of ``model`` in ``output_dir`` (not yet compiled)."""
-    import conifer
-
     cfg = conifer.backends.cpp.auto_config()
     cfg["OutputDir"] = str(output_dir)
     cfg["ProjectName"] = "l1_bdt"

@@ -147,47 +147,6 @@ def _parse_fixed(text: str) -> tuple[int, int]:
     return int(inner[0]), int(inner[1])
 
 
-def profiling_plot(stats: dict, precision: dict, path_base) -> None:
-    """hls4ml-style profile: box plots of log2 |non-zero values| per tensor, with the range
-    of the chosen type (``2^(I-1)`` down to the smallest step ``2^(I-W)``) as a grey band.
-
-    hls4ml's own ``hls4ml.model.profiling.numerical`` draws the same boxes (from the same
-    statistics) but needs seaborn, which is not in this environment's lock.
-    """
-    import matplotlib.pyplot as plt
-
-    from lhcml.plotting import save_figure, use_style
-
-    use_style()
-    fig, axes = plt.subplots(1, 2, figsize=(16, 9))
-    for ax, kinds, title in (
-        (axes[0], ("weight", "bias"), "Weights and biases"),
-        (axes[1], ("result",), "Activations"),
-    ):
-        boxes, labels, bands = [], [], []
-        for layer, entry in stats.items():
-            for kind in kinds:
-                s = entry.get(kind)
-                if s is None:
-                    continue
-                boxes.append({k: math.log2(v) for k, v in s.items()} | {"fliers": []})
-                labels.append(f"{layer}/{kind}" if kind != "result" else layer)
-                p = precision.get(layer, {}).get(kind)
-                bands.append(_parse_fixed(p) if p else None)
-        positions = np.arange(len(boxes))
-        for pos, band in zip(positions, bands, strict=True):
-            if band is not None:
-                w, i = band
-                ax.add_patch(plt.Rectangle((i - w, pos - 0.4), w, 0.8, color="0.85", zorder=0))
-        ax.bxp(boxes, positions=positions, vert=False, showfliers=False)
-        ax.set_yticks(positions, labels, fontsize=14)
-        ax.set_xlabel(r"$\log_2 |x|$ (non-zero values)")
-        ax.set_title(title, fontsize=18)
-        ax.invert_yaxis()
-    fig.tight_layout()
-    save_figure(fig, path_base)
-
-
 # --- Configuration and conversion ---------------------------------------------------------
 
 
