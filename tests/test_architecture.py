@@ -7,8 +7,10 @@ functions too: a cycle through a lazy import is still a cycle for a reader.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
+import sys
 
 from conftest import ROOT, snakemake_command
 
@@ -110,3 +112,83 @@ def test_the_dag_picture_shows_every_rule_of_the_default_config(tmp_path):
     svg = (ROOT / "docs" / "dag.svg").read_text()
     drawn = set(re.findall(r"<text[^>]*>(\w+)</text>", svg))
     assert rules == drawn, f"run `make dag`: missing {rules - drawn}, stale {drawn - rules}"
+
+
+#: What the Snakefile imports of lhcml at parse time (Snakefile, rules/*.smk), once per job.
+PARSE_TIME_MODULES = (
+    "lhcml.config",
+    "lhcml.tables",
+    "lhcml.taggers",
+    "lhcml.trigger",
+    "lhcml.trigger.scan",
+    "lhcml.decorrelation",
+    "lhcml.datamc",
+)
+#: Packages that take about a second or more to import (TensorFlow and zfit many).
+HEAVY = ("matplotlib", "mplhep", "xgboost", "sklearn", "coffea", "tensorflow", "zfit", "da4ml")
+
+
+def _loaded(modules, packages=HEAVY) -> list[str]:
+    """Which of ``packages`` importing ``modules`` loads, in a fresh interpreter."""
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules)
+    code += f"print(' '.join(p for p in {tuple(packages)!r} if p in sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return proc.stdout.split()
+
+
+def _imported_lhcml_modules(path) -> set[str]:
+    return {
+        node.module
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lhcml")
+    }
+
+
+def test_the_parse_time_modules_are_the_snakefiles():
+    """PARSE_TIME_MODULES lists what the Snakefile and rules import of lhcml."""
+    found = set()
+    for path in [ROOT / "Snakefile", *(ROOT / "rules").rglob("*.smk")]:
+        found.update(re.findall(r"^\s*from (lhcml[\w.]*) import", path.read_text(), re.M))
+        found.update(re.findall(r"^\s*import (lhcml[\w.]*)", path.read_text(), re.M))
+    assert found == set(PARSE_TIME_MODULES)
+
+
+def test_parsing_the_workflow_imports_no_heavy_package():
+    """Every job parses the Snakefile: its lhcml imports load no plotting, ML or fit library."""
+    assert _loaded(PARSE_TIME_MODULES) == []
+
+
+def test_the_check_sees_a_heavy_import():
+    assert _loaded(["lhcml.plotting"]) == ["matplotlib", "mplhep"]
+
+
+#: The scripts of the rules that draw plots: the only ones whose modules import matplotlib.
+PLOTTING_SCRIPTS = {
+    "benchmark_summary",
+    "calo_plots",
+    "decorrelation_plots",
+    "plot_datamc",
+    "plot_features",
+    "plot_inference",
+    "plot_taggers",
+    "trigger_l1",
+    "trigger_plots",
+    "trigger_profile",
+    "trigger_scan_summary",
+}
+
+
+def test_the_scripts_modules_import_no_tensorflow_and_only_plots_matplotlib():
+    """No script's lhcml modules import TensorFlow or zfit at import (the rules that need
+    them import them inside their functions, lhcml.tf_setup), and only the plotting rules'
+    modules import matplotlib. The scripts use the injected ``snakemake`` object, so their
+    lhcml imports are imported, all in one interpreter (what one loads, the union loads)."""
+    scripts = {p.stem: _imported_lhcml_modules(p) for p in (ROOT / "scripts").glob("*.py")}
+    assert set(scripts) >= PLOTTING_SCRIPTS
+    everything = set().union(*scripts.values())
+    assert _loaded(everything, ("tensorflow", "zfit")) == []
+    others = set().union(*(m for s, m in scripts.items() if s not in PLOTTING_SCRIPTS))
+    assert _loaded(others, ("matplotlib", "mplhep")) == []
