@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcml.trigger import estimates, hls, models, pruning, scan
+from lhcml.trigger import estimates, hls, models, pruning
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
     out, lut = {}, {}
     for strategy in ("Latency", "distributed_arithmetic"):
         point = {"bits": 8, "reuse_factor": 1, "pruning": 0.25, "strategy": strategy}
-        qmodel, precision = scan.design_model(model, keras, point, x[:1000], guard_bits=1)
+        qmodel, precision = models.design_model(model, keras, point, x[:1000], guard_bits=1)
         config = hls.hls_config(hls4ml, qmodel, point, precision)
         hls_model = hls.convert(hls4ml, qmodel, config, tmp_path / strategy, {})
         hls.compile_model(hls_model)

@@ -23,8 +23,6 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 
-from dask.distributed import Client, LocalCluster
-
 log = logging.getLogger("lhcml.skim")
 
 #: How long to wait for the first worker (a Slurm job may queue) before giving up, in s.
@@ -51,6 +49,9 @@ DEFAULT_DASK = {
 @contextlib.contextmanager
 def dask_client(options: Mapping | None = None) -> Iterator:
     """Yield a ``distributed.Client`` on the configured cluster; close both afterwards."""
+    # only for skim.executor "dask": the skim jobs of the other executors skip its ~0.8 s
+    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+
     opts = {**DEFAULT_DASK, **dict(options or {})}
     opts["slurm"] = {**DEFAULT_DASK["slurm"], **dict(opts.get("slurm") or {})}
 

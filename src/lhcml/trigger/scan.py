@@ -49,7 +49,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lhcml.trigger import hls, models
+from lhcml.trigger import hls
 
 log = logging.getLogger("lhcml.trigger.scan")
 
@@ -146,32 +146,6 @@ def quantise(values: np.ndarray, width: int, integer: int) -> np.ndarray:
     step = 2.0 ** (integer - width)
     lo, hi = -(2.0 ** (integer - 1)), 2.0 ** (integer - 1) - step
     return np.clip(np.round(np.asarray(values, dtype=np.float64) / step) * step, lo, hi)
-
-
-def design_model(model, keras, point: Mapping, x_profile: np.ndarray, guard_bits: int):
-    """The float ``model`` pruned and quantised for ``point``: ``(model, precisions)``.
-
-    ``precisions`` is the per-layer ``{weight|bias|result: "fixed<W,I>"}`` for
-    :func:`lhcml.trigger.hls.hls_config`; the returned Keras model (a clone) carries the
-    quantised weights.
-    """
-
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    for layer in models.dense_layers(clone):
-        w, b = layer.get_weights()
-        layer.set_weights([magnitude_prune(w, point["pruning"]).astype(w.dtype), b])
-    prof = hls.profile_precisions(clone, x_profile, width=point["bits"], guard_bits=guard_bits)
-    precision = prof["precision"]
-    for name, types in precision.items():  # layer outputs: round to nearest, saturate
-        if name != "features" and "result" in types:
-            types["result"] = types["result"].replace(">", ",RND,SAT>")
-    for layer in models.dense_layers(clone):
-        w, b = layer.get_weights()
-        qw = quantise(w, *parse_fixed(precision[layer.name]["weight"]))
-        qb = quantise(b, *parse_fixed(precision[layer.name]["bias"]))
-        layer.set_weights([qw.astype(w.dtype), qb.astype(b.dtype)])
-    return clone, precision
 
 
 # --- Estimates ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lhcml.io import read_json, write_json
-from lhcml.trigger import estimates, hls, metrics, models, scan
+from lhcml.trigger import estimates, hls, metrics, models
 from lhcml.trigger.workflow import PROB_COLUMNS, emulation_rows, read_table, write_table
 
 log = logging.getLogger("lhcml.trigger")
@@ -49,7 +49,7 @@ def run_scan_group(
     work_dir = Path(work_dir)
     for point in points:
         start = time.perf_counter()
-        qmodel, precision = scan.design_model(model, keras, point, x_prof, p["guard_bits"])
+        qmodel, precision = models.design_model(model, keras, point, x_prof, p["guard_bits"])
         params = {**p, "strategy": point["strategy"], "reuse_factor": point["reuse_factor"]}
         config = hls.hls_config(hls4ml, qmodel, params, precision)
         project = work_dir / point["name"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lhcml.io import atomic_path, read_json, write_json
 from lhcml.trigger import bops as bops_mod
-from lhcml.trigger import dataset, hls, metrics, models, pruning, scan
+from lhcml.trigger import dataset, hls, metrics, models, pruning
 from lhcml.trigger.features import TRIGGER_FEATURES, trigger_features
 
 log = logging.getLogger("lhcml.trigger")
@@ -425,7 +425,7 @@ def run_decisions(
     model = models.load_model(model_path, threads)
     prep = models.Preprocessor.from_dict(read_json(meta_path)["preprocessing"])
     x_prof = prep.transform(models.feature_matrix(read_table(train_path)))[: int(profile_jets)]
-    qmodel, precision = scan.design_model(model, keras, point, x_prof, p["guard_bits"])
+    qmodel, precision = models.design_model(model, keras, point, x_prof, p["guard_bits"])
     config = hls.hls_config(hls4ml, qmodel, p, precision)
     project = Path(work_dir) / chosen
     if project.exists():
