@@ -12,9 +12,15 @@ beside the times, so the comparison is between fits that agree.
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import yaml
 from common import median_seconds, table
+from iminuit import Minuit
+
+from lhcml.inference import model as inf_model
+from lhcml.inference.backend import import_zfit
 
 TITLE = "Mass fit: zfit vs a NumPy NLL minimised with iminuit"
 
@@ -38,7 +44,6 @@ def dcb(x, mean, sigma, alphal, nl, alphar, nr):
 
 def bernstein(x, coeffs, low, high):
     """Unnormalised Bernstein polynomial sum_i c_i b_{i,k}((x - low)/(high - low))."""
-    from math import comb
 
     u = (x - low) / (high - low)
     k = len(coeffs) - 1
@@ -98,7 +103,6 @@ def run(args) -> dict | None:
     start = {"mu": 1.0, "n_bkg": float(len(msd)), **{f"t{i}": 1.0 for i in range(1, order + 1)}}
 
     # --- iminuit on the NumPy NLL
-    from iminuit import Minuit
 
     nll = NumpyNLL(msd, low, high)
 
@@ -113,10 +117,8 @@ def run(args) -> dict | None:
     t_np, _, m_np = median_seconds(fit_numpy, args.repeats)
 
     # --- zfit: the analysis model
-    from lhcml.inference.backend import import_zfit
 
     zfit = import_zfit(seed=cfg["seed"], threads=1)
-    from lhcml.inference import model as inf_model
 
     obs = inf_model.mass_space(low, high)
     model = inf_model.build_model(obs, W_SHAPE, Z_SHAPE, S_W, S_Z, order, prefix="bench")

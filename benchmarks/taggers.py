@@ -12,6 +12,7 @@ import os
 import numpy as np
 import yaml
 from common import median_seconds, table
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from lhcml.taggers import bdt
 from lhcml.taggers.inputs import balanced_weights, binary_jets, column, high_level_matrix, select
@@ -29,7 +30,6 @@ def _arrays(t, features):
 
 
 def train_sklearn(train, val, p: dict, seed: int):
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
     (x, y, w), (xv, yv, wv) = train, val
     model = HistGradientBoostingClassifier(

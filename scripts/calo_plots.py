@@ -1,7 +1,7 @@
 """Snakemake script: shower shapes, mean images, timing, training and evaluation plots of
 one particle, every generator beside the reference."""
 
-from lhcml.calo.workflow import make_plots
+from lhcml.calo.plot_steps import make_plots
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Snakemake script: the CaloChallenge evaluation of every generator of a particle
 (shower shapes, separation powers, classifier AUCs and JSDs, timing) -> metrics.json."""
 
-from lhcml.calo.workflow import validate
+from lhcml.calo.validation_steps import validate
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lhcml.datamc import plot_data_vs_simulation
+from lhcml.datamc_plots import plot_data_vs_simulation
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

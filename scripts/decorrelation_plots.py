@@ -1,6 +1,6 @@
 """Snakemake script: the R50 vs 1/JSD plane and the QCD mass spectra per tagger."""
 
-from lhcml.decorrelation.workflow import make_plots
+from lhcml.decorrelation.plot_steps import make_plots
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Snakemake script: mass fits, toy pulls, impacts, scans, AMS, injection, tagger choice."""
 
-from lhcml.inference.workflow import make_plots
+from lhcml.inference.plot_steps import make_plots
 from lhcml.logs import log_to_file
 
 log_to_file(snakemake.log[0])

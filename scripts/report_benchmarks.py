@@ -2,7 +2,8 @@
 timeline of the last run)."""
 
 from lhcml.logs import log_to_file
-from lhcml.summary import benchmark_table, plot_rule_times, plot_timeline, write_benchmark_csv
+from lhcml.summary import benchmark_table, write_benchmark_csv
+from lhcml.summary_plots import plot_rule_times, plot_timeline
 
 log_to_file(snakemake.log[0])
 rows = benchmark_table(snakemake.params.benchmark_dir)

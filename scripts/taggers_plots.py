@@ -1,7 +1,7 @@
 """Snakemake script: ROC curves, score distributions, QCD mass sculpting, BDT importance."""
 
 from lhcml.logs import log_to_file
-from lhcml.taggers.workflow import make_plots
+from lhcml.taggers.plot_steps import make_plots
 
 log_to_file(snakemake.log[0])
 out = snakemake.output

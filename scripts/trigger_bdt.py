@@ -1,7 +1,7 @@
 """Snakemake script: the xgboost trigger BDT, converted with conifer and emulated in C++."""
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import run_bdt
+from lhcml.trigger.bdt_steps import run_bdt
 
 log_to_file(snakemake.log[0])
 run_bdt(

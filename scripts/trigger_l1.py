@@ -3,7 +3,7 @@
 import os
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import run_l1
+from lhcml.trigger.plot_steps import run_l1
 
 log_to_file(snakemake.log[0])
 run_l1(

@@ -1,7 +1,7 @@
 """Snakemake script: trigger ROC curves per class and accuracy vs BOPs."""
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import plot
+from lhcml.trigger.plot_steps import plot
 
 log_to_file(snakemake.log[0])
 plot(

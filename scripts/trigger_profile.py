@@ -1,7 +1,7 @@
 """Snakemake script: numerical profile of a float model -> its hls4ml fixed-point types."""
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import profile_float
+from lhcml.trigger.plot_steps import profile_float
 
 log_to_file(snakemake.log[0])
 profile_float(

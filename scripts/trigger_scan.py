@@ -1,7 +1,7 @@
 """Snakemake script: convert, compile and emulate one group of design points of the scan."""
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import run_scan_group
+from lhcml.trigger.scan_steps import run_scan_group
 
 log_to_file(snakemake.log[0])
 run_scan_group(

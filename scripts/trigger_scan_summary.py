@@ -3,7 +3,7 @@
 import os
 
 from lhcml.logs import log_to_file
-from lhcml.trigger.workflow import summarise_scan
+from lhcml.trigger.plot_steps import summarise_scan
 
 log_to_file(snakemake.log[0])
 summarise_scan(

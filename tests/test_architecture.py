@@ -7,8 +7,12 @@ functions too: a cycle through a lazy import is still a cycle for a reader.
 from __future__ import annotations
 
 import ast
+import os
+import re
+import subprocess
+import sys
 
-from conftest import ROOT
+from conftest import ROOT, snakemake_command
 
 SRC = ROOT / "src"
 
@@ -98,10 +102,6 @@ def test_no_stage_imports_another_stages_workflow_module():
 def test_the_dag_picture_shows_every_rule_of_the_default_config(tmp_path):
     """docs/dag.svg (README, docs/architecture.md) is the default config's rule graph:
     redraw it with ``make dag`` after adding or removing a rule."""
-    import re
-    import subprocess
-
-    from conftest import snakemake_command
 
     cmd = snakemake_command(
         tmp_path, "--rulegraph", "dot", "all", config=ROOT / "config" / "config.yaml", cores=None
@@ -124,8 +124,6 @@ SHARED_SCRIPTS = {"inference_fit_l1": "inference_fit"}
 
 def _stage_rules() -> dict[str, dict[str, str]]:
     """``{stage: {rule: its block}}`` from ``rules/<stage>.smk``."""
-    import re
-
     stages = {}
     for smk in sorted((ROOT / "rules").glob("*.smk")):
         if smk.stem == "common":
@@ -160,8 +158,6 @@ def test_every_stage_has_one_name_in_rules_scripts_and_library():
 
 def test_every_rule_runs_the_script_of_its_name():
     """A rule's script is ``scripts/<rule>.py``, and every script belongs to a rule."""
-    import re
-
     wrong, used = [], set()
     for rules in _stage_rules().values():
         for name, block in rules.items():
@@ -180,8 +176,6 @@ def test_logs_and_benchmarks_are_named_by_stage_and_rule():
     """A job's log is under ``results/logs/<stage>/``; its benchmark file is
     ``results/benchmarks/<rule>/...`` or ``results/benchmarks/<rule>.tsv``: the benchmark
     summary and the timeline take the rule from that path (``lhcml.summary``)."""
-    import re
-
     wrong = []
     for stage, rules in _stage_rules().items():
         for name, block in rules.items():
@@ -192,3 +186,83 @@ def test_logs_and_benchmarks_are_named_by_stage_and_rule():
             if bench and not re.match(rf"{name}(/|\.tsv$)", bench.group(1)):
                 wrong.append(f"{name}: benchmark benchmarks/{bench.group(1)}")
     assert not wrong, wrong
+
+
+#: What the Snakefile imports of lhcml at parse time (Snakefile, rules/*.smk), once per job.
+PARSE_TIME_MODULES = (
+    "lhcml.config",
+    "lhcml.tables",
+    "lhcml.taggers",
+    "lhcml.trigger",
+    "lhcml.trigger.scan",
+    "lhcml.decorrelation",
+    "lhcml.datamc",
+)
+#: Packages that take about a second or more to import (TensorFlow and zfit many).
+HEAVY = ("matplotlib", "mplhep", "xgboost", "sklearn", "coffea", "tensorflow", "zfit", "da4ml")
+
+
+def _loaded(modules, packages=HEAVY) -> list[str]:
+    """Which of ``packages`` importing ``modules`` loads, in a fresh interpreter."""
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules)
+    code += f"print(' '.join(p for p in {tuple(packages)!r} if p in sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return proc.stdout.split()
+
+
+def _imported_lhcml_modules(path) -> set[str]:
+    return {
+        node.module
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lhcml")
+    }
+
+
+def test_the_parse_time_modules_are_the_snakefiles():
+    """PARSE_TIME_MODULES lists what the Snakefile and rules import of lhcml."""
+    found = set()
+    for path in [ROOT / "Snakefile", *(ROOT / "rules").rglob("*.smk")]:
+        found.update(re.findall(r"^\s*from (lhcml[\w.]*) import", path.read_text(), re.M))
+        found.update(re.findall(r"^\s*import (lhcml[\w.]*)", path.read_text(), re.M))
+    assert found == set(PARSE_TIME_MODULES)
+
+
+def test_parsing_the_workflow_imports_no_heavy_package():
+    """Every job parses the Snakefile: its lhcml imports load no plotting, ML or fit library."""
+    assert _loaded(PARSE_TIME_MODULES) == []
+
+
+def test_the_check_sees_a_heavy_import():
+    assert _loaded(["lhcml.plotting"]) == ["matplotlib", "mplhep"]
+
+
+#: The scripts of the rules that draw plots: the only ones whose modules import matplotlib.
+PLOTTING_SCRIPTS = {
+    "calo_plots",
+    "datamc_plots",
+    "decorrelation_plots",
+    "features_plots",
+    "inference_plots",
+    "report_benchmarks",
+    "taggers_plots",
+    "trigger_l1",
+    "trigger_plots",
+    "trigger_profile",
+    "trigger_scan_summary",
+}
+
+
+def test_the_scripts_modules_import_no_tensorflow_and_only_plots_matplotlib():
+    """No script's lhcml modules import TensorFlow or zfit at import (the rules that need
+    them import them inside their functions, lhcml.tf_setup), and only the plotting rules'
+    modules import matplotlib. The scripts use the injected ``snakemake`` object, so their
+    lhcml imports are imported, all in one interpreter (what one loads, the union loads)."""
+    scripts = {p.stem: _imported_lhcml_modules(p) for p in (ROOT / "scripts").glob("*.py")}
+    assert set(scripts) >= PLOTTING_SCRIPTS
+    everything = set().union(*scripts.values())
+    assert _loaded(everything, ("tensorflow", "zfit")) == []
+    others = set().union(*(m for s, m in scripts.items() if s not in PLOTTING_SCRIPTS))
+    assert _loaded(others, ("matplotlib", "mplhep")) == []

@@ -1,13 +1,16 @@
 """The CaloGAN branch of the DAG on config/ci.yaml: files, metrics, plots, summary."""
 
+import subprocess
+
 import numpy as np
 import pytest
 import yaml
 
 from lhcml.calo.energyflow import LayerEnergyFlow
 from lhcml.calo.geometry import LAYER_SHAPES
-from lhcml.calo.io import read_showers
+from lhcml.calo.io import read_showers, write_showers
 from lhcml.calo.showershapes import FEATURES
+from lhcml.calo.showersim import SimulatorParams, simulate
 from lhcml.calo.validation import validate_metrics
 from lhcml.io import read_json
 
@@ -91,10 +94,6 @@ def test_summary_has_calo_without_timings(ci_run):
 
 def test_caloGAN_files_replace_the_simulation(tmp_path):
     """With calo.files for a particle, its showers come from those files (no simulation)."""
-    import subprocess
-
-    from lhcml.calo.io import write_showers
-    from lhcml.calo.showersim import SimulatorParams, simulate
 
     real = tmp_path / "eplus.hdf5"
     rng = np.random.default_rng(1)

@@ -19,6 +19,8 @@ from pathlib import Path
 import awkward as ak
 import pytest
 
+from lhcml.skim.run import skim_sample
+
 from conftest import ROOT, snakemake_command
 
 pytestmark = pytest.mark.cluster
@@ -157,7 +159,6 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
 def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
     """The coffea skim on Dask workers that are Slurm jobs (dask-jobqueue) gives the
     workflow's own (iterative) skim output exactly."""
-    from lhcml.skim.run import skim_sample
 
     if importlib.util.find_spec("dask_jobqueue") is None:
         _unavailable("dask-jobqueue is not installed (make setup-cluster)")

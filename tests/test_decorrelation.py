@@ -17,7 +17,7 @@ from lhcml.decorrelation.jsd import (
     mass_jsd,
     random_cut_jsd,
 )
-from lhcml.decorrelation.workflow import train_network
+from lhcml.decorrelation.workflow import compare, train_network
 from lhcml.io import write_json
 from lhcml.taggers import dnn
 from lhcml.taggers.metrics import auc, evaluate
@@ -409,7 +409,6 @@ def test_network_training_is_deterministic(splits):
 
 
 def test_comparison_picks_the_most_decorrelated_tagger_keeping_half_the_r50():
-    from lhcml.decorrelation.workflow import compare
 
     taggers = {
         "dnn": {"r50": 76.0, "inv_jsd": 2.0, "decorrelated": False},

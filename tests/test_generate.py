@@ -12,7 +12,7 @@ from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
 
 from lhcml import generate
 from lhcml.generate.chunk import chunk_seeds, generate_chunk
-from lhcml.generate.pythia import PythiaGenerator, pythia_settings
+from lhcml.generate.pythia import RESONANCE_IDS, PythiaGenerator, _status_flags, pythia_settings
 from lhcml.io import read_json
 from lhcml.substructure import jets_as_events
 
@@ -221,7 +221,6 @@ def _reference_final_state(event) -> dict[str, np.ndarray]:
 
 def _reference_genparts(event) -> dict[str, np.ndarray]:
     """The pruned record built with Pythia's own iBotCopyId/daughterList/isFinal/eta."""
-    from lhcml.generate.pythia import RESONANCE_IDS, _status_flags
 
     flags: dict[int, int] = {}
     hard = _status_flags("isPrompt", "isHardProcess", "fromHardProcess", "isFirstCopy")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lhcml.inference import ams, pseudodata
+from lhcml.inference.inputs import l1_pass
 from lhcml.inference.toys import linear_fit, pull_summary
 from lhcml.inference.yields import yield_weights
 
@@ -127,10 +130,6 @@ def test_pull_summary_and_linear_fit():
 
 
 def test_l1_pass_maps_each_jet_to_its_events_decision(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from lhcml.inference.inputs import l1_pass
 
     path = tmp_path / "l1_decisions.parquet"
     pq.write_table(

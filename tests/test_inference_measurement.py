@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lhcml.inference import templates as T
+from lhcml.inference.backend import import_zfit
 
 EDGES = T.bin_edges([40.0, 200.0], 5.0)
 SIZES = {"jms": 0.02, "jmr": 0.10, "lumi": 0.016, "xsec": 0.10}
@@ -99,7 +100,7 @@ def test_spurious_signal_is_zero_for_a_smooth_background_and_not_for_a_peak():
 def _measurement(st, basis, spurious: float, **options):
     """The binned measurement of the signal templates ``st`` over the background ``basis``
     with the nuisance sizes ``SIZES`` and a spurious-signal term of ``spurious``."""
-    from lhcml.inference import binned
+    import lhcml.inference.binned as binned
 
     meas = binned.build(
         EDGES, st.nominal, st.variations, st.rel_stat, basis, SIZES, spurious=spurious, **options
@@ -111,10 +112,9 @@ def _measurement(st, basis, spurious: float, **options):
 @pytest.fixture(scope="module")
 def model():
     """One measurement (compiled once) with its templates and true background."""
-    from lhcml.inference.backend import import_zfit
 
     import_zfit(7)
-    from lhcml.inference import measure as M
+    import lhcml.inference.measure as M
 
     msd, label, w = _signal_jets()
     st = T.signal_templates(msd, label, w, EDGES, SIZES["jms"], SIZES["jmr"])
@@ -212,10 +212,9 @@ def test_toys_with_randomised_global_observables_close(model):
 @pytest.mark.parametrize("replica", [1, 2])
 def test_fits_are_valid_on_bootstrapped_templates(replica):
     """Perturbed inputs (a bootstrap of the template jets, other pseudo-data): every fit valid."""
-    from lhcml.inference.backend import import_zfit
 
     import_zfit(7)
-    from lhcml.inference import measure as M
+    import lhcml.inference.measure as M
 
     rng = np.random.default_rng(100 + replica)
     msd, label, w = _signal_jets(n=2000, seed=replica)
@@ -294,7 +293,7 @@ def test_discovery_significance_is_the_profile_likelihood_ratio_at_mu_zero(model
     spurious prior of 5 in units of mu. (On the default configuration hepstats' own Minuit
     null fit stalled for DDT(tau21): Z = 7.2 for mu = 1.0 +- 1.9; this small model does
     not reproduce that stall, so the test checks the value, not the failure.)"""
-    from lhcml.inference import significance
+    import lhcml.inference.significance as significance
 
     meas, st, M = model["meas"], model["st"], model["M"]
     meas.set_spurious(5.0)

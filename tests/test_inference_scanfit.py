@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
+from lhcml.inference.backend import import_zfit
+from lhcml.inference.scanfit import fit_scan_point
+
 from conftest import ROOT
 
 CI = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
@@ -57,10 +60,8 @@ def test_a_sculpting_tagger_has_a_larger_spurious_signal_and_total_error():
     leaves a QCD bump under the signal, which the background model cannot absorb, so its
     spurious signal and its total error on mu are larger; the stat error stays below the
     total, and mu is measured near the injected 1 in both."""
-    from lhcml.inference.backend import import_zfit
 
     import_zfit(CI["inference"]["seed"], 1)
-    from lhcml.inference.scanfit import fit_scan_point
 
     features, meta, base, sig = _jets()
     bump = np.exp(-0.5 * ((features["msd"] - 85.0) / 10.0) ** 2)
@@ -81,10 +82,8 @@ def test_a_sculpting_tagger_has_a_larger_spurious_signal_and_total_error():
 
 
 def test_a_scan_point_without_an_eligible_cut_is_invalid_with_the_reason():
-    from lhcml.inference.backend import import_zfit
 
     import_zfit(CI["inference"]["seed"], 1)
-    from lhcml.inference.scanfit import fit_scan_point
 
     features, meta, base, _ = _jets(n_qcd=20_000, n_sig=5_000)
     ams = {**AMS, "min_background_jets": 10**7}

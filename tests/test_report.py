@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
+from types import SimpleNamespace
+
+import jinja2
+from docutils.core import publish_doctree
 
 from lhcml.config import load_config
 from lhcml.summary import config_hash, results_markdown, without_timings
@@ -52,7 +58,6 @@ def test_every_rule_that_does_work_has_a_benchmark_file():
     """The per-rule table of `make bench` covers every job: only the aggregation rules
     (which read the other rules' benchmark files or outputs) and the target rules have
     no ``benchmark:`` directive."""
-    import re
 
     exempt = {"all", "report_summary", "report_page", "report_benchmarks", "report"}
     missing = []
@@ -120,11 +125,6 @@ def test_results_page_of_the_run_shows_the_metrics_files_numbers(ci_run):
 def test_report_captions_render_without_restructuredtext_errors():
     """Every caption, filled in with the default config as Snakemake does, is valid
     reStructuredText (``|eta|`` unescaped was an undefined substitution, once per plot)."""
-    import io
-    from types import SimpleNamespace
-
-    import jinja2
-    from docutils.core import publish_doctree
 
     config = load_config(ROOT / "config" / "config.yaml")
     for caption in sorted((ROOT / "report").glob("*.rst")):
@@ -137,7 +137,6 @@ def test_report_captions_render_without_restructuredtext_errors():
 def test_every_caption_named_in_the_rules_exists_and_every_caption_is_used():
     """``snakemake --report`` stops at the first missing caption file, after a whole run;
     this catches it from the rule files alone."""
-    import re
 
     text = "\n".join(p.read_text() for p in sorted((ROOT / "rules").rglob("*.smk")))
     named = set(re.findall(r'caption="\.\./report/([\w.-]+)\.rst"', text))

@@ -13,6 +13,7 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
 
 from lhcml.nanoaod import STATUS_FLAG_BITS
 from lhcml.skim import (
@@ -25,7 +26,7 @@ from lhcml.skim import (
     read_normalisation,
     skim_sample,
 )
-from lhcml.skim.labels import has_flags
+from lhcml.skim.labels import _distinct_parent, has_flags
 
 # --- a tiny synthetic NanoAOD sample, hand-countable ------------------------------------
 
@@ -396,7 +397,6 @@ def test_synthetic_constituents(synthetic):
 
 def test_processor_direct_call_matches_coffea_constituents(synthetic):
     """The processor needs no Runner; its constituents equal coffea's FatJet.constituents."""
-    from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -660,9 +660,6 @@ def test_real_data_and_empty_selection(real_nanoaod, real_skims):
 
 def test_genpart_relations_agree_with_coffea(real_nanoaod):
     """The index-based family relations used by the labels equal coffea's on real NanoAOD."""
-    from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
-
-    from lhcml.skim.labels import _distinct_parent
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

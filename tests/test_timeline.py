@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from lhcml.summary import benchmark_table, last_run_timeline, plot_timeline
+from lhcml.summary import benchmark_table, last_run_timeline
+from lhcml.summary_plots import plot_timeline
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from lhcml.substructure import d2, energy_correlators, n2, softdrop
+from lhcml.tables import MissingColumnError
 from lhcml.trigger import bops, dataset, hls, metrics
 from lhcml.trigger.features import TRIGGER_FEATURES, constituents_pxpypze, trigger_features
+from lhcml.trigger.models import feature_matrix
 
 
 def jets(rng, n_jets=20, n_max=25):
@@ -136,8 +138,6 @@ def test_missing_skim_column_names_the_file_and_column():
 
 
 def test_missing_feature_column_is_a_clear_error():
-    from lhcml.tables import MissingColumnError
-    from lhcml.trigger.models import feature_matrix
 
     frame = pd.DataFrame({f: np.zeros(3) for f in TRIGGER_FEATURES if f != "n2_b1"})
     with pytest.raises(MissingColumnError, match=r"'n2_b1'.*trigger tagger"):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lhcml.trigger import l1, scan
+from lhcml.trigger import estimates, l1, scan
 
 # --- Design points ------------------------------------------------------------------------
 
@@ -97,11 +97,11 @@ def test_da4ml_cost_grows_with_the_bit_width():
     cost = {}
     for bits in (4, 8):
         qw = scan.quantise(w, bits, 1)
-        cost[bits] = scan.da4ml_layer(qw, np.zeros(4), "fixed<16,6>", unsigned_input=False)
+        cost[bits] = estimates.da4ml_layer(qw, np.zeros(4), "fixed<16,6>", unsigned_input=False)
     assert 0 < cost[4]["cost"] < cost[8]["cost"]
     assert cost[4]["latency"] > 0
     # a zero kernel costs nothing
-    assert scan.da4ml_layer(np.zeros((8, 4)), np.zeros(4), "fixed<16,6>", False)["cost"] == 0
+    assert estimates.da4ml_layer(np.zeros((8, 4)), np.zeros(4), "fixed<16,6>", False)["cost"] == 0
 
 
 # --- L1 rate ------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 import yaml
 
 from lhcml.io import read_json
-from lhcml.trigger import l1, scan
+from lhcml.trigger import bdt, l1, models, scan
 from lhcml.trigger.workflow import PROB_COLUMNS
 
 from conftest import ROOT
@@ -102,9 +103,6 @@ def test_chosen_design_follows_the_documented_rule(scan_summary):
 
 def test_conifer_emulation_agrees_with_xgboost(trig):
     """The conifer C++ emulation of the BDT against xgboost itself, recomputed here."""
-    import xgboost as xgb
-
-    from lhcml.trigger import bdt, models
 
     result = read_json(trig / "bdt" / "bdt.json")
     assert result["agreement"]["argmax_agreement"] >= 0.99

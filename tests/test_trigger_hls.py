@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcml.trigger import hls, models, pruning
+from lhcml.trigger import estimates, hls, models, pruning
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +100,13 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
     the distributed-arithmetic strategies: both emulations compute the same network, and
     hls4ml's own da4ml solution costs what the scan's estimate says. (Two small g++
     compiles; the ci scan has no distributed-arithmetic point, its C++ takes minutes.)"""
-    from lhcml.trigger import scan
 
     model, x, _ = train_tiny(keras, "float", epochs=3)
     hls4ml = hls.import_hls4ml()
     out, lut = {}, {}
     for strategy in ("Latency", "distributed_arithmetic"):
         point = {"bits": 8, "reuse_factor": 1, "pruning": 0.25, "strategy": strategy}
-        qmodel, precision = scan.design_model(model, keras, point, x[:1000], guard_bits=1)
+        qmodel, precision = models.design_model(model, keras, point, x[:1000], guard_bits=1)
         config = hls.hls_config(hls4ml, qmodel, point, precision)
         hls_model = hls.convert(hls4ml, qmodel, config, tmp_path / strategy, {})
         hls.compile_model(hls_model)
@@ -123,7 +122,7 @@ def test_scan_point_in_distributed_arithmetic_computes_what_latency_computes(ker
     assert np.mean(a.argmax(1) == b.argmax(1)) >= 0.99
     assert np.abs(a - b).max() < 0.05
     assert lut["Latency"] == 0 < lut["distributed_arithmetic"]
-    est = scan.estimates(qmodel, precision, point)
+    est = estimates.estimates(qmodel, precision, point)
     assert est["da4ml"]["lut"] == pytest.approx(lut["distributed_arithmetic"], rel=0.1)
     assert est["analytic"]["multipliers"] == 0
     assert est["sparsity"]["fc1"] == pytest.approx(0.25, abs=0.01)

@@ -34,6 +34,7 @@ from lhcml.calo.flowfit import fit_by_likelihood
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, N_LAYERS, flatten_layers, split_layers
 from lhcml.calo.weights import SavedFlow
 from lhcml.config import ConfigSection
+from lhcml.tf_setup import import_tensorflow
 
 #: Added to the layer fraction before the logarithm (an empty layer has code -5).
 FLOOR = 1e-5
@@ -92,7 +93,6 @@ class LayerEnergyFlow(SavedFlow):
     WHAT = "flow"
 
     def __init__(self, params: FlowParams, mean, std, e_range):
-        from lhcml.tf_setup import import_tensorflow
 
         tf, _ = import_tensorflow()  # no-op when TensorFlow is already set up (threads kept)
         import tensorflow_probability as tfp
@@ -169,7 +169,6 @@ def train(showers: dict, params: FlowParams, e_range, seed: int, threads: int = 
     ``history``: the mean negative log-likelihood (standardised codes, nats) per epoch and
     the training time.
     """
-    from lhcml.tf_setup import import_tensorflow
 
     import_tensorflow(seed=seed, threads=threads)  # seeds the initial weights
     codes = encode_layers(layer_energies(showers), showers["energy"])

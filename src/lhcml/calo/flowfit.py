@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from lhcml.tf_setup import import_tensorflow
+
 log = logging.getLogger("lhcml.calo.flowfit")
 
 
@@ -32,8 +34,6 @@ def fit_by_likelihood(
     Returns the history: ``nll`` (mean loss per epoch), ``epoch_seconds`` and
     ``train_seconds``; progress goes to the log every ``log_every`` epochs and at the end.
     """
-    from lhcml.tf_setup import import_tensorflow
-
     tf, keras = import_tensorflow()  # already set up by the caller: returns the modules
     n, bs = len(codes), min(params.batch_size, len(codes))
     steps = params.epochs * (n // bs)

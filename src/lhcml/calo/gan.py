@@ -34,8 +34,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lhcml.calo.encoding import encode_energy, rescale_layers
-from lhcml.calo.geometry import N_CELLS, flatten_layers, showers_from_cells
+from lhcml.calo.geometry import (
+    LAYER_CELLS,
+    LAYER_OFFSETS,
+    N_CELLS,
+    flatten_layers,
+    showers_from_cells,
+)
 from lhcml.config import ConfigSection
+from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.calo.gan")
 
@@ -91,7 +98,6 @@ class LayerSums:
 
     @staticmethod
     def build(keras, tf):
-        from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS
 
         def sums(y):
             frac = EPS * (tf.exp(tf.clip_by_value(y, 0.0, 2.0) * _Y_SCALE) - 1.0)
@@ -124,7 +130,6 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
     ``history`` holds one value per epoch of the mean critic loss, generator loss,
     Wasserstein estimate (D(real) - D(fake)) and gradient penalty, and the epoch times.
     """
-    from lhcml.tf_setup import import_tensorflow
 
     tf, keras = import_tensorflow(seed=seed, threads=threads)
     y_all = encode_cells(showers)

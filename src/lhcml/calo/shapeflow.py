@@ -58,6 +58,7 @@ from lhcml.calo.geometry import (
 )
 from lhcml.calo.weights import SavedFlow
 from lhcml.config import ConfigSection
+from lhcml.tf_setup import import_tensorflow
 
 #: Logit regulator (CaloFlow's is 1e-6 with noise of 1 keV in MeV units; here smaller, so
 #: that the noise of the empty cells lies far below the threshold in logit space).
@@ -131,7 +132,6 @@ class ShapeFlow(SavedFlow):
     WHAT = "shape flow"
 
     def __init__(self, params: ShapeFlowParams, mean, std, layer_mean, layer_std, e_range):
-        from lhcml.tf_setup import import_tensorflow
 
         tf, keras = import_tensorflow()  # no-op when TensorFlow is already set up
         import tensorflow_probability as tfp
@@ -234,7 +234,6 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     ``history``: the mean negative log-likelihood per code (standardised, nats) per epoch,
     the epoch times and the training time. Noise, shuffling and initial weights are seeded.
     """
-    from lhcml.tf_setup import import_tensorflow
 
     import_tensorflow(seed=seed, threads=threads)  # seeds the initial weights
     rng = np.random.default_rng(seed)

@@ -70,6 +70,7 @@ import logging
 from dataclasses import dataclass, fields
 
 import numpy as np
+from tqdm import tqdm
 
 from lhcml.calo import PARTICLES
 from lhcml.calo.geometry import (
@@ -83,6 +84,7 @@ from lhcml.calo.geometry import (
     TOTAL_DEPTH,
     SamplingMedium,
     cell_size,
+    split_layers,
 )
 from lhcml.config import ConfigSection
 
@@ -399,7 +401,6 @@ def simulate(
     and with ``profile_edges`` the true depth profile ``profile`` (N, bins). Showers are
     processed in batches of at most ``max_spots`` spots (memory ~ 100 bytes per spot).
     """
-    from lhcml.calo.geometry import split_layers
 
     params = params or SimulatorParams.from_mapping(None)
     energy = np.asarray(energy, dtype=np.float64).ravel()
@@ -409,8 +410,6 @@ def simulate(
     bounds = _batches(energy, medium, params, max_spots)
     iterator = bounds
     if progress:
-        from tqdm import tqdm
-
         iterator = tqdm(bounds, desc=f"simulate {particle}", unit="batch", mininterval=2.0)
     for lo, hi in iterator:
         e = energy[lo:hi]

@@ -15,6 +15,9 @@ import time
 
 import numpy as np
 
+from lhcml.calo.gan import generate
+from lhcml.calo.showersim import simulate
+
 log = logging.getLogger("lhcml.calo.timing")
 
 
@@ -37,7 +40,6 @@ def time_per_shower(run, batch_sizes, repeats: int = 5) -> dict[str, float]:
 
 
 def time_reference(particle, params, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
-    from lhcml.calo.showersim import simulate
 
     rng = np.random.default_rng(seed)
     return time_per_shower(
@@ -49,7 +51,6 @@ def time_gan(
     generator, latent_dim, e_range, batch_sizes, seed: int, repeats: int = 5, energy_flow=None
 ) -> dict:
     """Seconds per shower of :func:`lhcml.calo.gan.generate` (with the energy flow if given)."""
-    from lhcml.calo.gan import generate
 
     rng = np.random.default_rng(seed)
     return time_per_shower(

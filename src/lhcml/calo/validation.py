@@ -27,10 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import wasserstein_distance
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import log_loss, roc_auc_score
 
 from lhcml.calo.geometry import flatten_layers
 from lhcml.calo.showershapes import FEATURES, feature_matrix
 from lhcml.config import ConfigSection
+from lhcml.tf_setup import import_tensorflow
 
 
 def feature_distances(ref_shapes: dict, gen_shapes: dict, features=FEATURES) -> dict:
@@ -131,11 +134,6 @@ def classifier_auc(
       calibrated binary cross-entropy as ``ln 2 - BCE`` (nats; 0 = indistinguishable,
       ln 2 = separable), as the CaloChallenge does.
     """
-    from sklearn.isotonic import IsotonicRegression
-    from sklearn.metrics import log_loss, roc_auc_score
-
-    from lhcml.tf_setup import import_tensorflow
-
     _tf, keras = import_tensorflow(seed=seed, threads=threads)
     x = np.concatenate([x_ref, x_gen]).astype(np.float64)
     y = np.concatenate([np.zeros(len(x_ref)), np.ones(len(x_gen))]).astype(np.float32)

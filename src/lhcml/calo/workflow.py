@@ -7,9 +7,14 @@ import time
 
 import numpy as np
 
-from lhcml.calo import PARTICLES
+from lhcml.calo import PARTICLES, energyflow, shapeflow
+from lhcml.calo.energyflow import LayerEnergyFlow
+from lhcml.calo.gan import GanParams, generate, params_dict, train
 from lhcml.calo.io import read_many, subset, write_showers
+from lhcml.calo.showersim import SimulatorParams, sample_energies, simulate
+from lhcml.calo.timing import time_reference, time_sampler, timing_report
 from lhcml.io import atomic_path, read_json, write_json
+from lhcml.tf_setup import import_tensorflow
 
 log = logging.getLogger("lhcml.calo")
 
@@ -21,7 +26,6 @@ def particle_seed(seed: int, particle: str, *more: int) -> np.random.SeedSequenc
 
 def simulate_chunk(particle, chunk, n_events, e_range, sim_params, seed, output) -> None:
     """Simulate ``n_events`` showers of chunk ``chunk`` and write them (CaloGAN format)."""
-    from lhcml.calo.showersim import SimulatorParams, sample_energies, simulate
 
     params = SimulatorParams.from_mapping(sim_params)
     rng = np.random.default_rng(particle_seed(seed, particle, int(chunk)))
@@ -72,8 +76,6 @@ def train_gan(
     flow_path=None,
 ) -> None:
     """Train the GAN (cells) and, with ``flow_path``, the layer-energy flow of a particle."""
-    from lhcml.calo import energyflow
-    from lhcml.calo.gan import GanParams, params_dict, train
 
     params = GanParams.from_mapping(gan_params)
     train_set, _ = split(read_many(inputs), train_fraction)
@@ -115,7 +117,6 @@ def train_shape_flow(
     particle, inputs, train_fraction, e_range, params, seed, threads, model_path, meta_path
 ) -> None:
     """Train the shower-shape flow of a particle (:mod:`lhcml.calo.shapeflow`)."""
-    from lhcml.calo import shapeflow
 
     fparams = shapeflow.ShapeFlowParams.from_mapping(params)
     train_set, _ = split(read_many(inputs), train_fraction)
@@ -146,7 +147,6 @@ def train_shape_flow(
 
 
 def load_generator(model_path, seed: int, threads: int = 1):
-    from lhcml.tf_setup import import_tensorflow
 
     _, keras = import_tensorflow(seed=seed, threads=threads)
     return keras.models.load_model(model_path, compile=False, safe_mode=False)
@@ -156,7 +156,6 @@ def load_energy_flow(flow_path):
     """The saved layer-energy flow, or None without a path."""
     if flow_path is None:
         return None
-    from lhcml.calo.energyflow import LayerEnergyFlow
 
     return LayerEnergyFlow.load(flow_path)
 
@@ -168,22 +167,17 @@ GENERATORS: tuple[str, ...] = ("gan", "flow")
 
 def load_sampler(generator, model_path, meta_path, flow_path, seed: int, threads: int = 1):
     """``sample(energy, rng) -> showers`` of a saved generator (``gan`` or ``flow``)."""
-    from lhcml.tf_setup import import_tensorflow
 
     import_tensorflow(seed=seed, threads=threads)
     meta = read_json(meta_path)
     energy_flow = load_energy_flow(flow_path)
     if generator == "gan":
-        from lhcml.calo.gan import generate
-
         gan = load_generator(model_path, seed, threads)
         latent = meta["params"]["latent_dim"]
         return lambda energy, rng: generate(
             gan, energy, meta["energy_range"], latent, rng, energy_flow=energy_flow
         )
     if generator == "flow":
-        from lhcml.calo import shapeflow
-
         if energy_flow is None:
             raise ValueError("the shape flow needs the layer-energy flow (flow_path)")
         flow = shapeflow.ShapeFlow.load(model_path)
@@ -210,8 +204,6 @@ def generate_and_time(
 ) -> None:
     """Load a generator once: its showers for the test split's energies, then the time per
     shower of the reference simulator and of the generator per batch size."""
-    from lhcml.calo.showersim import SimulatorParams
-    from lhcml.calo.timing import time_reference, time_sampler, timing_report
 
     _, test = split(read_many(inputs), train_fraction)
     sample = load_sampler(generator, model_path, meta_path, flow_path, seed, threads)
@@ -246,140 +238,3 @@ def generate_and_time(
         timing_path,
         {"particle": particle, "generator": generator, "threads": threads, "timing": report},
     )
-
-
-def evaluate_generator(ref, ref_shapes, gen, classifier_params, seed, threads) -> dict:
-    """Shower-shape distances and separation powers, and the two classifier tests."""
-    from lhcml.calo.showershapes import shower_shapes
-    from lhcml.calo.validation import (
-        cell_inputs,
-        classifier_auc,
-        feature_distances,
-        high_level_inputs,
-        separation_powers,
-        summarise_distances,
-        worst,
-    )
-
-    gen_shapes = shower_shapes(gen)
-    distances = feature_distances(ref_shapes, gen_shapes)
-    powers = separation_powers(ref_shapes, gen_shapes)
-    for f, d in distances.items():
-        d["separation_power"] = powers[f]
-    clf = {
-        "high_level": classifier_auc(
-            high_level_inputs(ref, ref_shapes),
-            high_level_inputs(gen, gen_shapes),
-            classifier_params,
-            seed,
-            threads,
-        ),
-        "cells": classifier_auc(
-            cell_inputs(ref), cell_inputs(gen), classifier_params, seed, threads, standardise=False
-        ),
-    }
-    return {
-        "n_generated": len(gen["energy"]),
-        "shower_shapes": distances,
-        "distance_summary": summarise_distances(distances),
-        "worst_separation_power": worst(powers),
-        "classifier": clf,
-    }
-
-
-def validate(
-    particle,
-    inputs,
-    generated: dict,
-    metas: dict,
-    timings: dict,
-    train_fraction,
-    classifier,
-    seed,
-    threads,
-    output,
-) -> dict:
-    """Every generator of ``generated`` ({name: showers file}) against the reference test
-    split: shower shapes, separation powers, classifier AUCs and JSDs, training time and
-    time per shower -> metrics.json."""
-    from lhcml.calo.io import read_showers
-    from lhcml.calo.showershapes import shower_shapes
-    from lhcml.calo.validation import ClassifierParams, validate_metrics
-
-    params = ClassifierParams.from_mapping(classifier)
-    _, ref = split(read_many(inputs), train_fraction)
-    ref_shapes = shower_shapes(ref)
-    metrics = {"particle": particle, "n_reference": len(ref["energy"]), "generators": {}}
-    for name, path in generated.items():
-        gen = read_showers(path)
-        if not np.array_equal(np.float32(ref["energy"]), np.float32(gen["energy"])):
-            raise ValueError(f"{path}: energies do not match the reference test split")
-        entry = evaluate_generator(ref, ref_shapes, gen, params, seed, threads)
-        meta = read_json(metas[name])
-        entry["training"] = {
-            "n_train": meta["n_train"],
-            "epochs": meta["params"]["epochs"],
-            "train_seconds": meta["timing"]["train_seconds"],
-        }
-        entry["timing"] = read_json(timings[name])["timing"]
-        metrics["generators"][name] = entry
-        clf, w = entry["classifier"], entry["worst_separation_power"]
-        log.info(
-            "%s %s: AUC high-level %.3f +- %.3f (JSD %.3f), cells %.3f +- %.3f (JSD %.3f); "
-            "worst separation powers %s",
-            particle,
-            name,
-            clf["high_level"]["auc"],
-            clf["high_level"]["auc_err"],
-            clf["high_level"]["jsd"],
-            clf["cells"]["auc"],
-            clf["cells"]["auc_err"],
-            clf["cells"]["jsd"],
-            ", ".join(f"{f} {v:.3f}" for f, v in w),
-        )
-    validate_metrics(metrics)
-    write_json(output, metrics)
-    return metrics
-
-
-def make_plots(
-    particle,
-    inputs,
-    generated: dict,
-    gan_meta_path,
-    flow_meta_path,
-    metrics_path,
-    train_fraction,
-    outputs: dict,
-) -> None:
-    from lhcml.calo import plots
-    from lhcml.calo.io import read_showers
-    from lhcml.calo.showershapes import shower_shapes
-
-    _, ref = split(read_many(inputs), train_fraction)
-    gens = {name: read_showers(path) for name, path in generated.items()}
-    metrics = read_json(metrics_path)["generators"]
-    plots.plot_shower_shapes(
-        particle,
-        shower_shapes(ref),
-        {n: shower_shapes(g) for n, g in gens.items()},
-        metrics,
-        outputs["shapes_pdf"],
-        outputs["shapes_png"],
-    )
-    plots.plot_mean_images(particle, ref, gens, outputs["images_pdf"], outputs["images_png"])
-    plots.plot_timing(
-        particle,
-        {n: m["timing"] for n, m in metrics.items()},
-        outputs["timing_pdf"],
-        outputs["timing_png"],
-    )
-    plots.plot_training(
-        particle,
-        read_json(gan_meta_path)["history"],
-        read_json(flow_meta_path)["history"],
-        outputs["training_pdf"],
-        outputs["training_png"],
-    )
-    plots.plot_metrics(particle, metrics, outputs["metrics_pdf"], outputs["metrics_png"])
-    log.info("%s: plots written", particle)

@@ -28,6 +28,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lhcml.decorrelation.ddt import DDTTagger
+from lhcml.io import read_json
+from lhcml.taggers import DISPLAY_NAMES as TAGGER_NAMES
+from lhcml.taggers.dnn import DNNTagger
+
 #: Decorrelated taggers and the kind (method) of each.
 MD_TAGGERS: dict[str, str] = {
     "adversarial": "adversarial",
@@ -76,7 +81,6 @@ def model_file(tagger: str) -> str:
 
 
 def display_name(tagger: str) -> str:
-    from lhcml.taggers import DISPLAY_NAMES as TAGGER_NAMES
 
     return DISPLAY_NAMES.get(tagger, TAGGER_NAMES.get(tagger, tagger))
 
@@ -84,14 +88,10 @@ def display_name(tagger: str) -> str:
 def load_decorrelated(model_path, meta_path, threads: int = 1):
     """A saved decorrelated tagger (model file and meta.json): a DNNTagger (networks) or a
     DDTTagger, ready to ``score`` feature tables."""
-    from lhcml.io import read_json
 
     meta = read_json(meta_path)
     if kind_of_meta(meta) == "ddt":
-        from lhcml.decorrelation.ddt import DDTTagger
-
         return DDTTagger.load(model_path)
-    from lhcml.taggers.dnn import DNNTagger
 
     return DNNTagger.load(model_path, meta, threads=threads)
 

@@ -6,6 +6,8 @@ through :func:`lhcml.plotting.save_figure` (PDF + PNG, mplhep CMS style).
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
+import mplhep
 import numpy as np
 
 from lhcml.decorrelation import display_name
@@ -19,7 +21,6 @@ SCAN_SYMBOLS = {"lambda": r"$\lambda$", "mass_bandwidth": r"$h_m$"}
 
 
 def _plt():
-    import matplotlib.pyplot as plt
 
     use_style()
     return plt
@@ -152,7 +153,6 @@ def plot_spectra(tagger, y, score, msd, weight, cuts: dict, jsds: dict, msd_rang
     ``cuts`` = {QCD efficiency: threshold}, ``jsds`` = {efficiency as '%g' string: JSD}.
     An unsculpted tagger keeps the spectrum's shape at every efficiency.
     """
-    import mplhep
 
     plt = _plt()
     y, score = np.asarray(y), np.asarray(score, np.float64)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lhcml.decorrelation import MODEL_FILES, scan_folder
+from lhcml.decorrelation import MODEL_FILES, ddt, scan_folder
 from lhcml.decorrelation.jsd import (
     bin_edges,
     decorrelation_metrics,
@@ -139,7 +139,6 @@ def ddt_scores(tagger, table, base_scores_path) -> np.ndarray:
 
 def _fit_ddt(tagger: str, base: str, jets, base_score, params: dict):
     """Fit one DDT map on the training jets; return ``(DDTTagger, meta)``."""
-    from lhcml.decorrelation import ddt
 
     start = time.perf_counter()
     model, info = ddt.train(
@@ -184,7 +183,6 @@ def train_ddt_and_score(
     ``{split}.parquet`` of each split of ``scan_splits``): the DDT's R50 vs 1/JSD
     trade-off, and the fit of each point (rules/inference.smk, inference_scan).
     """
-    from lhcml.decorrelation import ddt
 
     table = read_table(feature_paths["train"])
     sel = binary_jets(table)
@@ -375,30 +373,3 @@ def write_summary(summary_path, summary: dict, metrics_paths: dict, metrics: dic
     for tagger, path in metrics_paths.items():
         write_json(path, metrics[tagger])
     log.info("decorrelation summary -> %s", summary_path)
-
-
-def make_plots(
-    summary_path,
-    features_path,
-    tagger_scores: dict,
-    plane_paths,
-    spectra_paths,
-    binning: dict,
-    msd_range,
-) -> None:
-    """The R50 vs 1/JSD plane and the QCD mass spectra at fixed QCD efficiencies."""
-    from lhcml.decorrelation import plots
-    from lhcml.decorrelation.jsd import thresholds_at_background_efficiency
-
-    summary = read_json(summary_path)
-    plots.plot_plane(summary, *plane_paths)
-    features = read_table(features_path)
-    efficiencies = summary["jsd"]["qcd_efficiencies"]
-    for tagger, paths in spectra_paths.items():
-        y, score, msd, w = _test_arrays(features, tagger_scores[tagger])
-        cuts = thresholds_at_background_efficiency(y, score, w, efficiencies)
-        entry = summary["taggers"][tagger]
-        plots.plot_spectra(
-            tagger, y, score, msd, w, cuts, entry["jsd_at_qcd_efficiency"], msd_range, *paths
-        )
-    log.info("decorrelation plots written for %s", ", ".join(spectra_paths))

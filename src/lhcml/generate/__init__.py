@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from lhcml.io import read_json
+
 
 def combine_cross_sections(metadata: list[dict]) -> tuple[float, float]:
     """Combine per-chunk Pythia cross-section estimates (pb) into one, with its error.
@@ -30,6 +32,5 @@ def combine_cross_sections(metadata: list[dict]) -> tuple[float, float]:
 def sample_cross_section(meta_paths) -> tuple[float, float]:
     """The combined cross section (pb) and error of a generated sample from its chunks'
     metadata JSON files (see :func:`combine_cross_sections`)."""
-    from lhcml.io import read_json
 
     return combine_cross_sections([read_json(p) for p in meta_paths])

@@ -16,6 +16,7 @@ from dataclasses import asdict
 
 import awkward as ak
 import numpy as np
+from tqdm import tqdm
 
 from lhcml.generate import detector as det
 from lhcml.generate import reconstruct as reco
@@ -149,7 +150,6 @@ def generate_chunk(
     error in pb, seeds, event counts, timings). Both are written atomically. Returns the
     metadata dict.
     """
-    from tqdm import tqdm
 
     detector_cfg = det.DetectorConfig.from_mapping(detector)
     reco_cfg = reco.RecoConfig.from_mapping(reconstruction)

@@ -33,7 +33,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import awkward as ak
 import numpy as np
+import pythia8mc
 
 from lhcml.nanoaod import STATUS_FLAG_BITS
 
@@ -151,7 +153,6 @@ class _Record:
     """
 
     def __init__(self, batch) -> None:
-        import awkward as ak
 
         prt = batch["prt"]
         counts = np.asarray(ak.num(prt, axis=1), dtype=np.int64)
@@ -370,8 +371,6 @@ class PythiaGenerator:
     """
 
     def __init__(self, process: str, **kwargs) -> None:
-        import pythia8mc
-
         self.settings = pythia_settings(process, **kwargs)
         self._pythia = pythia8mc.Pythia("", False)
         for line in self.settings:

@@ -24,3 +24,10 @@ See docs/inference.md. For each tagger:
 Units: GeV for masses, fb^-1 for luminosities. ``mu`` is the signal strength relative to
 the simulated W/Z(->qq) + parton cross section (``mu = 1``: the Standard Model).
 """
+
+#: What a scan point's fit leaves out, recorded in its output and in the summary.
+SCAN_FIT_NOTE = (
+    "scan points: AMS cut, templates, spurious signal and binned model as for a tagger; "
+    "nominal and stat-only fits without the JES nuisance (rescoring needs a tagger's saved "
+    "model through inference_jes), no impacts, scans or toys"
+)

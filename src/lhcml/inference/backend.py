@@ -9,12 +9,13 @@ generator from a non-deterministic state first, which determinism mode forbids.
 
 from __future__ import annotations
 
+import os
+
+from lhcml.tf_setup import import_tensorflow
+
 
 def import_zfit(seed: int, threads: int = 1):
     """Import and seed zfit (NumPy, TensorFlow and zfit generators); return the module."""
-    import os
-
-    from lhcml.tf_setup import import_tensorflow
 
     os.environ.setdefault("ZFIT_DISABLE_TF_WARNINGS", "1")
 

@@ -22,6 +22,12 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
+from lhcml.decorrelation import DDT_BASES, MD_TAGGERS, load_decorrelated
+from lhcml.decorrelation import model_file as md_model_file
+from lhcml.inference.inputs import FEATURE_COLUMNS, ID_COLUMNS
+from lhcml.tables import column, read_table, write_table
+from lhcml.taggers import load_tagger
+
 log = logging.getLogger("lhcml.inference")
 
 #: Columns with the dimension of an energy (scaled by a JES shift).
@@ -40,8 +46,6 @@ def shift_jets(table: ak.Array, scale: float) -> ak.Array:
 
 
 def _model_path(folder: Path) -> Path:
-    from lhcml.decorrelation import MD_TAGGERS
-    from lhcml.decorrelation import model_file as md_model_file
 
     tagger = folder.name
     path = folder / (md_model_file(tagger) if tagger in MD_TAGGERS else "model")
@@ -52,13 +56,9 @@ def _model_path(folder: Path) -> Path:
 
 def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.ndarray:
     """Scores of ``table`` by the trained ``tagger`` saved under ``models_dir/{tagger}/``."""
-    from lhcml.decorrelation import DDT_BASES, MD_TAGGERS
-    from lhcml.tables import column
 
     folder = Path(models_dir) / tagger
     if tagger in MD_TAGGERS:  # a decorrelated tagger
-        from lhcml.decorrelation import load_decorrelated
-
         model = load_decorrelated(_model_path(folder), folder / "meta.json", threads)
         if tagger in DDT_BASES:
             base = rescore(DDT_BASES[tagger], models_dir, table, threads)
@@ -69,7 +69,6 @@ def rescore(tagger: str, models_dir, table: ak.Array, threads: int = 1) -> np.nd
                 np.float64,
             )
         return np.asarray(model.score(table), np.float64)
-    from lhcml.taggers import load_tagger
 
     model = load_tagger(_model_path(folder), folder / "meta.json", threads)
     return np.asarray(model.score(table), np.float64)
@@ -83,8 +82,6 @@ def shifted_scores(
     ``out_features`` holds the identifiers and the shifted ``msd`` and ``pt`` (what the
     inference reads), ``out_scores`` the score table in the same row order.
     """
-    from lhcml.inference.inputs import FEATURE_COLUMNS, ID_COLUMNS
-    from lhcml.tables import read_table, write_table
 
     table = shift_jets(read_table(features_path), float(scale))
     score = rescore(tagger, models_dir, table, threads)

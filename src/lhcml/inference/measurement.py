@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lhcml.inference.backend import import_zfit
 from lhcml.inference.inputs import l1_pass, read_features, read_scores
-from lhcml.inference.pseudodata import jet_yields
+from lhcml.inference.pseudodata import jet_yields, read_datasets
 from lhcml.inference.templates import (
     bernstein_matrix,
     bin_edges,
@@ -34,6 +35,7 @@ from lhcml.inference.templates import (
     smooth_background,
     spurious_signal,
 )
+from lhcml.inference.toys import linear_fit
 from lhcml.io import read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
@@ -96,7 +98,7 @@ def build_model(msd, label, w, sig, sample, cfg: dict, jes_tables=None) -> Model
     the JES-shifted signal jets (None: no JES nuisance). zfit must have been imported
     through :func:`lhcml.inference.backend.import_zfit`.
     """
-    from lhcml.inference import binned
+    import lhcml.inference.binned as binned
 
     syst = cfg["systematics"]
     edges = bin_edges(cfg["fit_range"], cfg["bin_width"])
@@ -182,11 +184,9 @@ def measure_tagger(
             m, lab, ww, s, _ = pass_region(fpath, spath, threshold, meta, lumi, l1=l1)
             jes_tables[k] = (m[s], lab[s], ww[s])
 
-    from lhcml.inference.backend import import_zfit
-
     import_zfit(seed, threads)
-    from lhcml.inference import measure as M
-    from lhcml.inference import significance
+    import lhcml.inference.measure as M
+    import lhcml.inference.significance as significance
 
     model = build_model(msd, label, w, sig, sample, cfg, jes_tables)
     edges, tmpl, matrix, spur = model.edges, model.tmpl, model.matrix, model.spur
@@ -364,7 +364,6 @@ def measure_tagger(
                 "mu_err": r["errors"][meas.mu] if r["valid"] else None,
             }
         )
-    from lhcml.inference.toys import linear_fit
 
     ok = [p for p in points if p["valid"]]
     result["injection"] = {
@@ -406,8 +405,7 @@ def closure_fits(meas, opt, closure: dict, meta: dict, threshold: float, lumi: f
     free polynomial background can go negative in empty bins. ``mu_err`` is therefore
     statistical; ``pull`` is ``(mu - mu_inj) / mu_err``.
     """
-    from lhcml.inference import measure as M
-    from lhcml.inference.pseudodata import read_datasets
+    import lhcml.inference.measure as M
 
     test = read_features(closure["features"])
     passed = read_scores(closure["scores"], test) >= threshold

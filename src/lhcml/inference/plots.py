@@ -3,7 +3,9 @@ profile scans, the AMS scans, the injection scan and the tagger choice."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter
 
 from lhcml.decorrelation import display_name
 from lhcml.plotting import label, save_figure, use_style
@@ -18,7 +20,6 @@ def _finish(fig, ax, fits: dict, paths, legend_size: int) -> None:
 
 def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
     """Pseudo-data with the post-fit total and background, and a pull panel."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, (ax, axp) = plt.subplots(
@@ -84,7 +85,6 @@ def plot_fit(tagger: str, fit: dict, curves: dict, paths) -> None:
 
 def plot_toys(tagger: str, toys: dict, paths) -> None:
     """Toy pulls of mu and of each nuisance parameter (mean and width per parameter)."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 8))
@@ -143,7 +143,6 @@ def plot_toys(tagger: str, toys: dict, paths) -> None:
 
 def plot_impacts(tagger: str, fit: dict, impacts: dict, paths) -> None:
     """Nuisance pulls and constraints, and the ranked pre-/post-fit impacts on mu."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
@@ -184,7 +183,6 @@ def plot_scans(fits: dict, curves: dict, paths) -> None:
     """Profile-likelihood scans of mu for every tagger: with every nuisance profiled
     (left) and stat-only, every nuisance fixed at its fitted value (right, around the
     best fit: at the measurement luminosity the stat error is far below the total)."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, (ax, ax_stat) = plt.subplots(1, 2, figsize=(16, 8), sharey=True)
@@ -210,8 +208,6 @@ def plot_choice(summary: dict, paths) -> None:
     and 1/JSD: the taggers' full fits (circles; the chosen tagger a star) and the
     decorrelation scan points (squares joined along the scan, labelled by the scan value;
     the best scan point ringed). One colour per tagger, its scan included."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
 
     use_style()
     fig, axes = plt.subplots(1, 2, figsize=(20, 8), sharey=True)
@@ -299,7 +295,6 @@ def plot_choice(summary: dict, paths) -> None:
 
 def plot_ams(results: dict[str, dict], paths) -> None:
     """AMS vs the signal efficiency of the cut, every tagger, the chosen cut marked."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
@@ -323,7 +318,6 @@ def plot_ams(results: dict[str, dict], paths) -> None:
 
 def plot_injection(fits: dict[str, dict], paths) -> None:
     """Fitted vs injected signal strength for every tagger (offset horizontally)."""
-    import matplotlib.pyplot as plt
 
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))

@@ -27,17 +27,14 @@ import zlib
 
 import numpy as np
 
+from lhcml.inference import SCAN_FIT_NOTE
+from lhcml.inference.ams import ams_of_scores
+from lhcml.inference.backend import import_zfit
 from lhcml.inference.inputs import read_features, read_scores
+from lhcml.inference.measurement import build_model, pass_arrays
 from lhcml.io import read_json, write_json
 
 log = logging.getLogger("lhcml.inference")
-
-#: What a scan point's fit leaves out, recorded in its output and in the summary.
-SCAN_FIT_NOTE = (
-    "scan points: AMS cut, templates, spurious signal and binned model as for a tagger; "
-    "nominal and stat-only fits without the JES nuisance (rescoring needs a tagger's saved "
-    "model through inference_jes), no impacts, scans or toys"
-)
 
 
 def fit_scan_point(
@@ -58,9 +55,7 @@ def fit_scan_point(
     fit_seconds}``; ``valid`` is False with a ``reason`` if no AMS cut is eligible or the
     nominal fit fails (mu entries None then).
     """
-    from lhcml.inference import measure as M
-    from lhcml.inference.ams import ams_of_scores
-    from lhcml.inference.measurement import build_model, pass_arrays
+    import lhcml.inference.measure as M
 
     t0 = time.perf_counter()
     out = {
@@ -151,7 +146,6 @@ def scan_fits(
     points are not read here: the inference summary joins them from the decorrelation
     summary, so that retraining another tagger does not refit this scan.
     """
-    from lhcml.inference.backend import import_zfit
 
     import_zfit(seed, threads)
     meta = read_json(pseudodata_meta)

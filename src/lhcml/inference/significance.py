@@ -28,6 +28,8 @@ from hepstats.hypotests.calculators import AsymptoticCalculator
 from hepstats.hypotests.parameters import POI
 from scipy.stats import norm
 
+import lhcml.inference.measure as M
+
 log = logging.getLogger("lhcml.inference")
 
 
@@ -60,7 +62,6 @@ class MeasurementMinimizer:
         self.minima: list[Minimum] = []
 
     def minimize(self, loss, params=None, init=None) -> Minimum:
-        from lhcml.inference import measure as M
 
         meas = self.meas
         if loss is not meas.loss:

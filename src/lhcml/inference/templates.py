@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import comb
 
 #: W and Z boson masses (GeV, PDG): the centres of the mass-resolution variation.
@@ -82,7 +83,6 @@ def _poisson_shape(entries, matrix) -> np.ndarray:
     ``-ln L = sum(lambda - n ln lambda)`` is convex in ``c`` (a linear model), so the
     bounded quasi-Newton minimisation has one answer, whatever its start.
     """
-    from scipy.optimize import minimize
 
     n = np.asarray(entries, np.float64)
     a = np.asarray(matrix, np.float64)

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lhcml.inference import pseudodata
+from lhcml.inference import SCAN_FIT_NOTE, pseudodata
 from lhcml.inference.ams import ams_of_scores
 from lhcml.inference.inputs import ID_COLUMNS, is_signal, read_columns, read_features, read_scores
 from lhcml.io import atomic_path, read_json, write_json
@@ -170,38 +170,6 @@ def ams_working_point(
 # --- plots and summary ---------------------------------------------------------------
 
 
-def make_plots(
-    taggers,
-    fit_paths,
-    toys_paths,
-    curves_paths,
-    impacts_paths,
-    ams_paths,
-    summary_path,
-    fit_plots,
-    toys_plots,
-    impacts_plots,
-    ams_plot,
-    injection_plot,
-    scans_plot,
-    choice_plot,
-) -> None:
-    """Every inference plot in one process (``*_plots``: one (PDF, PNG) pair per tagger)."""
-    from lhcml.inference import plots
-
-    fits = {t: read_json(p) for t, p in zip(taggers, fit_paths, strict=True)}
-    curves = {t: read_json(p) for t, p in zip(taggers, curves_paths, strict=True)}
-    for k, tagger in enumerate(taggers):
-        plots.plot_fit(tagger, fits[tagger], curves[tagger], fit_plots[k])
-        plots.plot_toys(tagger, read_json(toys_paths[k]), toys_plots[k])
-        plots.plot_impacts(tagger, fits[tagger], read_json(impacts_paths[k]), impacts_plots[k])
-    plots.plot_ams({t: read_json(p) for t, p in zip(taggers, ams_paths, strict=True)}, ams_plot)
-    plots.plot_injection(fits, injection_plot)
-    plots.plot_scans(fits, curves, scans_plot)
-    plots.plot_choice(read_json(summary_path), choice_plot)
-    log.info("inference plots of %s written", ", ".join(taggers))
-
-
 def _round(x, digits: int = 4):
     """``x`` to ``digits`` significant digits (None stays None)."""
     if x is None or not isinstance(x, float) or not math.isfinite(x) or x == 0:
@@ -314,7 +282,6 @@ def scan_summary(scan_paths, decorrelation_summary=None) -> dict:
     ``best_scan_point``: the valid point with the smallest total error on mu (None if
     none), with what the scan fits leave out (``scan_note``). Raises KeyError naming the
     decorrelation summary if a fitted point is missing there."""
-    from lhcml.inference.scanfit import SCAN_FIT_NOTE
 
     decor = read_json(decorrelation_summary) if scan_paths else {}
 

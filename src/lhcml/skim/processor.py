@@ -59,9 +59,12 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 from coffea import processor
+from coffea.lumi_tools import LumiMask
 from coffea.nanoevents import NanoAODSchema
 
 from lhcml.skim.labels import label_codes, label_names
+from lhcml.substructure.ecf import energy_correlators
+from lhcml.substructure.softdrop import softdrop
 
 log = logging.getLogger("lhcml.skim")
 
@@ -397,8 +400,6 @@ def recompute_d2(offsets: np.ndarray, cands: dict) -> tuple[np.ndarray, int]:
     Returns the values (NaN for jets without stored constituents, or groomed to one
     particle, as fastjet-contrib) and the number of jets with constituents.
     """
-    from lhcml.substructure.ecf import energy_correlators
-    from lhcml.substructure.softdrop import softdrop
 
     counts = np.diff(offsets)
     pt = np.asarray(cands["pt"], np.float64)
@@ -546,7 +547,6 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         }
 
     def _lumi_mask(self, path: str):
-        from coffea.lumi_tools import LumiMask
 
         if path not in self._lumi_masks:
             self._lumi_masks[path] = LumiMask(path)

@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from types import ModuleType
 
+from lhcml.io import read_json
+
 #: Machine-learning taggers and the module of each.
 ML_TAGGERS: dict[str, str] = {
     "bdt": "lhcml.taggers.bdt",
@@ -85,7 +87,6 @@ def model_path_in(path: str | os.PathLike, tagger: str) -> Path:
 def load_tagger(model_path, meta_path, threads: int = 1):
     """A saved tagger (model file or folder, see :func:`model_path_in`, and its meta.json),
     ready to ``score`` feature tables: what every stage that rescores jets calls."""
-    from lhcml.io import read_json
 
     meta = read_json(meta_path)
     return module_of(meta["tagger"]).load(

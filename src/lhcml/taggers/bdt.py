@@ -12,6 +12,7 @@ import logging
 import time
 
 import numpy as np
+import xgboost as xgb
 
 from lhcml.config import schema_defaults
 from lhcml.io import atomic_path
@@ -37,7 +38,6 @@ class BDTTagger:
         self.threads = threads
 
     def score(self, table) -> np.ndarray:
-        import xgboost as xgb
 
         x = high_level_matrix(table, self.features, needed_by="the BDT")
         self.booster.set_param({"nthread": self.threads})
@@ -56,7 +56,6 @@ class BDTTagger:
 
     @classmethod
     def load(cls, path, meta: dict, threads: int = 1) -> BDTTagger:
-        import xgboost as xgb
 
         booster = xgb.Booster()
         booster.load_model(str(path))
@@ -64,7 +63,6 @@ class BDTTagger:
 
 
 def _evaluation_logger(every: int):
-    import xgboost as xgb
 
     class LogEvaluation(xgb.callback.TrainingCallback):
         """Write the train/val log-loss to the job log every ``every`` iterations."""
@@ -85,7 +83,6 @@ def train(train_table, val_table, features, params: dict, seed: int, threads: in
 
     ``info`` has the training jets per class, the best iteration and the fit time (s).
     """
-    import xgboost as xgb
 
     p = {**DEFAULTS, **params}
     features = list(features)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import jsonschema
 import numpy as np
 
 
@@ -218,7 +219,6 @@ METRICS_SCHEMA: dict = {
 
 def validate_metrics(metrics: dict) -> dict:
     """Raise ``jsonschema.ValidationError`` if ``metrics`` does not follow METRICS_SCHEMA."""
-    import jsonschema
 
     jsonschema.validate(metrics, METRICS_SCHEMA)
     return metrics

@@ -7,6 +7,8 @@ are compared, not yields). Every figure goes through :func:`lhcml.plotting.save_
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
+import mplhep
 import numpy as np
 
 from lhcml.plotting import label, save_figure, use_style
@@ -17,7 +19,6 @@ SIGNAL_COLOR, BACKGROUND_COLOR = "#3f90da", "#bd1f01"
 
 
 def _plt():
-    import matplotlib.pyplot as plt
 
     use_style()
     return plt
@@ -97,7 +98,6 @@ def _score_bins(score: np.ndarray, n: int = 50) -> np.ndarray:
 
 def plot_scores(tagger: str, score, y, weight, threshold: float, *paths) -> None:
     """Score distributions of W/Z and QCD jets (unit area), with the 50%-signal cut."""
-    import mplhep
 
     plt = _plt()
     score, y, weight = np.asarray(score, np.float64), np.asarray(y), np.asarray(weight)
@@ -143,7 +143,6 @@ def plot_msd_sculpting(
     A tagger that learns the mass turns the smooth, falling QCD spectrum into a peak at
     the W/Z mass: the motivation for mass-decorrelated taggers.
     """
-    import mplhep
 
     plt = _plt()
     msd, y, weight = np.asarray(msd, np.float64), np.asarray(y), np.asarray(weight)

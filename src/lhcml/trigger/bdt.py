@@ -35,7 +35,9 @@ import shutil
 import time
 from pathlib import Path
 
+import conifer
 import numpy as np
+import xgboost as xgb
 
 log = logging.getLogger("lhcml.trigger.bdt")
 
@@ -93,7 +95,6 @@ def train(
     x: np.ndarray, y: np.ndarray, weight: np.ndarray, params: dict, seed: int, threads: int = 1
 ):
     """A multi-class ``xgboost.XGBClassifier`` (``multi:softprob``, hist) on ``x``."""
-    import xgboost as xgb
 
     p = {**DEFAULT_BDT, **params}
     model = xgb.XGBClassifier(
@@ -111,7 +112,6 @@ def train(
 
 def margins(model, x: np.ndarray) -> np.ndarray:
     """xgboost's raw per-class scores ``(n, n_classes)`` (float64)."""
-    import xgboost as xgb
 
     booster = model.get_booster()
     return np.asarray(booster.predict(xgb.DMatrix(x), output_margin=True), dtype=np.float64)
@@ -126,8 +126,6 @@ def base_margin(booster) -> list[float]:
 
 def convert(model, output_dir, precision: str):
     """The conifer C++ model of ``model`` in ``output_dir`` (not yet compiled)."""
-    import conifer
-
     cfg = conifer.backends.cpp.auto_config()
     cfg["OutputDir"] = str(output_dir)
     cfg["ProjectName"] = "l1_bdt"

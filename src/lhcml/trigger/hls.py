@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lhcml.tf_setup import alias_keras_to_tf_keras
+
 log = logging.getLogger("lhcml.trigger.hls")
 
 #: Backend -> the command that hls4ml's ``build()`` needs for synthesis.
@@ -68,7 +70,6 @@ DEFAULT_HLS = {
 
 def import_hls4ml():
     """Import hls4ml with ``import keras`` resolving to tf_keras (docs/trigger.md)."""
-    from lhcml.tf_setup import alias_keras_to_tf_keras
 
     alias_keras_to_tf_keras()
     import hls4ml
@@ -144,47 +145,6 @@ def profile_precisions(model, x: np.ndarray, width: int = 16, guard_bits: int = 
 def _parse_fixed(text: str) -> tuple[int, int]:
     inner = text[text.index("<") + 1 : text.index(">")].split(",")
     return int(inner[0]), int(inner[1])
-
-
-def profiling_plot(stats: dict, precision: dict, path_base) -> None:
-    """hls4ml-style profile: box plots of log2 |non-zero values| per tensor, with the range
-    of the chosen type (``2^(I-1)`` down to the smallest step ``2^(I-W)``) as a grey band.
-
-    hls4ml's own ``hls4ml.model.profiling.numerical`` draws the same boxes (from the same
-    statistics) but needs seaborn, which is not in this environment's lock.
-    """
-    import matplotlib.pyplot as plt
-
-    from lhcml.plotting import save_figure, use_style
-
-    use_style()
-    fig, axes = plt.subplots(1, 2, figsize=(16, 9))
-    for ax, kinds, title in (
-        (axes[0], ("weight", "bias"), "Weights and biases"),
-        (axes[1], ("result",), "Activations"),
-    ):
-        boxes, labels, bands = [], [], []
-        for layer, entry in stats.items():
-            for kind in kinds:
-                s = entry.get(kind)
-                if s is None:
-                    continue
-                boxes.append({k: math.log2(v) for k, v in s.items()} | {"fliers": []})
-                labels.append(f"{layer}/{kind}" if kind != "result" else layer)
-                p = precision.get(layer, {}).get(kind)
-                bands.append(_parse_fixed(p) if p else None)
-        positions = np.arange(len(boxes))
-        for pos, band in zip(positions, bands, strict=True):
-            if band is not None:
-                w, i = band
-                ax.add_patch(plt.Rectangle((i - w, pos - 0.4), w, 0.8, color="0.85", zorder=0))
-        ax.bxp(boxes, positions=positions, vert=False, showfliers=False)
-        ax.set_yticks(positions, labels, fontsize=14)
-        ax.set_xlabel(r"$\log_2 |x|$ (non-zero values)")
-        ax.set_title(title, fontsize=18)
-        ax.invert_yaxis()
-    fig.tight_layout()
-    save_figure(fig, path_base)
 
 
 # --- Configuration and conversion ---------------------------------------------------------

@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
+from lhcml.io import atomic_path
 from lhcml.keras_training import epoch_logger, training_record
 from lhcml.standardize import Standardizer
 from lhcml.tables import require_columns
 from lhcml.tf_setup import alias_keras_to_tf_keras, import_tensorflow
+from lhcml.trigger import hls, scan
 from lhcml.trigger.features import TRIGGER_FEATURES
 
 log = logging.getLogger("lhcml.trigger.models")
@@ -211,7 +214,6 @@ def custom_objects() -> dict:
 
 def save_model(model, path) -> None:
     """Save in the HDF5 format (what hls4ml and QKeras read most reliably), atomically."""
-    from lhcml.io import atomic_path
 
     with atomic_path(path) as tmp:
         model.save(tmp, save_format="h5")
@@ -243,3 +245,29 @@ def quantised_kernels(model) -> dict[str, np.ndarray]:
             kernel = np.asarray(quantizer(kernel))
         out[layer.name] = np.asarray(kernel, dtype=np.float64)
     return out
+
+
+def design_model(model, keras, point: Mapping, x_profile: np.ndarray, guard_bits: int):
+    """The float ``model`` pruned and quantised for ``point``: ``(model, precisions)``.
+
+    ``precisions`` is the per-layer ``{weight|bias|result: "fixed<W,I>"}`` for
+    :func:`lhcml.trigger.hls.hls_config`; the returned Keras model (a clone) carries the
+    quantised weights.
+    """
+
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    for layer in dense_layers(clone):
+        w, b = layer.get_weights()
+        layer.set_weights([scan.magnitude_prune(w, point["pruning"]).astype(w.dtype), b])
+    prof = hls.profile_precisions(clone, x_profile, width=point["bits"], guard_bits=guard_bits)
+    precision = prof["precision"]
+    for name, types in precision.items():  # layer outputs: round to nearest, saturate
+        if name != "features" and "result" in types:
+            types["result"] = types["result"].replace(">", ",RND,SAT>")
+    for layer in dense_layers(clone):
+        w, b = layer.get_weights()
+        qw = scan.quantise(w, *scan.parse_fixed(precision[layer.name]["weight"]))
+        qb = scan.quantise(b, *scan.parse_fixed(precision[layer.name]["bias"]))
+        layer.set_weights([qw.astype(w.dtype), qb.astype(b.dtype)])
+    return clone, precision

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from lhcml.plotting import label, save_figure, use_style
+from lhcml.trigger import hls
 
 COLOURS = {
     "float": "tab:blue",
@@ -95,7 +98,6 @@ def pareto(summary: dict, path_base) -> None:
     """Emulated accuracy of every scan point against its cost: BOPs (left) and da4ml's LUT
     estimate (right); colour = bit width, marker = strategy, the Pareto front in BOPs as a
     line, the chosen design circled, the float model and the accuracy floor as lines."""
-    import numpy as np
 
     use_style()
     points = summary["points"]
@@ -228,4 +230,41 @@ def efficiency_vs_rate(l1: dict, curves: dict, scan: dict, path_base) -> None:
     ax.legend(fontsize=12)
     ax.grid(True, which="both", alpha=0.3)
     fig.colorbar(sc, ax=ax, label="bit width")
+    save_figure(fig, path_base)
+
+
+def profiling_plot(stats: dict, precision: dict, path_base) -> None:
+    """hls4ml-style profile: box plots of log2 |non-zero values| per tensor, with the range
+    of the chosen type (``2^(I-1)`` down to the smallest step ``2^(I-W)``) as a grey band.
+
+    hls4ml's own ``hls4ml.model.profiling.numerical`` draws the same boxes (from the same
+    statistics) but needs seaborn, which is not in this environment's lock.
+    """
+    use_style()
+    fig, axes = plt.subplots(1, 2, figsize=(16, 9))
+    for ax, kinds, title in (
+        (axes[0], ("weight", "bias"), "Weights and biases"),
+        (axes[1], ("result",), "Activations"),
+    ):
+        boxes, labels, bands = [], [], []
+        for layer, entry in stats.items():
+            for kind in kinds:
+                s = entry.get(kind)
+                if s is None:
+                    continue
+                boxes.append({k: math.log2(v) for k, v in s.items()} | {"fliers": []})
+                labels.append(f"{layer}/{kind}" if kind != "result" else layer)
+                p = precision.get(layer, {}).get(kind)
+                bands.append(hls._parse_fixed(p) if p else None)
+        positions = np.arange(len(boxes))
+        for pos, band in zip(positions, bands, strict=True):
+            if band is not None:
+                w, i = band
+                ax.add_patch(plt.Rectangle((i - w, pos - 0.4), w, 0.8, color="0.85", zorder=0))
+        ax.bxp(boxes, positions=positions, vert=False, showfliers=False)
+        ax.set_yticks(positions, labels, fontsize=14)
+        ax.set_xlabel(r"$\log_2 |x|$ (non-zero values)")
+        ax.set_title(title, fontsize=18)
+        ax.invert_yaxis()
+    fig.tight_layout()
     save_figure(fig, path_base)
