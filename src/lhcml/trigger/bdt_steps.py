@@ -15,7 +15,7 @@ import xgboost
 
 from lhcml.io import atomic_path, read_json, write_json
 from lhcml.trigger import bdt, dataset, hls, metrics, models
-from lhcml.trigger.workflow import CLASSES, PROB_COLUMNS, _targets, read_table, write_table
+from lhcml.trigger.workflow import CLASSES, PROB_COLUMNS, class_targets, read_table, write_table
 
 log = logging.getLogger("lhcml.trigger")
 
@@ -37,9 +37,9 @@ def run_bdt(
     prep = models.Preprocessor.from_dict(read_json(float_meta_path)["preprocessing"])
     train, test = read_table(train_path), read_table(test_path)
     x_train = prep.transform(models.feature_matrix(train))
-    y_train = _targets(train)
+    y_train = class_targets(train)
     x = prep.transform(models.feature_matrix(test))
-    target = _targets(test)
+    target = class_targets(test)
     start = time.perf_counter()
     model = bdt.train(x_train, y_train, dataset.class_weights(y_train), p, seed, threads)
     train_seconds = time.perf_counter() - start

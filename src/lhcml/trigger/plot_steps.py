@@ -18,7 +18,7 @@ from lhcml.trigger.workflow import (
     CLASSES,
     PROB_COLUMNS,
     _probs,
-    _targets,
+    class_targets,
     read_table,
     scan_row,
     w_z_score,
@@ -54,7 +54,7 @@ def profile_float(
 
 def plot(test_path, keras_scores: dict, hls_scores: dict, metrics_path, plot_dir) -> None:
     """ROC curves per class (Keras solid, hls4ml dashed) and accuracy vs BOPs."""
-    target = _targets(read_table(test_path))
+    target = class_targets(read_table(test_path))
     curves = {}
     for name, path in keras_scores.items():
         rows, probs = _probs(path)
@@ -84,7 +84,7 @@ def summarise_scan(
     a CSV table and the Pareto plot. With ``metrics_path`` (results/trigger/metrics.json) the
     hls4ml emulations of the trained models (float, quantisation-aware QKeras, pruned) are
     added as references (``trained_models``), not as scan points."""
-    target = _targets(read_table(test_path))
+    target = class_targets(read_table(test_path))
     frows, fprobs = _probs(float_scores_path)
     reference = metrics.model_metrics(target[frows], fprobs, CLASSES)
     # group i holds points i, i + n, i + 2n, ... (lhcml.trigger.scan.group_points): restore

@@ -70,7 +70,8 @@ def build_dataset(feature_paths, fractions, seed, outputs: dict, summary_path) -
     write_json(summary_path, summary)
 
 
-def _targets(table) -> np.ndarray:
+def class_targets(table) -> np.ndarray:
+    """The class index (0 .. len(CLASSES) - 1) of every jet of a trigger table."""
     models.require_columns(table, ["target"], needed_by="the trigger tagger")
     return table["target"].to_numpy(np.int64)
 
@@ -100,7 +101,7 @@ def train_model(
         s: read_table(p) for s, p in (("train", train_path), ("val", val_path), ("test", test_path))
     }
     x = {s: models.feature_matrix(t) for s, t in tables.items()}
-    y = {s: _targets(t) for s, t in tables.items()}
+    y = {s: class_targets(t) for s, t in tables.items()}
     prep = models.Preprocessor.fit(x["train"], clip)
     data = {s: (prep.transform(x[s]), y[s], dataset.class_weights(y[s])) for s in ("train", "val")}
     net = {**models.DEFAULT_NETWORK, **network}
@@ -267,7 +268,7 @@ def evaluate(test_path, dataset_path, keras_models: dict, hls_models: dict, outp
     ``keras_models``: ``{name: {"meta": path, "scores": path}}``; ``hls_models``:
     ``{name: {"scores": path, "result": path}}``.
     """
-    target = _targets(read_table(test_path))
+    target = class_targets(read_table(test_path))
     out = {
         "classes": list(CLASSES),
         "features": list(TRIGGER_FEATURES),
