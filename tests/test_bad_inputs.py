@@ -77,7 +77,10 @@ def test_unreachable_url_fails_fast_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unreachable_url_in_config_stops_the_workflow(tmp_path):
+def test_unreachable_url_in_config_stops_the_workflow(tmp_path, monkeypatch):
+    # one short XRootD attempt: the bound with lhcml's defaults is the test above's
+    monkeypatch.setenv("XRD_CONNECTIONWINDOW", "1")
+    monkeypatch.setenv("XRD_CONNECTIONRETRY", "1")
     config = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
     # added beside the generated samples, which other stages' config sections refer to
     samples = yaml.safe_load((ROOT / "config" / "ci-samples.yaml").read_text())

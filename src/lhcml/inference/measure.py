@@ -182,7 +182,14 @@ def _polish(meas, fixed=(), max_steps: int = 50) -> tuple[float, tuple | None]:
 
 
 def fit(
-    meas, opt, start: dict, fixed=(), context: str = "fit", restarts: int = 2, warn: bool = True
+    meas,
+    opt,
+    start: dict,
+    fixed=(),
+    context: str = "fit",
+    restarts: int = 2,
+    warn: bool = True,
+    minuit_at_limit: bool = True,
 ) -> dict:
     """Minimise with the parameters of ``fixed`` held at their ``start`` values.
 
@@ -193,6 +200,9 @@ def fit(
     EDM ``0.5 g^T H^-1 g`` is below :data:`EDM_MAX`, ``H`` is positive definite and no
     free parameter is at or beyond a limit. Otherwise ``reason`` says which parameter,
     where and why (logged as a warning with ``context`` unless ``warn`` is False).
+    ``minuit_at_limit=False``: a Newton end point with a free parameter at a limit is
+    returned as it is (for an active set that holds such a parameter at its limit next,
+    :func:`fit_non_negative_background`), not handed to Minuit.
 
     Returns ``{"valid", "nll", "values", "errors", "edm", "reason", "nfcn"}`` (errors of
     the floating parameters; ``nfcn``: Minuit's calls, 0 if Newton sufficed).
@@ -208,7 +218,8 @@ def fit(
     at_limit = [p for p in errs if _beyond(p)]
     saved = {p: p.floating for p in fixed}
     try:
-        if at_limit or not (posdef and edm < EDM_MAX):  # Minuit, then Newton again
+        retry = minuit_at_limit if at_limit else not (posdef and edm < EDM_MAX)
+        if retry:  # Minuit, then Newton again
             for p in fixed:
                 p.floating = False
             for _ in range(restarts + 1):
@@ -250,6 +261,11 @@ def fit(
     return out
 
 
+#: Gradient of -ln L (per unit of a background parameter) below which a yield held at
+#: zero wants to grow and is released.
+KKT_TOLERANCE = 1e-6
+
+
 def fit_non_negative_background(meas, opt, start: dict, fixed=(), context: str = "fit") -> dict:
     """:func:`fit` with every background yield ``c_j >= 0``, by an active set: a yield
     that ends at zero is held there and the rest refitted, until the fit is valid or no
@@ -262,6 +278,10 @@ def fit_non_negative_background(meas, opt, start: dict, fixed=(), context: str =
     a coefficient held at zero is a boundary solution, not a failure (all of them at
     zero: data without background in the fit range, ``mu`` alone fitted). Returns
     :func:`fit`'s dict with ``zero_coefficients``, how many are held at zero.
+
+    The Newton steps keep the yields inside their limits and stop at the boundary
+    (``minuit_at_limit=False``), where the yield is then held; a held yield whose gradient
+    says the likelihood would rise off zero is released again.
     """
     lower = {c: (float(c.lower) if c.has_limits else None) for c in meas.coeffs}
     zero: list = []
@@ -269,11 +289,29 @@ def fit_non_negative_background(meas, opt, start: dict, fixed=(), context: str =
     try:
         for c in meas.coeffs:
             c.lower = 0.0
-        for _ in range(len(meas.coeffs) + 1):  # at most every yield held at zero
+        for _ in range(2 * len(meas.coeffs) + 1):
             step = f"{context} ({len(zero)} background yields held at zero)"
-            out = fit(meas, opt, start, fixed=[*fixed, *zero], context=step, warn=False)
+            out = fit(
+                meas,
+                opt,
+                start,
+                fixed=[*fixed, *zero],
+                context=step,
+                warn=False,
+                minuit_at_limit=False,
+            )
+            if out["valid"]:
+                # a minimum on the boundary: no held yield may lower -ln L by growing
+                # (Karush-Kuhn-Tucker); one that does is released and the fit repeated
+                grad = dict(zip(meas.floating, np.asarray(meas.loss.gradient(meas.floating))))
+                released = [c for c in zero if grad[c] < -KKT_TOLERANCE]
+                if not released:
+                    break
+                zero = [c for c in zero if c not in released]
+                start = {**out["values"], **{c: 1e-3 for c in released}}
+                continue
             newly = [c for c in meas.coeffs if c not in zero and _beyond(c)]
-            if out["valid"] or not newly:
+            if not newly:
                 break
             zero += newly
             start = {**out["values"], **{c: 0.0 for c in zero}}
