@@ -53,9 +53,13 @@ dryrun: setup
 # run the workflow through it, which needs the cluster extras; otherwise that test skips
 # and says why.
 FAST_TIER := not workflow and not cluster
+# The fast tier runs on up to 4 processes (pytest-xdist), a test file per process (the
+# files' module fixtures are built once); the workflow tier shares one DAG run, serially.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+FAST_TIER_ARGS := -m "$(FAST_TIER)" -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: setup
-	$(BIN)/pytest -m "$(FAST_TIER)"
+	$(BIN)/pytest $(FAST_TIER_ARGS)
 
 test: setup
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -63,7 +67,7 @@ test: setup
 	else \
 		echo "note: not root or no apt-get: the Slurm test will be skipped"; \
 	fi
-	$(BIN)/pytest -m "$(FAST_TIER)"
+	$(BIN)/pytest $(FAST_TIER_ARGS)
 	$(BIN)/pytest -m "not ($(FAST_TIER))"
 
 # Throughput benchmarks (reads the generated files of `make run`): results/benchmarks/

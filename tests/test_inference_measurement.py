@@ -141,6 +141,30 @@ def test_asimov_fit_returns_the_injected_values(model):
         assert r["values"][g] == pytest.approx(1.0, abs=2e-3)
 
 
+def test_fisher_information_is_the_exact_hessian_on_asimov_data(model):
+    """The steps' expected Hessian J^T diag(1/nu) J + diag(1/sigma^2) (from the Jacobian of
+    the expected counts) equals zfit's exact Hessian where the data equal the expectation,
+    and its gradient equals zfit's everywhere."""
+    meas, st, M = model["meas"], model["st"], model["M"]
+    data = model["bkg"] + st.nominal
+    meas.load(data)
+    truth = meas.start_values(data)  # the exact background, every nuisance at its centre
+    meas.set_values(truth)
+    params = meas.floating
+    g_exact, h_exact = M._exact(meas, params)
+    g_fisher, fisher = M._fisher(meas, params)
+    scale = np.sqrt(np.outer(np.diag(h_exact), np.diag(h_exact)))
+    assert np.abs(fisher - h_exact).max() / scale.max() < 1e-9
+    assert np.allclose(fisher / scale, h_exact / scale, atol=1e-9)
+    assert np.allclose(g_fisher, g_exact, rtol=1e-9, atol=1e-6)
+    # away from the minimum the gradients still agree, the Hessians do not
+    meas.set_values({**truth, meas.mu: 1.3, meas.nps["jms"]: 0.8})
+    g_exact, h_exact = M._exact(meas, params)
+    g_fisher, fisher = M._fisher(meas, params)
+    assert np.allclose(g_fisher, g_exact, rtol=1e-8, atol=1e-6 * np.abs(g_exact).max())
+    assert np.all(np.linalg.eigvalsh(fisher) > 0)
+
+
 def test_fits_from_far_starts_agree(model):
     """No start-point dependence: the same minimum from perturbed starts."""
     meas, st = model["meas"], model["st"]

@@ -123,6 +123,8 @@ class Measurement:
     sizes: dict = field(default_factory=dict)
     spurious_size: object = None
     bkg_scale: object = None
+    observed: np.ndarray | None = None  # the data counts of :meth:`load`
+    _jacobians: dict = field(default_factory=dict, repr=False)
 
     def set_spurious(self, size: float) -> None:
         """The prior width of the spurious-signal term (``|mu_ss|``); a negligible size
@@ -152,8 +154,30 @@ class Measurement:
         """Replace the data counts (in place: the compiled likelihood is reused)."""
         counts = np.asarray(counts, np.float64)
         self.data.update_data(counts, variances=counts)
+        self.observed = counts
         self.bkg_scale.set_value(max(float(counts.sum()), 1.0) / len(self.coeffs))
         return float(counts.sum())
+
+    def jacobian(self, params: list) -> tuple[np.ndarray, np.ndarray]:
+        """The expected counts ``nu`` (bins) and their Jacobian ``d nu_i / d p_k`` (bins x
+        ``params``) at the current values, by automatic differentiation (one compiled
+        function per list of parameters, built at the first call)."""
+        key = tuple(id(q) for q in params)
+        if key not in self._jacobians:
+            pdf = self.pdf
+
+            @tf.function(autograph=False, reduce_retracing=True)
+            def nu_and_jacobian():
+                with tf.GradientTape(watch_accessed_variables=False) as tape:
+                    for q in params:
+                        tape.watch(q)
+                    nu = pdf.counts()
+                jac = tape.jacobian(nu, params)
+                return nu, tf.stack(jac, axis=1)
+
+            self._jacobians[key] = nu_and_jacobian
+        nu, jac = self._jacobians[key]()
+        return np.asarray(nu, np.float64), np.asarray(jac, np.float64)
 
     def bkg_yields(self, values: dict | None = None) -> np.ndarray:
         """The background yields ``c_j`` (events) at ``values`` (current values if None)."""
@@ -361,6 +385,7 @@ def build(
         )
     loss = zfit.loss.ExtendedBinnedNLL(model=pdf, data=data, constraints=constraints)
     return Measurement(
+        observed=signal.copy(),
         edges=edges,
         signal=signal,
         pdf=pdf,
