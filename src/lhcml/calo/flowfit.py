@@ -4,7 +4,8 @@
 :class:`lhcml.calo.shapeflow.ShapeFlow` (cells) are both trained by minimising the mean
 negative log-likelihood of their standardised codes given the conditions, with the same
 optimiser: Adam whose learning rate decays to 0 (cosine) over all steps, gradients
-clipped to norm 1 (a flow's likelihood has sharp spikes at a constant learning rate).
+clipped to norm 1 (a flow's likelihood has sharp spikes at a constant learning rate). The
+training step is compiled with XLA.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def fit_by_likelihood(
     opt = keras.optimizers.Adam(schedule, clipnorm=1.0)
     variables = flow.trainable_variables
 
-    @tf.function
+    # compiled by XLA: the spline and permutation ops of a coupling flow are many small
+    # kernels, which XLA fuses (a default-config shape-flow step: 0.59 -> 0.22 s, one core)
+    @tf.function(jit_compile=True)
     def step(x_batch, c_batch):
         with tf.GradientTape() as tape:
             loss = -tf.reduce_mean(flow.log_prob(x_batch, c_batch)) / per
