@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -163,6 +167,36 @@ def test_fisher_information_is_the_exact_hessian_on_asimov_data(model):
     g_fisher, fisher = M._fisher(meas, params)
     assert np.allclose(g_fisher, g_exact, rtol=1e-8, atol=1e-6 * np.abs(g_exact).max())
     assert np.all(np.linalg.eigvalsh(fisher) > 0)
+
+
+def test_the_benchmarks_numpy_likelihood_is_zfits_up_to_a_constant(model):
+    """``make bench`` compares the zfit fit with iminuit on a NumPy copy of the likelihood
+    (benchmarks/inference.py): the copy must be the same function, up to a constant."""
+    bench_dir = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench_dir))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_inference", bench_dir / "inference.py")
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(bench_dir))
+    meas, st = model["meas"], model["st"]
+    data = np.random.default_rng(8).poisson(model["bkg"] + st.nominal).astype(float)
+    meas.load(data)
+    nll = bench.NumpyNLL(SimpleNamespace(meas=meas, tmpl=st))
+    nll.set_data(data)
+    rng = np.random.default_rng(9)
+    start = meas.start_values(data)
+    offsets = []
+    for _ in range(4):
+        point = {
+            p: v + (0.02 * rng.standard_normal() if p not in meas.coeffs else 0.0)
+            for p, v in start.items()
+        }
+        meas.set_values(point)
+        x = np.array([float(p.value()) for p in nll.params])
+        offsets.append(float(meas.loss.value()) - nll(x))
+    assert np.ptp(offsets) < 1e-6 * abs(offsets[0]) + 1e-5
 
 
 def test_fits_from_far_starts_agree(model):
