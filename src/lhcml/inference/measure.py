@@ -185,11 +185,13 @@ def _projected_step(h, g, x, bounds) -> tuple[np.ndarray, float]:
 
 
 def newton_polish(meas, fixed=(), max_steps: int = 50) -> float:
-    """Newton steps ``x -> x - H^-1 g`` on the exact gradient and Hessian, halved until the
-    likelihood does not rise and kept inside the limits, until the EDM is below
-    :data:`EDM_POLISH` (damped where the Hessian is not positive definite,
-    :func:`_damped_step`). The parameters of ``fixed`` stay where they are. Returns the
-    final EDM (inf if never undamped).
+    """Steps ``x -> x - H^-1 g``, halved until the likelihood does not rise and kept
+    inside the limits (:func:`_projected_step`): with the Fisher information for ``H``
+    (:func:`_fisher`) while its EDM is above :data:`EDM_SCORING` or until such a step no
+    longer descends, then with the exact Hessian until the EDM is below
+    :data:`EDM_POLISH` (damped where it is not positive definite, :func:`_damped_step`).
+    The parameters of ``fixed`` stay where they are. Returns the final EDM (inf if never
+    undamped).
 
     The likelihood is nearly quadratic around its minimum, but the signal-normalisation
     parameters (``mu``, luminosity, cross section, spurious signal) move one shape and
