@@ -5,19 +5,25 @@ p(E_0, E_1, E_2 | E_inc) (here :mod:`lhcml.calo.energyflow`), and the shape of e
 p(x | E_inc, E_0, E_1, E_2), with x the 504 cells divided by their layer's energy. This
 module is the second flow. CaloFlow's masked autoregressive flow samples one voxel after
 the other (504 network passes per shower); to train in minutes and sample in one pass on
-a CPU, this flow is built of affine coupling layers (RealNVP, Dinh et al.,
+a CPU, this flow is built of coupling layers (RealNVP, Dinh et al.,
 arXiv:1605.08803) from TensorFlow Probability instead.
 
-Preprocessing (CaloFlow's, section 3 of the paper)
-    1. uniform noise in [0, ``noise``] GeV is added to every cell, so that empty cells get
-       a continuous density;
-    2. each layer is divided by its (noisy) energy: x in [0, 1], summing to 1 per layer;
+Preprocessing (CaloFlow's, section 3 of the paper, with two changes)
+    1. each cell is divided by its layer's energy: x in [0, 1], summing to 1 per layer
+       (x = 0 in a layer without energy);
+    2. dequantisation: ``x (1 - noise) + U(0, noise)``, so that empty cells get a
+       continuous density (CaloFlow adds the noise in GeV; here it is a fraction of the
+       layer energy, so the empty cells sit at the same codes whatever the layer's
+       energy, and the gap between them and the smallest real cells grows as the layer's
+       energy falls);
     3. ``logit(ALPHA + (1 - 2 ALPHA) x)`` (ALPHA = 1e-10) maps x to the real line;
-    4. each of the 504 codes is standardised with its training mean and standard deviation
-       (at least ``MIN_STD``).
-    With ``noise`` well below ``threshold`` (defaults 1e-8 and 1e-6 GeV), the empty cells
-    sit several logit units below the threshold and the smallest real cells above it, so
-    the flow need not be precise there to get the sparsity right.
+    4. each of the 504 codes is standardised with its training mean and a scale: its
+       standard deviation, at least ``MIN_STD`` and at least its largest training
+       deviation from the mean over ``CODE_RANGE``, so that every training code lies
+       inside the splines' interval ``[-BOUND, BOUND]``. (With the standard deviation
+       alone, the rare hits of nearly always empty cells, e.g. the far lateral tails of
+       layer 0, lay beyond it, where the flow is the identity and cannot put them: the
+       generated layer-0 showers were too narrow.)
     The condition is the incident-energy code of :func:`lhcml.calo.encoding.encode_energy`
     and the three standardised layer-energy codes of :mod:`lhcml.calo.energyflow`.
 
@@ -34,9 +40,12 @@ Model
 
 Generation
     The layer energies come from the layer-energy flow; standard normal vectors (from the
-    caller's NumPy generator) go through the flow, the preprocessing is inverted, each
-    layer is renormalised to sum to 1 and multiplied by its energy, and cells below
-    ``threshold`` GeV are set to zero (CaloFlow's threshold; it also removes the noise).
+    caller's NumPy generator) go through the flow and the preprocessing is inverted
+    (:func:`postprocess`): fractions at or below ``noise`` are empty cells, each layer is
+    renormalised to sum to 1 and multiplied by its energy, and cells below ``threshold``
+    GeV are set to zero (CaloFlow's threshold). A layer with energy whose cells all came
+    out empty gets its energy in its largest cell (renormalising the noise would have
+    spread it evenly over the layer).
 """
 
 from __future__ import annotations
@@ -60,13 +69,15 @@ from lhcml.calo.weights import SavedFlow
 from lhcml.config import ConfigSection
 from lhcml.tf_setup import import_tensorflow
 
-#: Logit regulator (CaloFlow's is 1e-6 with noise of 1 keV in MeV units; here smaller, so
-#: that the noise of the empty cells lies far below the threshold in logit space).
+#: Logit regulator (CaloFlow's is 1e-6; here smaller, so that the dequantised empty cells
+#: lie far below the smallest real cells in logit space).
 ALPHA = 1e-10
 #: Floor of the standard deviation of each code (logit units) in the standardisation: a
 #: cell that is nearly always empty has a tiny spread, and a rare hit would otherwise be
 #: hundreds of standard deviations away (spikes in the training loss).
 MIN_STD = 0.5
+#: Every training code lies within CODE_RANGE scales of its mean (inside BOUND).
+CODE_RANGE = 4.5
 #: Bound on the log scale of each coupling.
 CLIP = 3.0
 #: Splines act on [-BOUND, BOUND] (standardised codes), the identity outside.
@@ -105,21 +116,37 @@ def _per_cell(layer_values: np.ndarray) -> np.ndarray:
 
 
 def preprocess(showers: dict, noise: float, rng: np.random.Generator):
-    """(logit codes (N, 504), noisy layer energies (N, 3) GeV) of ``showers``."""
+    """(logit codes (N, 504), layer energies (N, 3) GeV) of ``showers``.
+
+    Each cell's fraction x of its layer's energy (0 for a layer without energy) is
+    dequantised as ``x (1 - noise) + U(0, noise)`` and mapped to
+    ``logit(ALPHA + (1 - 2 ALPHA) x)``."""
     cells = np.clip(flatten_layers([showers[f"layer_{i}"] for i in range(N_LAYERS)]), 0, None)
-    cells = cells + rng.uniform(0.0, noise, cells.shape)
     energies = _layer_sums(cells)
-    x = cells / _per_cell(energies)
+    e = _per_cell(energies)
+    x = np.divide(cells, e, out=np.zeros_like(cells), where=e > 0)
+    x = x * (1 - noise) + rng.uniform(0.0, noise, cells.shape)
     u = ALPHA + (1 - 2 * ALPHA) * x
     return np.log(u) - np.log1p(-u), energies
 
 
-def postprocess(codes: np.ndarray, energies: np.ndarray, threshold: float) -> np.ndarray:
-    """Inverse of :func:`preprocess` given the layer energies (GeV): (N, 504) cells, GeV."""
+def postprocess(codes: np.ndarray, energies: np.ndarray, noise: float, threshold: float):
+    """Inverse of :func:`preprocess` given the layer energies (GeV): (N, 504) cells, GeV.
+
+    Fractions at or below the dequantisation ``noise`` are empty cells; the rest of each
+    layer is renormalised to its energy (a layer with energy but no cell above the noise
+    gets it all in its largest cell), and cells below ``threshold`` GeV are set to zero."""
     u = 1.0 / (1.0 + np.exp(-np.asarray(codes, dtype=np.float64)))
-    x = np.clip((u - ALPHA) / (1 - 2 * ALPHA), 0.0, 1.0)
+    raw = np.clip((u - ALPHA) / (1 - 2 * ALPHA), 0.0, 1.0)
+    x = np.where(raw > noise, raw, 0.0)
+    for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True):
+        layer = x[:, o : o + n]
+        empty = ~(layer > 0).any(axis=1)
+        if empty.any():
+            rows = np.flatnonzero(empty)
+            layer[rows, raw[rows, o : o + n].argmax(axis=1)] = 1.0
     sums = _layer_sums(x)
-    x = x / _per_cell(np.where(sums > 0, sums, 1.0))
+    x = x / _per_cell(sums)
     cells = x * _per_cell(np.asarray(energies, dtype=np.float64))
     return np.where(cells >= threshold, cells, 0.0)
 
@@ -225,7 +252,7 @@ class ShapeFlow(SavedFlow):
         cond = self.condition(incident, energies)
         codes = self._forward(self._tf.constant(z), self._tf.constant(cond)).numpy()
         codes = codes.astype(np.float64) * self.std + self.mean
-        return postprocess(codes, energies, self.params.threshold)
+        return postprocess(codes, energies, self.params.noise, self.params.threshold)
 
 
 def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: int = 1):
@@ -238,12 +265,14 @@ def train(showers: dict, params: ShapeFlowParams, e_range, seed: int, threads: i
     import_tensorflow(seed=seed, threads=threads)  # seeds the initial weights
     rng = np.random.default_rng(seed)
     codes, _energies = preprocess(showers, params.noise, rng)
-    std = codes.std(axis=0)
+    mean = codes.mean(axis=0)
+    spread = np.abs(codes - mean).max(axis=0) / CODE_RANGE
+    std = np.maximum(codes.std(axis=0), spread)
     layer_codes = encode_layers(layer_energies(showers), showers["energy"])
     layer_std = layer_codes.std(axis=0)
     flow = ShapeFlow(
         params,
-        codes.mean(axis=0),
+        mean,
         np.maximum(std, MIN_STD),
         layer_codes.mean(axis=0),
         np.where(layer_std > 0, layer_std, 1.0),
