@@ -140,11 +140,9 @@ def postprocess(codes: np.ndarray, energies: np.ndarray, noise: float, threshold
     raw = np.clip((u - ALPHA) / (1 - 2 * ALPHA), 0.0, 1.0)
     x = np.where(raw > noise, raw, 0.0)
     for o, n in zip(LAYER_OFFSETS, LAYER_CELLS, strict=True):
-        layer = x[:, o : o + n]
-        empty = ~(layer > 0).any(axis=1)
-        if empty.any():
-            rows = np.flatnonzero(empty)
-            layer[rows, raw[rows, o : o + n].argmax(axis=1)] = 1.0
+        layer = x[:, o : o + n]  # a view: writes go to x
+        rows = np.flatnonzero(~layer.any(axis=1))
+        layer[rows, raw[rows, o : o + n].argmax(axis=1)] = 1.0
     sums = _layer_sums(x)
     x = x / _per_cell(sums)
     cells = x * _per_cell(np.asarray(energies, dtype=np.float64))
