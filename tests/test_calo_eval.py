@@ -1,6 +1,8 @@
 """The CaloChallenge evaluation (lhcml.calo.validation): separation power and the
 calibrated DNN classifier on known cases."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,26 @@ def test_classifier_is_reproducible_from_its_seed():
     a, b = rng.normal(0, 1, (600, 4)), rng.normal(0.3, 1, (600, 4))
     small = ClassifierParams.from_mapping({"hidden_layers": [8], "epochs": 3})
     assert classifier_auc(a, b, small, seed=2) == classifier_auc(a, b, small, seed=2)
+
+
+def test_classifier_stops_at_the_best_validation_epoch():
+    """Early stopping: training ends ``patience`` epochs after the lowest validation loss
+    (whose weights are kept), or at the cap, flagged as not converged."""
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 1, (1500, 3)), rng.normal(0.5, 1, (1500, 3))
+    free = ClassifierParams.from_mapping(
+        {"hidden_layers": [16], "epochs": 300, "patience": 4, "learning_rate": 1e-2}
+    )
+    r = classifier_auc(a, b, free, seed=4)
+    val = r["history"]["val_loss"]
+    assert r["converged"]
+    assert r["epochs_run"] == r["best_epoch"] + 4 < 300
+    assert val[r["best_epoch"] - 1] == min(val) < min(val[r["best_epoch"] :])
+    # three shifted dimensions of 0.5 sigma: AUC = Phi(0.5 sqrt(3) / sqrt(2)) = 0.73
+    assert abs(r["auc"] - 0.73) < 3 * r["auc_err"] + 0.01, r
+    r = classifier_auc(a, b, dataclasses.replace(free, epochs=2), seed=4)
+    assert not r["converged"]
+    assert r["epochs_run"] == 2
 
 
 def test_too_few_showers_and_incomplete_metrics_are_refused():

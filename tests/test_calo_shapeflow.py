@@ -1,6 +1,8 @@
 """The shower-shape flow (lhcml.calo.shapeflow): preprocessing, training, sampling,
 reproducibility and save/reload."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from lhcml.calo import energyflow, shapeflow
 from lhcml.calo.geometry import LAYER_CELLS, LAYER_OFFSETS, LAYER_SHAPES, flatten_layers
 from lhcml.calo.showershapes import shower_shapes
 from lhcml.calo.showersim import SimulatorParams, simulate
+from lhcml.calo.weights import read_model
 
 E_RANGE = (1.0, 100.0)
 PARAMS = {
@@ -140,6 +143,18 @@ def test_flow_save_and_reload_samples_the_same(trained, tmp_path):
     b = shapeflow.generate(loaded, eflow, energy, np.random.default_rng(9))
     for i in range(3):
         assert np.array_equal(a[f"layer_{i}"], b[f"layer_{i}"])
+
+
+def test_weights_of_another_architecture_are_refused(trained, tmp_path):
+    """A file whose weights do not fit the model its parameters build (written by an
+    earlier version of the network) is refused, naming the file and the weight."""
+    flow, _, _ = trained
+    flow.save(tmp_path / "shape.npz")
+    params, arrays = read_model(tmp_path / "shape.npz")
+    params["hidden_units"] = [16]
+    np.savez(tmp_path / "other.npz", params=np.asarray(json.dumps(params)), **arrays)
+    with pytest.raises(ValueError, match=r"other.npz: weights w0 have shape \(256, 32\)"):
+        shapeflow.ShapeFlow.load(tmp_path / "other.npz")
 
 
 def test_unknown_shape_flow_keys_are_refused():

@@ -35,6 +35,7 @@ import numpy as np
 from lhcml.features.build import sample_features
 from lhcml.features.split import assign_split
 from lhcml.io import atomic_path
+from lhcml.tables import read_parquet
 
 log = logging.getLogger("lhcml.datamc")
 
@@ -61,7 +62,7 @@ def write_sample_features(
     so every tagger scores it; ``split`` is the one the jet has (or would have) in the
     training tables (the event hash of :func:`~lhcml.features.split.assign_split`).
     """
-    jets = ak.from_parquet(jets_path)
+    jets = read_parquet(jets_path)
     columns = sample_features(jets, "other" if role == "data" else role, n_constituents)
     columns["split"] = np.asarray(
         assign_split(columns["run"], columns["luminosityBlock"], columns["event"], fractions, seed),

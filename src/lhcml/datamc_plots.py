@@ -14,6 +14,7 @@ import numpy as np
 
 from lhcml.datamc import VARIABLES, _np, working_point
 from lhcml.plotting import label, save_figure, use_style
+from lhcml.tables import read_parquet
 
 log = logging.getLogger("lhcml.datamc")
 
@@ -97,13 +98,13 @@ def plot_data_vs_simulation(
     """
     tables = {}
     for sample, path in features.items():
-        table = ak.from_parquet(path)
+        table = read_parquet(path)
         cols = {v: _np(table, v) for v in VARIABLES}
         cols["weight"] = _np(table, "weight")
         cols["y"] = _np(table, "y", np.int64)
         cols["split"] = np.asarray(ak.to_list(table["split"]), dtype=object)
         for tagger, per_sample in scores.items():
-            s = ak.from_parquet(per_sample[sample])
+            s = read_parquet(per_sample[sample])
             if len(s) != len(table) or not np.array_equal(
                 _np(s, "event", np.int64), _np(table, "event", np.int64)
             ):

@@ -26,6 +26,7 @@ import os
 
 import awkward as ak
 import numpy as np
+import pyarrow.parquet as pq
 
 from lhcml.io import atomic_path
 
@@ -78,6 +79,23 @@ def column(table, name: str, dtype=None) -> np.ndarray:
     return np.asarray(array, dtype=dtype)
 
 
+def read_parquet(path: str | os.PathLike, columns=None):
+    """A parquet file written by ``ak.to_parquet`` as an awkward array (``columns``: only
+    these top-level fields; those the file lacks are left out).
+
+    The same array as ``ak.from_parquet``, read by pyarrow from the path rather than
+    through the Python file object that ``ak.from_parquet`` opens: with a Python file
+    object, pyarrow's reader threads can still be alive when the interpreter exits, and
+    the process then aborts after its work is done ("terminate called without an active
+    exception", apache/arrow#34314 and #50482); a Snakemake job failed so.
+    """
+    path = os.fspath(path)
+    if columns is not None:  # those the file lacks are left out, as ak.from_parquet does
+        present = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in present]
+    return ak.from_arrow(pq.read_table(path, columns=columns))
+
+
 def read_table(path: str | os.PathLike, columns=None) -> ak.Array:
     """A feature or score table as an awkward record array.
 
@@ -85,7 +103,7 @@ def read_table(path: str | os.PathLike, columns=None) -> ak.Array:
     Errors name the file.
     """
     try:
-        table = ak.from_parquet(path, columns=list(columns) if columns else None)
+        table = read_parquet(path, columns=columns or None)
     except Exception as err:  # pyarrow raises several types for missing or corrupt files
         raise ValueError(f"{path}: cannot read the table ({err})") from err
     if columns:

@@ -30,13 +30,17 @@ Preprocessing (CaloFlow's, section 3 of the paper, with two changes)
 Model
     ``n_couplings`` blocks; each transforms half of the (fixed, pseudo-randomly permuted)
     codes, given the other half and the condition through a dense network
-    (``hidden_units``, ReLU), by a monotonic rational-quadratic spline of ``spline_bins``
+    (``hidden_units``, ReLU; the condition enters both its first and its output layer, so
+    the spline parameters can follow the energies directly: the number of hit cells of a
+    layer grows with its energy, which the network fed the condition only at its input
+    learned too weakly), by a monotonic rational-quadratic spline of ``spline_bins``
     bins per code (Durkan et al., "Neural spline flows", arXiv:1906.04032; CaloFlow's
     transformation), or with ``spline_bins: 0`` by an affine map (shift and log scale
     bounded by ``CLIP tanh(./CLIP)``). Splines can make the two-peaked distribution of a
     cell's code (empty or hit) that an affine map cannot. The last layer of each network
     starts at zero, so the flow starts as the identity. Maximum likelihood, Adam, cosine learning-rate decay to 0, gradients
-    clipped to norm 1.
+    clipped to norm 1. The number of optimiser steps matters more than the epochs: small
+    batches (32) train a better flow in less time than large ones (256) for more epochs.
 
 Generation
     The layer energies come from the layer-energy flow; standard normal vectors (from the
@@ -178,6 +182,8 @@ class ShapeFlow(SavedFlow):
             h = inp
             for units in params.hidden_units:
                 h = keras.layers.Dense(units, activation="relu")(h)
+            # the condition also goes straight to the output layer (see the docstring)
+            h = keras.layers.Concatenate()([h, inp[:, self.n_masked :]])
             out = keras.layers.Dense(n_out, kernel_initializer="zeros")(h)
             self.nets.append(keras.Model(inp, out, name=f"coupling_{i}"))
         spec = (

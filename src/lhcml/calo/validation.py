@@ -108,6 +108,7 @@ class ClassifierParams(ConfigSection, section="calo.classifier"):
     hidden_layers: list[int]
     dropout: float
     epochs: int
+    patience: int
     batch_size: int
     learning_rate: float
     validation_fraction: float
@@ -124,8 +125,10 @@ def classifier_auc(
     ``test_fraction``). Inputs are standardised with the training mean and standard
     deviation (with ``standardise``; the cell inputs are left as they are, as in the
     CaloChallenge, so that cells that are nearly always empty are not blown up). A dense network (``hidden_layers`` of LeakyReLU 0.2, ``dropout``, sigmoid
-    output) is trained with binary cross-entropy (Adam) for ``epochs``; the weights of the
-    epoch with the lowest validation loss are kept. Its outputs are calibrated by isotonic
+    output) is trained with binary cross-entropy (Adam) until the validation loss has not
+    improved for ``patience`` epochs, or for at most ``epochs``; the weights of the epoch
+    with the lowest validation loss are kept (``converged`` is False when the cap was
+    reached first: the AUC is then a lower bound). Its outputs are calibrated by isotonic
     regression fitted on the validation part (scikit-learn), and on the test part it gives
 
     * ``auc``: ROC AUC (0.5 = indistinguishable, 1 = separable), with the Hanley-McNeil
@@ -158,23 +161,21 @@ def classifier_auc(
             h = keras.layers.Dropout(params.dropout)(h)
     model = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(h))
     model.compile(keras.optimizers.Adam(params.learning_rate), loss="binary_crossentropy")
-    history = {"loss": [], "val_loss": []}
-    best_loss, best_weights = np.inf, None
-    for _ in range(params.epochs):
-        fit = model.fit(
-            x[train],
-            y[train],
-            batch_size=params.batch_size,
-            epochs=1,
-            verbose=0,
-            validation_data=(x[val], y[val]),
-            shuffle=True,
-        )
-        history["loss"].append(float(fit.history["loss"][0]))
-        history["val_loss"].append(float(fit.history["val_loss"][0]))
-        if history["val_loss"][-1] < best_loss:
-            best_loss, best_weights = history["val_loss"][-1], model.get_weights()
-    model.set_weights(best_weights)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=params.patience, restore_best_weights=True
+    )
+    fit = model.fit(
+        x[train],
+        y[train],
+        batch_size=params.batch_size,
+        epochs=params.epochs,
+        verbose=0,
+        validation_data=(x[val], y[val]),
+        shuffle=True,
+        callbacks=[stop],
+    )
+    history = {k: [float(v) for v in fit.history[k]] for k in ("loss", "val_loss")}
+    best_epoch = int(np.argmin(history["val_loss"])) + 1
     p_val = model.predict(x[val], batch_size=4096, verbose=0).ravel()
     p_test = model.predict(x[test], batch_size=4096, verbose=0).ravel()
     iso = IsotonicRegression(y_min=1e-6, y_max=1 - 1e-6, out_of_bounds="clip").fit(p_val, y[val])
@@ -188,7 +189,9 @@ def classifier_auc(
         "jsd": float(np.log(2.0) - bce),
         "bce": bce,
         "auc_uncalibrated": float(roc_auc_score(y[test], p_test)),
-        "best_epoch": int(np.argmin(history["val_loss"])) + 1,
+        "best_epoch": best_epoch,
+        "epochs_run": len(history["loss"]),
+        "converged": len(history["loss"]) - best_epoch >= params.patience,
         "n_train": int(train.sum()),
         "n_test": n_pos + n_neg,
         "history": history,

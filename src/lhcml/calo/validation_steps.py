@@ -100,6 +100,16 @@ def validate(
             clf["cells"]["jsd"],
             ", ".join(f"{f} {v:.3f}" for f, v in w),
         )
+        for kind, result in clf.items():
+            if not result["converged"]:
+                log.warning(
+                    "%s %s: the %s classifier still improved at its last epoch (%d): "
+                    "its AUC is a lower bound; raise calo.classifier.epochs",
+                    particle,
+                    name,
+                    kind,
+                    result["epochs_run"],
+                )
     validate_metrics(metrics)
     write_json(output, metrics)
     return metrics

@@ -37,11 +37,18 @@ def read_model(path) -> tuple[dict, dict[str, np.ndarray]]:
 
 def assign_weights(variables, arrays: dict, path, what: str) -> None:
     """Set ``variables`` from the ``w{i}`` entries of ``arrays``; ValueError naming ``path``
-    and ``what`` (the model) if the file holds fewer weights than the model has."""
+    and ``what`` (the model) if the file holds fewer weights than the model has, or
+    weights of other shapes (a file from an earlier architecture)."""
     missing = [i for i in range(len(variables)) if f"w{i}" not in arrays]
     if missing:
         raise ValueError(f"{path}: no weights w{missing[0]} for {what}")
     for i, v in enumerate(variables):
+        if tuple(arrays[f"w{i}"].shape) != tuple(v.shape):
+            raise ValueError(
+                f"{path}: weights w{i} have shape {arrays[f'w{i}'].shape}, {what} needs "
+                f"{tuple(v.shape)}: the file was written by another version of the model; "
+                "train it again"
+            )
         v.assign(arrays[f"w{i}"])
 
 

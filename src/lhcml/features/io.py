@@ -9,6 +9,7 @@ import awkward as ak
 
 from lhcml.features.build import build_feature_table, summarise
 from lhcml.io import atomic_path, write_json
+from lhcml.tables import read_parquet
 
 log = logging.getLogger("lhcml.features")
 
@@ -16,7 +17,7 @@ log = logging.getLogger("lhcml.features")
 def read_jet_table(path: str | os.PathLike) -> ak.Array:
     """A skimmed jet table, with an error naming the file if it cannot be read."""
     try:
-        return ak.from_parquet(path)
+        return read_parquet(path)
     except Exception as err:  # pyarrow raises several types for corrupt files
         raise ValueError(f"{path}: cannot read the skimmed jet table ({err})") from err
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from lhcml.io import atomic_path, read_json, write_json
+from lhcml.tables import read_parquet
 from lhcml.trigger import bops as bops_mod
 from lhcml.trigger import dataset, hls, metrics, models, pruning
 from lhcml.trigger.features import TRIGGER_FEATURES, trigger_features
@@ -27,9 +30,10 @@ PROB_COLUMNS = [f"p_{c}" for c in CLASSES]
 
 
 def read_table(path) -> pd.DataFrame:
-    """A parquet table, with an error naming the file if it cannot be read."""
+    """A parquet table, with an error naming the file if it cannot be read (read by
+    pyarrow from the path: see :func:`lhcml.tables.read_parquet`)."""
     try:
-        return pd.read_parquet(path)
+        return pq.read_table(os.fspath(path)).to_pandas()
     except Exception as err:  # pyarrow raises several types for corrupt files
         raise ValueError(f"{path}: cannot read the table ({err})") from err
 
@@ -48,7 +52,7 @@ def build_sample_features(
     """The trigger features of the configured classes of one sample's skimmed jets."""
 
     try:
-        jets = ak.from_parquet(skim_path)
+        jets = read_parquet(skim_path)
     except Exception as err:
         raise ValueError(f"{skim_path}: cannot read the skimmed jet table ({err})") from err
     start = time.perf_counter()
@@ -358,7 +362,7 @@ def analysis_trigger_features(keys: pd.DataFrame, skim_paths: dict, grooming) ->
     for sample, sel in keys.groupby("sample", sort=True):
         if sample not in skim_paths:
             raise ValueError(f"analysis test jets of sample {sample!r} but no skim given")
-        jets = ak.from_parquet(skim_paths[sample])
+        jets = read_parquet(skim_paths[sample])
         ids = pd.DataFrame({k: ak.to_numpy(jets[k]) for k in KEYS[1:]})
         ids["index"] = np.arange(len(ids))
         merged = sel[KEYS].merge(ids, on=KEYS[1:], how="left", validate="one_to_one")
