@@ -103,8 +103,9 @@ def validate(
         for kind, result in clf.items():
             if not result["converged"]:
                 log.warning(
-                    "%s %s: the %s classifier still improved at its last epoch (%d): "
-                    "its AUC is a lower bound; raise calo.classifier.epochs",
+                    "%s %s: the %s classifier's validation loss was still falling at "
+                    "its cap of %d epochs: its AUC is a lower bound; raise "
+                    "calo.classifier.epochs",
                     particle,
                     name,
                     kind,
