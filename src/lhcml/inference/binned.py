@@ -42,6 +42,8 @@ import zfit.z.numpy as znp
 from zfit.core.binnedpdf import BaseBinnedPDF
 from zfit.core.space import supports
 
+from lhcml.inference.nll import CompiledNLL
+
 #: Names of the shape nuisances in their order in the model.
 SHAPE_NPS = ("jms", "jmr", "jes")
 #: Names of the normalisation nuisances.
@@ -124,7 +126,7 @@ class Measurement:
     spurious_size: object = None
     bkg_scale: object = None
     observed: np.ndarray | None = None  # the data counts of :meth:`load`
-    _jacobians: dict = field(default_factory=dict, repr=False)
+    _nlls: dict = field(default_factory=dict, repr=False)
 
     def set_spurious(self, size: float) -> None:
         """The prior width of the spurious-signal term (``|mu_ss|``); a negligible size
@@ -158,26 +160,14 @@ class Measurement:
         self.bkg_scale.set_value(max(float(counts.sum()), 1.0) / len(self.coeffs))
         return float(counts.sum())
 
-    def jacobian(self, params: list) -> tuple[np.ndarray, np.ndarray]:
-        """The expected counts ``nu`` (bins) and their Jacobian ``d nu_i / d p_k`` (bins x
-        ``params``) at the current values, by automatic differentiation (one compiled
-        function per list of parameters, built at the first call)."""
+    def nll(self, params: list) -> CompiledNLL:
+        """``-ln L`` over ``params`` as compiled functions (:class:`.nll.CompiledNLL`),
+        traced once per list of parameters and kept."""
         key = tuple(id(q) for q in params)
-        if key not in self._jacobians:
-            pdf = self.pdf
-
-            @tf.function(autograph=False, reduce_retracing=True)
-            def nu_and_jacobian():
-                with tf.GradientTape(watch_accessed_variables=False) as tape:
-                    for q in params:
-                        tape.watch(q)
-                    nu = pdf.counts()
-                jac = tape.jacobian(nu, params)
-                return nu, tf.stack(jac, axis=1)
-
-            self._jacobians[key] = nu_and_jacobian
-        nu, jac = self._jacobians[key]()
-        return np.asarray(nu, np.float64), np.asarray(jac, np.float64)
+        if key not in self._nlls:
+            weight = [self.prior_sigma[q] ** -2 if q in self.globs else 0.0 for q in params]
+            self._nlls[key] = CompiledNLL(self.loss, self.pdf, params, weight)
+        return self._nlls[key]
 
     def bkg_yields(self, values: dict | None = None) -> np.ndarray:
         """The background yields ``c_j`` (events) at ``values`` (current values if None)."""

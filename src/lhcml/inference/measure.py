@@ -28,7 +28,7 @@ import time
 import numpy as np
 import zfit
 
-from lhcml.inference.binned import assign, param_bounds
+from lhcml.inference.binned import param_bounds
 from lhcml.inference.toys import pull_summary
 
 log = logging.getLogger("lhcml.inference")
@@ -85,21 +85,20 @@ EDM_SCORING = 1e-2
 
 
 def _exact(meas, params, free=None):
-    """Gradient and Hessian of the NLL, always taken over the same ``params`` (so
-    TensorFlow traces them once per model) and sliced to the ``free`` ones (indices)."""
-    g = np.asarray(meas.loss.gradient(params), np.float64)
-    h = np.asarray(meas.loss.hessian(params), np.float64)
+    """``-ln L``, its gradient and its Hessian (automatic differentiation), always taken
+    over the same ``params`` (one compiled function per model, :meth:`.binned.Measurement.nll`)
+    and sliced to the ``free`` ones (indices)."""
+    f, g, h = meas.nll(params).exact()
     if free is not None:
         g, h = g[free], h[np.ix_(free, free)]
-    return g, h
+    return f, g, h
 
 
 def _fisher(meas, params, free=None):
-    """Gradient and expected Hessian (Fisher information) of the NLL over ``params``, sliced
-    to the ``free`` ones: ``g = J^T (1 - n / nu) + (p - p_0) / sigma^2`` and
-    ``F = J^T diag(1 / nu) J + diag(1 / sigma^2)``, with ``J = d nu / d p`` the Jacobian of
-    the expected counts ``nu`` (:meth:`.binned.Measurement.jacobian`), ``n`` the data and
-    ``p_0``, ``sigma`` the global observable and prior width of a constrained parameter.
+    """``-ln L``, its gradient and its expected Hessian (Fisher information) over
+    ``params``, sliced to the ``free`` ones: ``F = J^T diag(1 / nu) J + diag(1 / sigma^2)``,
+    with ``J = d nu / d p`` the Jacobian of the expected counts ``nu`` and ``sigma`` the
+    prior width of a constrained parameter (:meth:`.nll.CompiledNLL.fisher`).
 
     ``F`` is positive (semi-)definite everywhere, where the exact Hessian of a product
     ``mu * (1 + d)^theta`` far from the minimum is not; at the minimum of a large data set
@@ -107,17 +106,10 @@ def _fisher(meas, params, free=None):
     (Gauss-Newton for Poisson counts) reach the minimum's neighbourhood where the exact
     Newton steps of :func:`_polish` would need Levenberg-Marquardt damping.
     """
-    nu, jac = meas.jacobian(params)
-    g = jac.T @ (1.0 - meas.observed / nu)
-    f = jac.T @ (jac / nu[:, None])
-    for k, p in enumerate(params):
-        if p in meas.globs:
-            var = meas.prior_sigma[p] ** 2
-            g[k] += (float(p.value()) - float(meas.globs[p].value())) / var
-            f[k, k] += 1.0 / var
+    f, g, info = meas.nll(params).fisher()
     if free is not None:
-        g, f = g[free], f[np.ix_(free, free)]
-    return g, f
+        g, info = g[free], info[np.ix_(free, free)]
+    return f, g, info
 
 
 def _free(meas, fixed=()) -> tuple[list, list[int]]:
@@ -133,7 +125,7 @@ def curvature(meas, fixed=(), derivatives=None) -> tuple[dict, float, bool]:
     ``derivatives``: the gradient and Hessian at the current point if already computed
     (the last Newton step's, :func:`_polish`), else they are computed here."""
     params, free = _free(meas, fixed)
-    g, h = derivatives if derivatives is not None else _exact(meas, params, free)
+    g, h = derivatives if derivatives is not None else _exact(meas, params, free)[1:]
     params = [params[i] for i in free]
     try:
         np.linalg.cholesky(h)
@@ -207,19 +199,19 @@ def _polish(meas, fixed=(), max_steps: int = 50) -> tuple[float, tuple | None]:
     at the final point where they were computed there (None after ``max_steps`` steps), so
     that the errors need not compute them again."""
     all_params, free = _free(meas, fixed)
-    params = [all_params[i] for i in free]
-    bounds = [param_bounds(p) for p in params]
-    x0 = np.array([float(p.value()) for p in params])
+    nll = meas.nll(all_params)
+    bounds = [param_bounds(all_params[i]) for i in free]
+    x_all = np.array([float(p.value()) for p in all_params])
+    x0 = x_all[free]
     edm = math.inf
     scoring = True  # Fisher scoring until near the minimum, then exact Newton steps
     for _ in range(max_steps):
-        f0 = float(meas.loss.value())
         if scoring:
-            g, h = _fisher(meas, all_params, free)
+            f0, g, h = _fisher(meas, all_params, free)
             step, edm = _projected_step(h, g, x0, bounds)
             scoring = edm > EDM_SCORING
         if not scoring:
-            g, h = _exact(meas, all_params, free)
+            f0, g, h = _exact(meas, all_params, free)
             step, edm = _projected_step(h, g, x0, bounds)
             if edm < EDM_POLISH:
                 return edm, (g, h)
@@ -228,13 +220,14 @@ def _polish(meas, fixed=(), max_steps: int = 50) -> tuple[float, tuple | None]:
             x = np.array(
                 [min(max(v, lo), hi) for v, (lo, hi) in zip(x0 - scale * step, bounds, strict=True)]
             )
-            assign(params, x)
-            if float(meas.loss.value()) <= f0 + 1e-12 * abs(f0):
+            x_all[free] = x
+            if nll.value_at(x_all) <= f0 + 1e-12 * abs(f0):
                 x0 = x
                 break
             scale *= 0.5
         else:
-            assign(params, x0)  # back at the point of g and h
+            x_all[free] = x0
+            nll.value_at(x_all)  # back at the point of g and h
             if scoring:  # no descent along the Fisher step: exact steps from here
                 scoring = False
                 continue
