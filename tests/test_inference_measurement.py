@@ -191,6 +191,24 @@ def test_compiled_likelihood_equals_zfits_loss(model):
     assert np.allclose(g, g_zfit, rtol=1e-10, atol=1e-9 * np.abs(g_zfit).max())
     assert np.allclose(h, h_zfit, rtol=1e-10, atol=1e-9 * np.abs(h_zfit).max())
     assert np.abs(g).min() > 0  # every parameter moves the likelihood
+    # a limit that is set for some fits only (the non-negative background): each state of
+    # the limits has its own trace, so a trace made under a limit, which clips the yield
+    # to it, does not serve the fits without it
+    coeff = meas.coeffs[0]
+    order = params[::-1]  # a list not traced yet
+    y = x[::-1].copy()
+    i = order.index(coeff)
+    lower = coeff.lower if coeff.has_limits else None
+    try:
+        coeff.lower = 0.0
+        y[i] = abs(y[i])
+        under_limit = meas.nll(order)
+        under_limit.value_at(y)
+    finally:
+        coeff.lower = lower
+    assert meas.nll(order) is not under_limit
+    y[i] = -0.5 * abs(y[i])
+    assert meas.nll(order).value_at(y) == pytest.approx(float(meas.loss.value()), rel=1e-14)
 
 
 def test_the_benchmarks_numpy_likelihood_is_zfits_up_to_a_constant(model):

@@ -162,8 +162,12 @@ class Measurement:
 
     def nll(self, params: list) -> CompiledNLL:
         """``-ln L`` over ``params`` as compiled functions (:class:`.nll.CompiledNLL`),
-        traced once per list of parameters and kept."""
-        key = tuple(id(q) for q in params)
+        traced once per list of parameters and their limits, and kept (a zfit parameter
+        with limits clips its value to them, and the trace holds the limits it saw:
+        :func:`.measure.fit_non_negative_background` sets limits for its fits)."""
+        key = tuple(
+            (id(q), (float(q.lower), float(q.upper)) if q.has_limits else None) for q in params
+        )
         if key not in self._nlls:
             weight = [self.prior_sigma[q] ** -2 if q in self.globs else 0.0 for q in params]
             self._nlls[key] = CompiledNLL(self.loss, self.pdf, params, weight)
