@@ -174,6 +174,7 @@ class ShapeFlow(SavedFlow):
         self._tf, self._tfp = tf, tfp
         perm_rng = np.random.default_rng(PERMUTATION_SEED)
         self.permutations = [perm_rng.permutation(N_CELLS) for _ in range(params.n_couplings)]
+        self._inverse_permutations = [np.argsort(p) for p in self.permutations]
         self.n_masked = N_CELLS // 2
         n_out = (N_CELLS - self.n_masked) * self._params_per_code()
         self.nets = []
@@ -193,23 +194,28 @@ class ShapeFlow(SavedFlow):
         self._forward = tf.function(lambda z, c: self._bijector(c).forward(z), input_signature=spec)
 
     def _bijector(self, cond):
-        tfb, tf = self._tfp.bijectors, self._tf
+        """The flow as a TFP bijector from the base space to the codes (sampling)."""
+        tfb = self._tfp.bijectors
         blocks = []
         for net, perm in zip(self.nets, self.permutations, strict=True):
 
             def bijector_fn(x0, output_units, net=net, **_):
-                out = net(tf.concat([x0, cond], axis=-1))
-                if self.params.spline_bins:
-                    return self._spline(out, output_units)
-                shift, raw = tf.split(out, 2, axis=-1)
-                log_scale = CLIP * tf.tanh(raw / CLIP)
-                return tfb.Chain([tfb.Shift(shift), tfb.Scale(log_scale=log_scale)])
+                return self._coupling(net(self._tf.concat([x0, cond], axis=-1)), output_units)
 
             blocks += [
                 tfb.Permute(perm.tolist()),
                 tfb.RealNVP(num_masked=self.n_masked, bijector_fn=bijector_fn),
             ]
         return tfb.Chain(blocks[::-1])  # Chain applies its last bijector first
+
+    def _coupling(self, out, n_codes):
+        """The transformation of the ``n_codes`` unmasked codes given the network output."""
+        tf, tfb = self._tf, self._tfp.bijectors
+        if self.params.spline_bins:
+            return self._spline(out, n_codes)
+        shift, raw = tf.split(out, 2, axis=-1)
+        log_scale = CLIP * tf.tanh(raw / CLIP)
+        return tfb.Chain([tfb.Shift(shift), tfb.Scale(log_scale=log_scale)])
 
     def _params_per_code(self) -> int:
         k = self.params.spline_bins
@@ -233,10 +239,23 @@ class ShapeFlow(SavedFlow):
         return tfb.RationalQuadraticSpline(bins(widths), bins(heights), slopes, range_min=-BOUND)
 
     def log_prob(self, codes_std, cond):
-        """log p of standardised codes given conditions (TensorFlow tensors)."""
-        tfd = self._tfp.distributions
-        base = tfd.MultivariateNormalDiag(loc=self._tf.zeros(N_CELLS))
-        return tfd.TransformedDistribution(base, self._bijector(cond)).log_prob(codes_std)
+        """log p of standardised codes given conditions (TensorFlow tensors).
+
+        The inverse of :meth:`_bijector` written out block by block (the last coupling
+        first, each followed by its inverse permutation) into the standard normal base,
+        summing the couplings' log-determinants. TFP's ``TransformedDistribution`` of the
+        same chain gives the same values (a test), but its training step took 1.6 times
+        as long under XLA (a default-config step on one core: 26 -> 16 ms for the loss
+        and its gradient)."""
+        tf = self._tf
+        n_free = N_CELLS - self.n_masked
+        z, log_det = codes_std, 0.0
+        for net, inverse in zip(self.nets[::-1], self._inverse_permutations[::-1], strict=True):
+            x0, x1 = z[:, : self.n_masked], z[:, self.n_masked :]
+            coupling = self._coupling(net(tf.concat([x0, cond], axis=-1)), n_free)
+            log_det += tf.reduce_sum(coupling.inverse_log_det_jacobian(x1, event_ndims=0), -1)
+            z = tf.gather(tf.concat([x0, coupling.inverse(x1)], axis=-1), inverse, axis=-1)
+        return log_det - 0.5 * tf.reduce_sum(z * z, axis=-1) - 0.5 * N_CELLS * np.log(2 * np.pi)
 
     @property
     def trainable_variables(self):
