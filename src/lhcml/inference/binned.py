@@ -125,7 +125,6 @@ class Measurement:
     sizes: dict = field(default_factory=dict)
     spurious_size: object = None
     bkg_scale: object = None
-    observed: np.ndarray | None = None  # the data counts of :meth:`load`
     _nlls: dict = field(default_factory=dict, repr=False)
 
     def set_spurious(self, size: float) -> None:
@@ -156,7 +155,6 @@ class Measurement:
         """Replace the data counts (in place: the compiled likelihood is reused)."""
         counts = np.asarray(counts, np.float64)
         self.data.update_data(counts, variances=counts)
-        self.observed = counts
         self.bkg_scale.set_value(max(float(counts.sum()), 1.0) / len(self.coeffs))
         return float(counts.sum())
 
@@ -379,7 +377,6 @@ def build(
         )
     loss = zfit.loss.ExtendedBinnedNLL(model=pdf, data=data, constraints=constraints)
     return Measurement(
-        observed=signal.copy(),
         edges=edges,
         signal=signal,
         pdf=pdf,
