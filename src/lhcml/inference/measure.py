@@ -360,7 +360,7 @@ def fit_non_negative_background(meas, opt, start: dict, fixed=(), context: str =
                 # (Karush-Kuhn-Tucker); one that does is released and the fit repeated
                 # (once per yield: the steps may take one that the coupling to mu brings
                 # back to zero there again, and then the held fit stands)
-                g = np.asarray(meas.loss.gradient(meas.floating))
+                _, g, _ = _exact(meas, meas.floating)
                 grad = dict(zip(meas.floating, g, strict=True))
                 released = [c for c in zero if grad[c] < -KKT_TOLERANCE and c not in tried]
                 if not released:
