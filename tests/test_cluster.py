@@ -99,29 +99,59 @@ def _slurm_jobs(workdir: Path) -> dict[str, list[int]]:
     return jobs
 
 
-def _completed_in_slurm(workdir: Path) -> set[int]:
-    """Job ids the Slurm controller recorded as COMPLETED with this working directory."""
+def _running_slurm_jobs(workdir: Path) -> list[str]:
+    """Ids of the running Slurm jobs submitted from ``workdir`` (not those of other runs,
+    e.g. Dask worker jobs of an earlier test that are still being torn down)."""
+    proc = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%i %Z"], capture_output=True, text=True, timeout=30
+    )
+    jobs = (line.split(maxsplit=1) for line in proc.stdout.splitlines() if line.strip())
+    return [job for job, cwd in jobs if Path(cwd.strip()) == workdir]
+
+
+def _job_states(workdir: Path) -> dict[str, set[int]]:
+    """Ids of the jobs submitted from ``workdir`` that ended COMPLETED or CANCELLED, from
+    the controller's job-completion log."""
+    states: dict[str, set[int]] = {"COMPLETED": set(), "CANCELLED": set()}
     log = STATE / "log" / "jobcomp.txt"
-    done = set()
     for line in log.read_text().splitlines() if log.exists() else []:
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-        if fields.get("WorkDir") == str(workdir) and fields.get("JobState") == "COMPLETED":
-            done.add(int(fields["JobId"]))
-    return done
+        if fields.get("WorkDir") == str(workdir) and fields.get("JobState") in states:
+            states[fields["JobState"]].add(int(fields["JobId"]))
+    return states
 
 
 def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
+    """The whole ci DAG through ``--profile profiles/slurm``, with the first Slurm job seen
+    running cancelled from outside (``scancel``): the cancelled job fails, the profile's
+    retries resubmit it, every job completes in Slurm and the results equal the local run.
+
+    This run is made from scratch, so the comparison is also the determinism test of the
+    whole DAG: two independent runs of the ci config (one local, one on the cluster, with a
+    job killed half-way) give the same numbers for every stage."""
     workdir = tmp_path / "slurm_run"
     workdir.mkdir()
     cmd = ["timeout", "-s", "INT", "1800"]
     cmd += snakemake_command(
         workdir, "--profile", str(ROOT / "profiles" / "slurm"), "all", cores=None
     )
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1900)
-    assert proc.returncode == 0, proc.stderr[-6000:]
+    output = tmp_path / "snakemake.out"
+    with open(output, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        cancelled = None
+        deadline = time.monotonic() + 300
+        while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
+            running = _running_slurm_jobs(workdir)
+            if running:
+                cancelled = int(running[0])
+                subprocess.run(["scancel", str(cancelled)], check=True, timeout=30)
+            time.sleep(0.5)
+        returncode = proc.wait(timeout=1900)
+    assert returncode == 0, output.read_text()[-6000:]
+    assert cancelled is not None, "no Slurm job was seen running"
 
     # every job that is not a target rule or a local rule went through Slurm and completed
-    # there; the local rules did not
+    # there (the cancelled one at its retry); the local rules did not
     dry = subprocess.run(
         snakemake_command(tmp_path / "dag", "-n", "--quiet", "rules", "all", cores=None),
         capture_output=True,
@@ -134,14 +164,15 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
         if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
             counts[parts[0]] = int(parts[1])
     jobs = _slurm_jobs(workdir)
-    completed = _completed_in_slurm(workdir)
+    states = _job_states(workdir)
+    assert states["CANCELLED"] == {cancelled}, states["CANCELLED"]
     assert {"report_summary", "report_page"} <= LOCAL_RULES
     assert not LOCAL_RULES & set(jobs), jobs
     for rule, n in counts.items():
         if rule in jobs or (n and rule not in TARGET_RULES | LOCAL_RULES):
-            assert len(jobs.get(rule, [])) == n, (rule, jobs)
-            assert set(jobs[rule]) <= completed, (rule, jobs[rule], sorted(completed))
-    assert sum(len(ids) for ids in jobs.values()) == len(completed)
+            completed = set(jobs.get(rule, [])) & states["COMPLETED"]
+            assert len(completed) == n, (rule, jobs, sorted(states["COMPLETED"]))
+    assert sum(len(ids) for ids in jobs.values()) == len(states["COMPLETED"]) + 1
 
     # and the results equal those of the local run: every stage's numbers, and the tables
     summary = json.loads((workdir / "results" / "summary.json").read_text())
@@ -186,52 +217,3 @@ def test_dask_skim_on_slurm_equals_the_plain_skim(slurm, ci_run, tmp_path):
     assert json.loads((tmp_path / "qcd.cutflow.json").read_text()) == reference
     local = ak.from_parquet(ci_run / "results" / "skim" / "qcd.parquet")
     assert ak.array_equal(ak.from_parquet(tmp_path / "qcd.parquet"), local, equal_nan=True)
-
-
-def _running_slurm_jobs(workdir: Path) -> list[str]:
-    """Ids of the running Slurm jobs submitted from ``workdir`` (not those of other runs,
-    e.g. Dask worker jobs of an earlier test that are still being torn down)."""
-    proc = subprocess.run(
-        ["squeue", "-h", "-t", "RUNNING", "-o", "%i %Z"], capture_output=True, text=True, timeout=30
-    )
-    jobs = (line.split(maxsplit=1) for line in proc.stdout.splitlines() if line.strip())
-    return [job for job, cwd in jobs if Path(cwd.strip()) == workdir]
-
-
-def test_job_cancelled_with_scancel_is_retried(slurm, ci_run, tmp_path):
-    """A Slurm job killed from outside (scancel) fails; the profile's retries resubmit it
-    and the workflow completes with the same results as the local run."""
-    workdir = tmp_path / "scancel_run"
-    workdir.mkdir()
-    cmd = ["timeout", "-s", "INT", "900"]
-    cmd += snakemake_command(
-        workdir, "--profile", str(ROOT / "profiles" / "slurm"), "features", cores=None
-    )
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cancelled = None
-    deadline = time.monotonic() + 300
-    while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
-        running = _running_slurm_jobs(workdir)
-        if running:
-            cancelled = running[0]
-            subprocess.run(["scancel", cancelled], check=True, timeout=30)
-        time.sleep(0.5)
-    output, _ = proc.communicate(timeout=1000)
-    assert cancelled is not None, "no Slurm job was seen running"
-    assert proc.returncode == 0, output[-6000:]
-    assert cancelled in _completed_or_cancelled(workdir)["CANCELLED"], cancelled
-    for split in ("train", "val", "test"):
-        local = ak.from_parquet(ci_run / "results" / "features" / f"{split}.parquet")
-        remote = ak.from_parquet(workdir / "results" / "features" / f"{split}.parquet")
-        assert ak.array_equal(local, remote, equal_nan=True), split
-
-
-def _completed_or_cancelled(workdir: Path) -> dict[str, set[str]]:
-    """Job ids per final state, from the controller's job-completion log."""
-    states: dict[str, set[str]] = {"COMPLETED": set(), "CANCELLED": set()}
-    log = STATE / "log" / "jobcomp.txt"
-    for line in log.read_text().splitlines() if log.exists() else []:
-        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-        if fields.get("WorkDir") == str(workdir) and fields.get("JobState") in states:
-            states[fields["JobState"]].add(fields["JobId"])
-    return states
