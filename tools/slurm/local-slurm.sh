@@ -116,6 +116,13 @@ stop() {
             rm -f "$pidfile"
         fi
     done
+    # Remove the configuration `start` wrote (it writes it again): while a slurm.conf names a
+    # controller that does not run, `scontrol show config` waits ~9 s before it fails, and
+    # the Slurm executor plugin calls it whenever it is loaded, which is every Snakemake
+    # start once the cluster extras are installed (`make setup-cluster`), local runs too.
+    if head -n 1 "$CONF" 2>/dev/null | grep -q "Written by tools/slurm/local-slurm.sh"; then
+        rm -f "$CONF"
+    fi
     echo "local-slurm: stopped"
 }
 
