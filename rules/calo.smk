@@ -34,6 +34,7 @@ rule calo_simulate:
     benchmark:
         f"{RESULTS}/benchmarks/calo_simulate/{{particle}}/{{chunk}}.tsv"
     threads: 1
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=3000,
         runtime=30,
@@ -61,6 +62,7 @@ rule calo_train:
     benchmark:
         f"{RESULTS}/benchmarks/calo_train/{{particle}}.tsv"
     threads: CALO["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=60,
@@ -86,6 +88,7 @@ rule calo_train_flow:
     benchmark:
         f"{RESULTS}/benchmarks/calo_train_flow/{{particle}}.tsv"
     threads: CALO["threads"]
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=4000,
         runtime=60,
@@ -118,6 +121,7 @@ rule calo_generate:
     benchmark:
         f"{RESULTS}/benchmarks/calo_generate/{{particle}}/{{generator}}.tsv"
     threads: CALO["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=30,
@@ -146,6 +150,7 @@ rule calo_validate:
     benchmark:
         f"{RESULTS}/benchmarks/calo_validate/{{particle}}.tsv"
     threads: CALO["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=30,

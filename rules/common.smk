@@ -37,6 +37,17 @@ except ConfigError as err:
 
 RESULTS = "results"
 
+# Scheduling: among the jobs that are ready, Snakemake starts those of highest `priority:`
+# first (then those with the largest inputs). On a few cores the run ends when its longest
+# chain of dependent jobs ends, so the rules that head the longest chains say so:
+# PRIORITY_LONGEST for the shape flows' chain (calo_simulate, calo_train_flow) and the
+# generation -> skim -> trigger scan chain, PRIORITY_LONG for the other jobs of more than a
+# few seconds that later jobs wait for; plots, summaries and quick jobs keep the default 0.
+# Replaying a run's jobs on 2 cores (docs/performance.md, "Job priorities") puts this within
+# 1 % of longest-remaining-path-first scheduling. A cluster's own queue ignores it.
+PRIORITY_LONGEST = 2
+PRIORITY_LONG = 1
+
 # Each stage's .smk file registers here what the publishing step (rules/report.smk) needs -
 # its small metrics files for results/summary.json, and its final outputs (so that every
 # benchmark file exists before they are summarised).

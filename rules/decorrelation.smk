@@ -40,6 +40,7 @@ rule decorrelation_train:
     benchmark:
         f"{RESULTS}/benchmarks/decorrelation_train/{{mdtagger}}.tsv"
     threads: DECOR["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=120,

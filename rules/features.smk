@@ -26,6 +26,7 @@ rule features_build:
     benchmark:
         f"{RESULTS}/benchmarks/features_build.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=8000,
         runtime=30,

@@ -18,6 +18,7 @@ rule generate_chunk:
     benchmark:
         f"{RESULTS}/benchmarks/generate_chunk/{{sample}}/{{chunk}}.tsv"
     threads: 1
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=4000,
         runtime=120,

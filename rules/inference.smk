@@ -161,6 +161,7 @@ rule inference_fit_l1:
     benchmark:
         f"{RESULTS}/benchmarks/inference_fit_l1/{{fittagger}}.tsv"
     threads: INFERENCE["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=60,
@@ -204,6 +205,7 @@ rule inference_scan:
     benchmark:
         f"{RESULTS}/benchmarks/inference_scan/{{mdtagger}}.tsv"
     threads: INFERENCE["threads"]
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=30,

@@ -25,6 +25,7 @@ rule skim_sample:
     benchmark:
         f"{RESULTS}/benchmarks/skim_sample/{{sample}}.tsv"
     threads: skim_threads
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=6000,
         runtime=60,

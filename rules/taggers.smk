@@ -32,6 +32,7 @@ rule taggers_train:
     benchmark:
         f"{RESULTS}/benchmarks/taggers_train/{{tagger}}.tsv"
     threads: lambda w: TRAIN["threads"] if w.tagger in ML_TAGGERS else 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=lambda w: TRAIN_MEM_MB.get(w.tagger, 2000),
         runtime=lambda w: TRAIN_RUNTIME.get(w.tagger, 10),

@@ -33,6 +33,7 @@ rule trigger_features:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_features/{{sample}}.tsv"
     threads: 1
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=4000,
         runtime=30,
@@ -57,6 +58,7 @@ rule trigger_dataset:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_dataset.tsv"
     threads: 1
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=2000,
         runtime=10,
@@ -84,6 +86,7 @@ rule trigger_train:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_train/{{tmodel}}.tsv"
     threads: TRIGGER["threads"]
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=4000,
         runtime=30,
@@ -116,6 +119,7 @@ rule trigger_profile:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_profile/{{tmodel}}.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=3000,
         runtime=10,
@@ -141,6 +145,7 @@ rule trigger_hls:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_hls/{{tmodel}}.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=60,
@@ -267,6 +272,7 @@ rule trigger_scan:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_scan/{{group}}.tsv"
     threads: 1
+    priority: PRIORITY_LONGEST
     resources:
         mem_mb=4000,
         runtime=120,
@@ -301,6 +307,7 @@ rule trigger_scan_summary:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_scan_summary.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=2000,
         runtime=10,
@@ -328,6 +335,7 @@ rule trigger_bdt:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_bdt.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=3000,
         runtime=30,
@@ -364,6 +372,7 @@ rule trigger_l1:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_l1.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=2000,
         runtime=10,
@@ -402,6 +411,7 @@ rule trigger_decisions:
     benchmark:
         f"{RESULTS}/benchmarks/trigger_decisions.tsv"
     threads: 1
+    priority: PRIORITY_LONG
     resources:
         mem_mb=4000,
         runtime=30,
