@@ -38,13 +38,13 @@ except ConfigError as err:
 RESULTS = "results"
 
 # Scheduling: among the jobs that are ready, Snakemake starts those of highest `priority:`
-# first (then those with the largest inputs). On a few cores the run ends when its longest
-# chain of dependent jobs ends, so the rules that head the longest chains say so:
-# PRIORITY_LONGEST for the shape flows' chain (calo_simulate, calo_train_flow) and the
-# generation -> skim -> trigger scan chain, PRIORITY_LONG for the other jobs of more than a
-# few seconds that later jobs wait for; plots, summaries and quick jobs keep the default 0.
-# Replaying a run's jobs on 2 cores (docs/performance.md, "Job priorities") puts this within
-# 1 % of longest-remaining-path-first scheduling. A cluster's own queue ignores it.
+# first (then those with the largest inputs). On a few cores a run ends when its longest
+# chain of dependent jobs ends, so the rules on the longest chains say so: PRIORITY_LONGEST
+# for the shape flows' chain (calo_simulate, calo_train_flow) and the generation -> skim ->
+# trigger scan chain, PRIORITY_LONG for the other jobs of more than a few seconds that
+# later jobs wait for; plots, summaries and quick jobs keep the default 0. A cluster's queue
+# ignores it. docs/performance.md ("Job priorities") has the measurements, and
+# tools/replay_schedule.py replays a run's log to check the choice after a change.
 PRIORITY_LONGEST = 2
 PRIORITY_LONG = 1
 
