@@ -31,6 +31,30 @@ def test_summary_has_every_stage_and_provenance(ci_run):
     assert "train_seconds" not in bdt
 
 
+def test_the_config_hash_does_not_depend_on_where_the_checkout_is():
+    config = load_config(ROOT / "config" / "opendata.yaml")  # files beside its samples
+    here = config_hash(config)
+    assert config["samples_file"].startswith(str(ROOT))
+    qcd = config["samples"]["qcd"]["files"][0]
+    assert qcd.startswith(str(ROOT / "tests" / ".cache"))
+
+    def moved(value, new_root="/elsewhere/lhcml"):
+        if isinstance(value, dict):
+            return {k: moved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        return value.replace(str(ROOT), new_root) if isinstance(value, str) else value
+
+    # the same config in another clone: the same hash
+    assert config_hash(moved(config), root="/elsewhere/lhcml") == here
+    # another file (outside the checkout, or another one inside it): another hash
+    other = moved(config)
+    other["samples"]["qcd"]["files"] = ["/data/qcd.root"]
+    assert config_hash(other, root="/elsewhere/lhcml") != here
+    config["samples"]["qcd"]["files"] = [qcd.replace("pfnano", "nano_dy")]
+    assert config_hash(config) != here
+
+
 def test_summary_leaves_out_timings_at_any_depth():
     metrics = {
         "auc": 0.9,

@@ -26,8 +26,10 @@ from typing import ClassVar
 import jsonschema
 import yaml
 
+#: The checkout of the workflow this library belongs to (the workflow always runs its own).
+WORKFLOW_ROOT = Path(__file__).resolve().parents[2]
 #: The schema shipped with the workflow.
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema" / "config.schema.yaml"
+SCHEMA_PATH = WORKFLOW_ROOT / "config" / "schema" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):

@@ -25,6 +25,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from lhcml.config import WORKFLOW_ROOT
 from lhcml.io import atomic_path, read_json
 
 #: Packages whose versions are recorded (those that shape the numbers).
@@ -48,9 +49,27 @@ KEY_PACKAGES = (
 )
 
 
-def config_hash(config: dict) -> str:
-    """sha256 of the config as canonical JSON (sorted keys): equal configs, equal hashes."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+def config_hash(config: dict, root: str | os.PathLike = WORKFLOW_ROOT) -> str:
+    """sha256 of the config as canonical JSON (sorted keys): equal configs, equal hashes.
+
+    Validation makes local paths absolute (the samples file, and the ``files`` and
+    ``golden_json`` it names). Those inside ``root``, the workflow's checkout, enter the hash
+    relative to it, so that the same config gives the same hash in any clone; paths
+    outside it name external inputs and enter as they are.
+    """
+    prefix = os.path.join(os.path.abspath(root), "")
+
+    def portable(value):
+        if isinstance(value, dict):
+            return {k: portable(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [portable(v) for v in value]
+        if isinstance(value, str) and value.startswith(prefix):
+            return value.removeprefix(prefix)
+        return value
+
+    text = json.dumps(portable(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def package_versions(packages=KEY_PACKAGES) -> dict[str, str | None]:
