@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lhcml.summary import read_benchmark
+
 _TIMESTAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$")
 _RULE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 _FIELD = re.compile(r"^\s+(input|output|benchmark|jobid|threads|priority): (.*)$")
@@ -95,9 +97,9 @@ def durations(jobs: list[LoggedJob], workdir: str | Path = ".") -> dict[int, flo
     out = {}
     for job in jobs:
         bench = Path(workdir, job.benchmark) if job.benchmark else None
-        if bench is not None and bench.is_file():
-            lines = bench.read_text().splitlines()
-            out[job.jobid] = float(lines[1].split("\t")[0])
+        record = read_benchmark(bench) if bench is not None and bench.is_file() else None
+        if record is not None:
+            out[job.jobid] = float(record["s"])
         else:
             out[job.jobid] = (job.end - job.start).total_seconds()
     return out

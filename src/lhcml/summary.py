@@ -137,6 +137,14 @@ def build_summary(stage_files: dict[str, list[str]], config: dict) -> dict:
     }
 
 
+def read_benchmark(path: str | os.PathLike) -> dict | None:
+    """The last record of a Snakemake ``benchmark:`` file (``s`` = wall seconds,
+    ``max_rss`` MB, ...; strings as written), or None if it has none."""
+    with open(path) as f:
+        records = list(csv.DictReader(f, delimiter="\t"))
+    return records[-1] if records else None
+
+
 def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
     """One row per Snakemake ``benchmark:`` file (rule, job, wall seconds, max RSS MB, end).
 
@@ -148,11 +156,9 @@ def benchmark_table(benchmark_dir: str | os.PathLike) -> list[dict]:
     root = Path(benchmark_dir)
     for path in sorted(root.rglob("*.tsv")):
         rel = path.relative_to(root).with_suffix("")
-        with open(path) as f:
-            records = list(csv.DictReader(f, delimiter="\t"))
-        if not records:
+        last = read_benchmark(path)
+        if last is None:
             continue
-        last = records[-1]
         rows.append(
             {
                 "rule": rel.parts[0],
