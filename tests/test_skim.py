@@ -26,6 +26,7 @@ from lhcml.skim import (
     read_normalisation,
     skim_sample,
 )
+from lhcml.skim import processor as processor_module
 from lhcml.skim.labels import _distinct_parent, has_flags
 
 # --- a tiny synthetic NanoAOD sample, hand-countable ------------------------------------
@@ -418,6 +419,41 @@ def test_processor_direct_call_matches_coffea_constituents(synthetic):
     expected = sorted(events.PFCands[3][idx].pt.to_list(), reverse=True)
     assert table["pfc_pt"][0].to_list() == expected == [200, 120, 50, 30, 10]
     assert cutflow["msoftdrop"] == {"events": 3, "weighted": 3.0}
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.4, 1.0])
+def test_event_selection_and_constituent_order_equal_plain_awkward(fraction):
+    """The skim's NumPy selection of a jagged collection equals awkward's
+    ``collection[selected]``, and its per-event pT ordering of the leading jet's
+    constituents equals a global (event, -pT) lexsort, ties in association order."""
+    rng = np.random.default_rng(7)
+    counts = rng.integers(0, 6, 400)
+    counts[:3] = 0  # events without any entry
+    n = int(counts.sum())
+    pt = np.round(rng.exponential(5.0, n)).astype(np.float32)  # many ties
+    fields = {"pt": pt, "eta": rng.normal(0, 1, n), "phi": rng.uniform(-3, 3, n)}
+    fields.update(mass=np.zeros(n), pdgId=rng.integers(-211, 212, n))
+    cands = ak.unflatten(ak.zip(fields), counts)
+    selected = rng.random(len(counts)) < fraction
+    chosen = processor_module._select_events(cands, selected, ("pt", "pdgId"))
+    assert ak.array_equal(chosen, cands[selected][["pt", "pdgId"]])
+
+    # every selected event's candidates belong to its leading jet (jetIdx 0)
+    n_sel = int(selected.sum())
+    assoc = ak.unflatten(
+        ak.zip({"jetIdx": np.zeros(n, np.int64), "pFCandsIdx": ak.flatten(ak.local_index(cands))}),
+        counts,
+    )
+    events = ak.zip({"FatJetPFCands": assoc, "PFCands": cands}, depth_limit=1)
+    offsets, values = processor_module._constituents(
+        events, selected, np.zeros(n_sel, np.int64), 4, "test", np.arange(n_sel)
+    )
+    expected = ak.sort(cands[selected].pt, axis=1, ascending=False)[:, :4]
+    assert np.array_equal(np.diff(offsets), ak.num(expected))
+    assert np.array_equal(values["pt"], ak.flatten(expected).to_numpy())
+    order = np.lexsort((-pt.astype(np.float64), np.repeat(np.arange(len(counts)), counts)))
+    by_event = ak.unflatten(ak.flatten(cands.pdgId).to_numpy()[order], counts)[selected][:, :4]
+    assert np.array_equal(values["pdgId"], ak.flatten(by_event).to_numpy())
 
 
 @pytest.mark.slow  # starts worker processes that import coffea (~10 s on 2 cores)

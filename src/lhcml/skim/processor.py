@@ -62,7 +62,7 @@ from coffea import processor
 from coffea.lumi_tools import LumiMask
 from coffea.nanoevents import NanoAODSchema
 
-from lhcml.skim.labels import label_codes, label_names
+from lhcml.skim.labels import GENPART_FIELDS, label_codes, label_names
 from lhcml.substructure.ecf import energy_correlators
 from lhcml.substructure.softdrop import softdrop
 
@@ -226,6 +226,9 @@ ASSOCIATIONS: tuple[tuple[str, str, str], ...] = (
     ("FatJetPFCand", "pfCandIdx", "PFCand"),
 )
 
+#: The candidate fields the skim reads (``charge`` and ``puppiWeight`` where stored).
+CANDIDATE_FIELDS: tuple[str, ...] = ("pt", "eta", "phi", "mass", "pdgId", "charge", "puppiWeight")
+
 #: Charge by |pdgId| x sign(pdgId), used when the candidates carry no ``charge`` field.
 _CHARGE_OF_PDG = {211: 1, 321: 1, 2212: 1, 11: -1, 13: -1}
 
@@ -385,6 +388,20 @@ def _np(array, dtype=None) -> np.ndarray:
     return out if dtype is None else np.asarray(out, dtype=dtype)
 
 
+def _select_events(collection, selected: np.ndarray, fields) -> ak.Array:
+    """The ``fields`` of a jagged collection in the ``selected`` events (boolean mask).
+
+    The same lists as ``collection[selected][fields]``, built by flattening each field of
+    the whole collection and masking its entries in NumPy: awkward's selection of a jagged
+    array recomputes the carry for every field read from it, which cost more than the rest
+    of the skim's arithmetic.
+    """
+    counts = _np(ak.num(collection, axis=1), np.int64)
+    in_selected = np.repeat(np.asarray(selected, bool), counts)
+    flat = {f: _np(ak.flatten(collection[f], axis=1))[in_selected] for f in fields}
+    return ak.unflatten(ak.zip(flat, depth_limit=1), counts[selected])
+
+
 def _charge_from_pdg(pdg: np.ndarray) -> np.ndarray:
     charge = np.zeros(len(pdg), dtype=np.int32)
     for apdg, q in _CHARGE_OF_PDG.items():
@@ -453,8 +470,9 @@ def _constituents(
         empty = {c: np.zeros(0) for c in ("pt", "eta", "phi", "mass", "charge", "pdgId")}
         return np.zeros(n_sel + 1, np.int64), empty
 
-    assoc = assoc[selected]
-    cands = events[cand_name][selected]
+    assoc = _select_events(assoc, selected, ("jetIdx", idx_field))
+    cands = events[cand_name]
+    cands = _select_events(cands, selected, [f for f in CANDIDATE_FIELDS if f in cands.fields])
     n_assoc = _np(ak.num(assoc, axis=1), np.int64)
     n_cand = _np(ak.num(cands, axis=1), np.int64)
     cand_start = np.concatenate([[0], np.cumsum(n_cand)[:-1]]).astype(np.int64)
@@ -490,10 +508,13 @@ def _constituents(
         event = event[nonzero]
         values = {k: v[nonzero] for k, v in values.items()}
 
-    order = np.lexsort((-values["pt"].astype(np.float64), event))  # by event, then pT desc
-    event = event[order]
+    # `event` is non-decreasing (association order), so sorting each event's entries by
+    # decreasing pT (stable: ties keep the association order) orders the whole list by
+    # (event, -pT), as a lexsort would; per event it is ~4x faster than one global sort.
     counts = np.bincount(event, minlength=n_sel)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    first = np.cumsum(counts) - counts
+    per_event = ak.argsort(ak.unflatten(values["pt"], counts), axis=1, ascending=False, stable=True)
+    order = _np(ak.flatten(per_event, axis=1), np.int64) + np.repeat(first, counts)
     rank = np.arange(len(event)) - first[event]
     take = order[rank < max_n]
     counts = np.minimum(counts, max_n)
@@ -665,9 +686,12 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
             columns[f"fj_{field}"] = leading(field)[sel]
         columns["fj_nconst"] = leading("nConstituents", fill=-1, dtype=np.int32)[sel]
 
-        selected_events = events[sel]
         jet = ak.zip({"eta": columns["fj_eta"], "phi": columns["fj_phi"]})
-        genpart = selected_events["GenPart"] if "GenPart" in fields else None
+        genpart = None
+        if "GenPart" in fields:
+            genpart = events["GenPart"]
+            read = [f for f in (*GENPART_FIELDS, "status") if f in genpart.fields]
+            genpart = _select_events(genpart, sel, read)
         codes = label_codes(jet, genpart, cuts["match_dr"])
         columns["label_code"] = codes
         columns["label"] = list(label_names(codes))
