@@ -67,8 +67,8 @@ def run(args) -> dict:
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         # The first chunk of a process also pays one-time costs (the reconstruction's
-        # imports, loading its compiled kernels from numba's cache: ~0.4 s here). Untimed,
-        # so that the first configuration below is not charged for them and the others not;
+        # imports, loading its compiled kernels from numba's cache: ~0.4 s here). It runs
+        # untimed, so that these costs do not fall on whichever configuration comes first;
         # a generation job pays them once per chunk of thousands of events.
         start = time.perf_counter()
         lhcml_rate("qcd", False, WARMUP_EVENTS, 1, workdir)
