@@ -59,7 +59,6 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 from coffea import processor
-from coffea.lumi_tools import LumiMask
 from coffea.nanoevents import NanoAODSchema
 
 from lhcml.skim.labels import GENPART_FIELDS, label_codes, label_names
@@ -569,6 +568,9 @@ class LeadingFatJetProcessor(processor.ProcessorABC):
         }
 
     def _lumi_mask(self, path: str):
+        # Imported here: coffea.lumi_tools builds numba typed dicts at import (~2 s of
+        # compilation), which only a sample with a golden JSON needs.
+        from coffea.lumi_tools import LumiMask
 
         if path not in self._lumi_masks:
             self._lumi_masks[path] = LumiMask(path)
