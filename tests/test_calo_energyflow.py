@@ -51,6 +51,7 @@ def test_codes_round_trip():
 def test_flow_learns_the_conditional_layer_energies(trained):
     flow, history = trained
     assert len(history["nll"]) == 25
+    assert history["traces"] == 1  # one compilation of the training step
     assert history["nll"][-1] < history["nll"][0] - 1.0
     rng = np.random.default_rng(5)
     for energy, resolution in ((4.0, 0.05), (81.0, 0.1 / 9)):

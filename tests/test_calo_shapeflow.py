@@ -110,6 +110,9 @@ def test_flow_trains_and_samples_showers(trained):
     flow, eflow, history = trained
     assert len(history["nll"]) == PARAMS["epochs"]
     assert history["nll"][-1] < history["nll"][0]
+    # one XLA compilation of the step for the whole training (a step that created the
+    # optimiser's variables in its first call was traced twice)
+    assert history["traces"] == 1
     energy = np.array([1.5, 10.0, 60.0, 99.0])
     rng = np.random.default_rng(0)
     layers = eflow.sample(energy, rng)

@@ -140,6 +140,10 @@ def train(showers: dict, params: GanParams, e_range, seed: int, threads: int = 1
     generator, critic = build_generator(keras, params), build_critic(keras, params)
     opt_g = keras.optimizers.Adam(params.learning_rate_generator, beta_1=0.5, beta_2=0.9)
     opt_c = keras.optimizers.Adam(params.learning_rate_critic, beta_1=0.5, beta_2=0.9)
+    # moments created before the steps are traced (a tf.function that creates variables
+    # in its first call is traced twice)
+    opt_g.build(generator.trainable_variables)
+    opt_c.build(critic.trainable_variables)
     noise = tf.random.Generator.from_seed(seed)
     bs, latent = params.batch_size, params.latent_dim
 

@@ -33,6 +33,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from lhcml.calo.geometry import flatten_layers
 from lhcml.calo.showershapes import FEATURES, feature_matrix
 from lhcml.config import ConfigSection
+from lhcml.keras_training import steps_per_epoch
 from lhcml.tf_setup import import_tensorflow
 
 
@@ -160,7 +161,11 @@ def classifier_auc(
         if params.dropout > 0:
             h = keras.layers.Dropout(params.dropout)(h)
     model = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(h))
-    model.compile(keras.optimizers.Adam(params.learning_rate), loss="binary_crossentropy")
+    model.compile(
+        keras.optimizers.Adam(params.learning_rate),
+        loss="binary_crossentropy",
+        steps_per_execution=steps_per_epoch(int(train.sum()), params.batch_size),
+    )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=params.patience, restore_best_weights=True
     )

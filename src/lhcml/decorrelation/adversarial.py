@@ -63,6 +63,8 @@ def make_steps(tf, keras, clf, adv, lam: float, p: dict):
     """The tf.function update steps: classifier alone, adversary, classifier vs adversary."""
     opt_c = keras.optimizers.Adam(learning_rate=p["learning_rate"])
     opt_a = keras.optimizers.Adam(learning_rate=p["adversary_learning_rate"])
+    opt_c.build(clf.trainable_variables)  # not in the steps: they would be traced twice
+    opt_a.build(adv.trainable_variables)
     lam = tf.constant(float(lam), tf.float32)
 
     def adv_loss(s, w_qcd, label):

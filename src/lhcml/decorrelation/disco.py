@@ -30,6 +30,7 @@ DEFAULTS = schema_defaults("decorrelate.disco")
 def make_step(tf, keras, clf, lam: float, p: dict):
     """The tf.function update step of L_clf + lambda dCor^2."""
     opt = keras.optimizers.Adam(learning_rate=p["learning_rate"])
+    opt.build(clf.trainable_variables)  # not in the step: it would be traced twice
     lam = tf.constant(float(lam), tf.float32)
 
     @tf.function

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from lhcml.io import atomic_path
-from lhcml.keras_training import epoch_logger, training_record
+from lhcml.keras_training import epoch_logger, steps_per_epoch, training_record
 
 
 def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logging.Logger) -> dict:
@@ -23,6 +23,7 @@ def fit(keras, model, x_train, y_train, w_train, val, params: dict, logger: logg
         optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
         loss="binary_crossentropy",
         weighted_metrics=[],
+        steps_per_execution=steps_per_epoch(len(y_train), params["batch_size"]),
     )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=params["patience"], restore_best_weights=True

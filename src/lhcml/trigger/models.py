@@ -33,7 +33,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from lhcml.io import atomic_path
-from lhcml.keras_training import epoch_logger, training_record
+from lhcml.keras_training import epoch_logger, steps_per_epoch, training_record
 from lhcml.standardize import Standardizer
 from lhcml.tables import require_columns
 from lhcml.tf_setup import alias_keras_to_tf_keras, import_tensorflow
@@ -178,6 +178,10 @@ def fit(keras, model, train, val, network: dict, extra_callbacks=(), start_from_
         optimizer=keras.optimizers.Adam(learning_rate=net["learning_rate"]),
         loss="sparse_categorical_crossentropy",
         weighted_metrics=["accuracy"],
+        # one call per epoch, unless a callback (pruning's step counter) acts per batch
+        steps_per_execution=1
+        if extra_callbacks
+        else steps_per_epoch(len(train[1]), net["batch_size"]),
     )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss",
