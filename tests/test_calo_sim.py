@@ -9,6 +9,7 @@ from scipy.optimize import curve_fit
 from lhcml.calo.geometry import CALOGAN_MEDIUM, LAYER_SHAPES
 from lhcml.calo.io import CaloFormatError, read_many, read_showers, write_showers
 from lhcml.calo.showersim import SimulatorParams, n_spots, simulate
+from lhcml.calo.timing import time_per_shower
 
 ENERGIES = np.array([2.0, 5.0, 10.0, 20.0, 50.0, 100.0])
 FAST = SimulatorParams.from_mapping({"spot_factor": 0.25})
@@ -178,3 +179,18 @@ def test_caloGAN_file_with_a_missing_key_or_wrong_shape_is_rejected(tmp_path, sh
 def test_missing_caloGAN_file_is_rejected(tmp_path):
     with pytest.raises(CaloFormatError, match="cannot open"):
         read_showers(tmp_path / "absent.hdf5")
+
+
+@pytest.mark.parametrize("warm_up_each", [False, True])
+def test_each_timed_batch_follows_an_untimed_call(warm_up_each):
+    """The simulator is timed after one untimed shower; a generator (the shape flow's
+    sampling compiles once per batch size) after an untimed call of each batch size, so
+    that no timed call pays a compilation. Batches below 1000 showers are repeated."""
+    calls = []
+    out = time_per_shower(calls.append, [1, 100, 2000], repeats=3, warm_up_each=warm_up_each)
+    assert set(out) == {"1", "100", "2000"}
+    assert all(v >= 0 for v in out.values())
+    if warm_up_each:
+        assert calls == [1] * 4 + [100] * 4 + [2000] * 2
+    else:
+        assert calls == [1] + [1] * 3 + [100] * 3 + [2000]

@@ -2,7 +2,9 @@
 
 Each measurement simulates (or generates) ``batch`` showers with incident energies uniform
 in the configured range and divides the wall time (``time.perf_counter``) by ``batch``;
-batches below 1000 showers are repeated and the median is kept. The GAN time includes the
+batches below 1000 showers are repeated and the median is kept. Each measurement follows
+an untimed call: of one shower for the simulator, of the same batch size for a generator
+(the shape flow's sampling is compiled by XLA once per batch size). The GAN time includes the
 latent sampling, the decoding of the cells to GeV and the layer energies of the flow; it runs with the rule's thread count,
 as does the (single-threaded, NumPy) simulator. These are wall-clock numbers: they live in
 the ``timing`` section of the metrics, which results/summary.json leaves out.
@@ -25,11 +27,16 @@ def _repeats(batch: int, repeats: int) -> int:
     return repeats if batch < 1000 else 1
 
 
-def time_per_shower(run, batch_sizes, repeats: int = 5) -> dict[str, float]:
-    """{str(batch): median seconds per shower of ``run(batch)``} (one untimed warm-up)."""
-    run(1)
+def time_per_shower(run, batch_sizes, repeats: int = 5, warm_up_each=False) -> dict[str, float]:
+    """{str(batch): median seconds per shower of ``run(batch)``} after one untimed
+    ``run(1)``, or with ``warm_up_each`` one untimed ``run(batch)`` before each batch size
+    (for samplers compiled once per batch size, as the shape flow's)."""
+    if not warm_up_each:
+        run(1)
     out = {}
     for batch in batch_sizes:
+        if warm_up_each:
+            run(batch)
         times = []
         for _ in range(_repeats(batch, repeats)):
             start = time.perf_counter()
@@ -65,7 +72,9 @@ def time_gan(
 def time_sampler(sample, e_range, batch_sizes, seed: int, repeats: int = 5) -> dict:
     """Seconds per shower of ``sample(energy, rng)`` (any generator of the branch)."""
     rng = np.random.default_rng(seed)
-    return time_per_shower(lambda b: sample(rng.uniform(*e_range, b), rng), batch_sizes, repeats)
+    return time_per_shower(
+        lambda b: sample(rng.uniform(*e_range, b), rng), batch_sizes, repeats, warm_up_each=True
+    )
 
 
 def timing_report(reference: dict, generated: dict) -> dict:
