@@ -79,8 +79,13 @@ def slurm():
         _unavailable("starting a local Slurm needs root")
     if not shutil.which("slurmctld") and not shutil.which("apt-get"):
         _unavailable("Slurm is not installed and apt-get is not available")
+    # twice the cores: a short job's allocation is mostly the executor plugin's two
+    # Snakemake start-ups and the waits around them, which other jobs' work fills
+    env = {**os.environ, "LHCML_SLURM_CPUS": str(2 * len(os.sched_getaffinity(0)))}
     for action in ("install", "start"):
-        proc = subprocess.run([str(SLURM), action], capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [str(SLURM), action], capture_output=True, text=True, timeout=900, env=env
+        )
         if proc.returncode != 0:
             _unavailable(f"local-slurm.sh {action} failed: {proc.stderr.strip()[-500:]}")
     try:

@@ -9,6 +9,10 @@
 # No slurmdbd: accounting is off, so Snakemake's Slurm plugin must use
 # `slurm-status-command: squeue` (profiles/slurm does). Finished jobs are recorded by the
 # job-completion plugin in $LHCML_SLURM_DIR/log/jobcomp.txt (proof that jobs ran in Slurm).
+#
+# LHCML_SLURM_CPUS sets the node's CPU count (default: nproc). The test suite declares
+# twice the cores: most of a short job's allocation is the two Snakemake start-ups of the
+# executor plugin and the waits between them, which other jobs' work can fill.
 # The process tracking is proctrack/linuxproc and task/none: no cgroups, no systemd.
 set -euo pipefail
 
@@ -31,8 +35,11 @@ install() {
 }
 
 write_conf() {
-    local cpus mem_mb
-    cpus=$(nproc)
+    local cpus mem_mb overrides=""
+    cpus=${LHCML_SLURM_CPUS:-$(nproc)}
+    [[ "$cpus" =~ ^[1-9][0-9]*$ ]] || die "LHCML_SLURM_CPUS must be a positive integer, not '$cpus'"
+    # more CPUs than the machine has: slurmd must take the configured count, not drain the node
+    [ "$cpus" -le "$(nproc)" ] || overrides="SlurmdParameters=config_overrides"
     # leave 1 GiB to the system; Slurm refuses a node whose RealMemory exceeds what it sees
     mem_mb=$(( $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) - 1024 ))
     mkdir -p /etc/slurm "$STATE"/{spool,state,log}
@@ -63,6 +70,7 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=$STATE/log/jobcomp.txt
 MinJobAge=300
 KillWait=5
+$overrides
 NodeName=$HOST CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
