@@ -4,10 +4,11 @@ Each measurement simulates (or generates) ``batch`` showers with incident energi
 in the configured range and divides the wall time (``time.perf_counter``) by ``batch``;
 batches below 1000 showers are repeated and the median is kept. Each measurement follows
 an untimed call: of one shower for the simulator, of the same batch size for a generator
-(the shape flow's sampling is compiled by XLA once per batch size). The GAN time includes the
-latent sampling, the decoding of the cells to GeV and the layer energies of the flow; it runs with the rule's thread count,
-as does the (single-threaded, NumPy) simulator. These are wall-clock numbers: they live in
-the ``timing`` section of the metrics, which results/summary.json leaves out.
+(the shape flow's sampling is compiled by XLA once per batch size). The GAN time includes
+the latent sampling, the decoding of the cells to GeV and the layer energies of the flow;
+it runs with the rule's thread count, as does the (single-threaded, NumPy) simulator.
+These are wall-clock numbers: they live in the ``timing`` section of the metrics, which
+results/summary.json leaves out.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def _repeats(batch: int, repeats: int) -> int:
     return repeats if batch < 1000 else 1
 
 
-def time_per_shower(run, batch_sizes, repeats: int = 5, warm_up_each=False) -> dict[str, float]:
+def time_per_shower(
+    run, batch_sizes, repeats: int = 5, warm_up_each: bool = False
+) -> dict[str, float]:
     """{str(batch): median seconds per shower of ``run(batch)``} after one untimed
     ``run(1)``, or with ``warm_up_each`` one untimed ``run(batch)`` before each batch size
     (for samplers compiled once per batch size, as the shape flow's)."""
