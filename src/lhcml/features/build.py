@@ -19,7 +19,8 @@ import numpy as np
 
 from lhcml.features.constituents import padded_constituents
 from lhcml.features.highlevel import high_level_features
-from lhcml.features.split import SPLITS, assign_split
+from lhcml.features.split import assign_split
+from lhcml.tables import SPLITS
 
 CLASS_SIGNAL, CLASS_BACKGROUND, CLASS_OTHER = 1, 0, -1
 SIGNAL_LABELS = ("W", "Z")

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from lhcml.tables import SPLITS
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-
-SPLITS = ("train", "val", "test")
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ import awkward as ak
 import numpy as np
 import pandas as pd
 
-from lhcml.features.split import SPLITS, assign_split, event_hash
+from lhcml.features.split import assign_split, event_hash
+from lhcml.tables import SPLITS
 from lhcml.trigger import CLASSES
 from lhcml.trigger.features import CONSTITUENT_COLUMNS, TRIGGER_FEATURES, trigger_features
 
