@@ -149,6 +149,8 @@ rule calo_validate:
         f"{RESULTS}/logs/calo/validate/{{particle}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/calo_validate/{{particle}}.tsv"
+    group:
+        "calo_validation"
     threads: CALO["threads"]
     priority: PRIORITY_LONG
     resources:
@@ -185,6 +187,8 @@ rule calo_plots:
         f"{RESULTS}/logs/calo/plots/{{particle}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/calo_plots/{{particle}}.tsv"
+    group:
+        "calo_validation"
     threads: 1
     resources:
         mem_mb=3000,

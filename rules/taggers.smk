@@ -31,6 +31,8 @@ rule taggers_train:
         f"{RESULTS}/logs/taggers/train/{{tagger}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/taggers_train/{{tagger}}.tsv"
+    group:
+        "tagger"
     threads: lambda w: TRAIN["threads"] if w.tagger in ML_TAGGERS else 1
     priority: PRIORITY_LONG
     resources:
@@ -53,6 +55,8 @@ rule taggers_score:
         f"{RESULTS}/logs/taggers/score/{{tagger}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/taggers_score/{{tagger}}.tsv"
+    group:
+        "tagger"
     threads: 1
     resources:
         mem_mb=4000,
@@ -77,6 +81,8 @@ rule taggers_evaluate:
         f"{RESULTS}/logs/taggers/evaluate/{{tagger}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/taggers_evaluate/{{tagger}}.tsv"
+    group:
+        "tagger"
     threads: 1
     resources:
         mem_mb=2000,

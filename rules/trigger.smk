@@ -371,6 +371,8 @@ rule trigger_l1:
         f"{RESULTS}/logs/trigger/l1.log",
     benchmark:
         f"{RESULTS}/benchmarks/trigger_l1.tsv"
+    group:
+        "trigger_l1"
     threads: 1
     priority: PRIORITY_LONG
     resources:
@@ -410,6 +412,8 @@ rule trigger_decisions:
         f"{RESULTS}/logs/trigger/decisions.log",
     benchmark:
         f"{RESULTS}/benchmarks/trigger_decisions.tsv"
+    group:
+        "trigger_l1"
     threads: 1
     priority: PRIORITY_LONG
     resources:

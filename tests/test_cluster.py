@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -95,12 +96,21 @@ def slurm():
 
 
 def _slurm_jobs(workdir: Path) -> dict[str, list[int]]:
-    """Rule name -> Slurm job ids of a run, from the plugin's kept per-job logs
-    (``results/logs/slurm/rule_<name>/[<wildcards>/]<jobid>.log``)."""
+    """Rule name -> the Slurm job id of each of its jobs, from the plugin's kept per-job
+    logs: ``results/logs/slurm/rule_<name>/[<wildcards>/]<jobid>.log`` for a job of its own,
+    ``group_<group>_<rules>/<jobid>.log`` for a group job, in whose log the job step's
+    Snakemake, which runs the group's jobs, writes ``localrule <name>:`` for each."""
     jobs: dict[str, list[int]] = {}
-    for log in (workdir / "results" / "logs" / "slurm").rglob("*.log"):
-        rule = next(p for p in log.relative_to(workdir).parts if p.startswith("rule_"))
-        jobs.setdefault(rule.removeprefix("rule_"), []).append(int(log.stem))
+    logs = workdir / "results" / "logs" / "slurm"
+    for log in logs.rglob("*.log"):
+        top = log.relative_to(logs).parts[0]
+        if top.startswith("rule_"):
+            rules = [top.removeprefix("rule_")]
+        else:
+            assert top.startswith("group_"), log
+            rules = re.findall(r"^localrule (\w+):$", log.read_text(), re.MULTILINE)
+        for rule in rules:
+            jobs.setdefault(rule, []).append(int(log.stem))
     return jobs
 
 
@@ -175,9 +185,20 @@ def test_ci_config_through_slurm_equals_local_run(slurm, ci_run, tmp_path):
     assert not LOCAL_RULES & set(jobs), jobs
     for rule, n in counts.items():
         if rule in jobs or (n and rule not in TARGET_RULES | LOCAL_RULES):
-            completed = set(jobs.get(rule, [])) & states["COMPLETED"]
+            completed = [i for i in jobs.get(rule, []) if i in states["COMPLETED"]]
             assert len(completed) == n, (rule, jobs, sorted(states["COMPLETED"]))
-    assert sum(len(ids) for ids in jobs.values()) == len(states["COMPLETED"]) + 1
+    assert len({i for ids in jobs.values() for i in ids}) == len(states["COMPLETED"]) + 1
+    # the rules' groups: each tagger trained, scored and evaluated in one Slurm job, each
+    # particle's showers validated and plotted in one, the L1 menu and its decisions in one
+    for first, *rest in (
+        ("taggers_train", "taggers_score", "taggers_evaluate"),
+        ("calo_validate", "calo_plots"),
+        ("trigger_l1", "trigger_decisions"),
+    ):
+        done = {i for i in jobs[first] if i in states["COMPLETED"]}
+        assert len(done) == counts[first], (first, jobs)
+        for rule in rest:
+            assert done == {i for i in jobs[rule] if i in states["COMPLETED"]}, (rule, jobs)
 
     # and the results equal those of the local run: every stage's numbers, and the tables
     summary = json.loads((workdir / "results" / "summary.json").read_text())
